@@ -1,0 +1,149 @@
+package coalesce
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// Latest is a mailbox that holds only the newest value: a config, a
+// membership list, a state snapshot that watchers care about only in its
+// latest form. [Latest.Set] overwrites and never waits for readers; readers
+// get the newest value with its version and can wait for a version newer than
+// the one they hold. A reader that was away for many Sets sees only the
+// newest value, not a backlog, and no reader ever sees versions go backwards.
+//
+// Versions start at 0 (no value set yet) and go up by one with every Set.
+// A typical watcher:
+//
+//	var seen uint64
+//	for {
+//		cfg, v, err := latest.Next(ctx, seen)
+//		if err != nil {
+//			return err // ctx is done
+//		}
+//		seen = v
+//		apply(cfg)
+//	}
+//
+// Latest is safe for concurrent use by any number of writers and readers. It
+// starts no goroutines and needs no Close. Set stores the value as given: if
+// T is a pointer, slice or map, readers share it, so treat a value as
+// read-only once it is set. The zero value is an empty Latest ready to use; a
+// Latest must not be copied after first use.
+type Latest[T any] struct {
+	// cur is the newest value and its version. Readers load it without a
+	// lock; writers replace it under mu.
+	cur atomic.Pointer[versioned[T]]
+
+	mu sync.Mutex
+	// changed is closed by the next Set; nil while no reader waits, so that
+	// Set allocates a channel only when somebody is listening.
+	changed chan struct{}
+}
+
+type versioned[T any] struct {
+	value   T
+	version uint64
+}
+
+// closed is a channel that is always closed, returned by [Latest.Changed]
+// when the caller is already behind.
+var closed = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// NewLatest returns an empty Latest: [Latest.Load] returns T's zero value and
+// version 0 until the first [Latest.Set].
+func NewLatest[T any]() *Latest[T] {
+	return new(Latest[T])
+}
+
+// Set makes v the newest value, gives it the next version, and wakes every
+// reader waiting for a newer version. It returns that version. Set never
+// waits for readers; it holds an internal lock only for as long as it takes
+// to publish the value.
+func (l *Latest[T]) Set(v T) uint64 {
+	next := &versioned[T]{value: v}
+	l.mu.Lock()
+	if cur := l.cur.Load(); cur != nil {
+		next.version = cur.version + 1
+	} else {
+		next.version = 1
+	}
+	l.cur.Store(next)
+	ch := l.changed
+	l.changed = nil
+	l.mu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
+	return next.version
+}
+
+// Load returns the newest value and its version without blocking. Before the
+// first Set it returns T's zero value and version 0.
+func (l *Latest[T]) Load() (T, uint64) {
+	if cur := l.cur.Load(); cur != nil {
+		return cur.value, cur.version
+	}
+	var zero T
+	return zero, 0
+}
+
+// Version returns the newest version without the value; 0 before the first
+// Set.
+func (l *Latest[T]) Version() uint64 {
+	if cur := l.cur.Load(); cur != nil {
+		return cur.version
+	}
+	return 0
+}
+
+// Changed returns a channel that is closed once the version is greater than
+// seen; it is already closed if that is true now. It lets a reader wait for a
+// new value in a select next to its other cases, then read it with
+// [Latest.Load]:
+//
+//	select {
+//	case <-latest.Changed(seen):
+//		cfg, seen = latest.Load()
+//	case <-other:
+//	}
+//
+// A channel returned while the reader is up to date is closed by the next
+// Set, so the version after it fires may be more than one above seen.
+func (l *Latest[T]) Changed(seen uint64) <-chan struct{} {
+	if l.Version() > seen {
+		return closed
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.Version() > seen {
+		return closed
+	}
+	if l.changed == nil {
+		l.changed = make(chan struct{})
+	}
+	return l.changed
+}
+
+// Next returns the newest value and its version as soon as the version is
+// greater than seen: at once if it already is, otherwise after the next
+// [Latest.Set]. If ctx is done first, Next returns T's zero value, seen and
+// [context.Cause](ctx).
+func (l *Latest[T]) Next(ctx context.Context, seen uint64) (T, uint64, error) {
+	for {
+		if v, ver := l.Load(); ver > seen {
+			return v, ver, nil
+		}
+		select {
+		case <-l.Changed(seen):
+		case <-ctx.Done():
+			var zero T
+			return zero, seen, context.Cause(ctx)
+		}
+	}
+}

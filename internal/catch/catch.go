@@ -1,0 +1,72 @@
+// Package catch runs user callbacks so that a panic becomes a
+// *weft.PanicError instead of crashing the process. Every weft package calls
+// user code through it; none recovers panics by hand.
+package catch
+
+import (
+	"errors"
+
+	"github.com/weftgo/weft"
+)
+
+// ErrGoexit is reported by [Guard] when the callback called
+// [runtime.Goexit] (for example through testing.T.FailNow) instead of
+// returning or panicking.
+var ErrGoexit = errors.New("weft: callback called runtime.Goexit")
+
+// Call calls f and returns its error. A panic in f is recovered and returned
+// as a *weft.PanicError. If f calls runtime.Goexit, Call does not return: the
+// goroutine exits, running the caller's deferred calls; use [Guard] where that
+// must be reported.
+func Call(f func() error) (err error) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			err = weft.NewPanicError(r)
+		}
+	}()
+	err = f()
+	normal = true
+	return err
+}
+
+// Value calls f and returns its results, turning a panic into a
+// *weft.PanicError with the zero value of T, as [Call] does.
+func Value[T any](f func() (T, error)) (v T, err error) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if r := recover(); r != nil {
+			var zero T
+			v, err = zero, weft.NewPanicError(r)
+		}
+	}()
+	v, err = f()
+	normal = true
+	return v, err
+}
+
+// Guard calls f and then report exactly once with the outcome: f's error, a
+// *weft.PanicError if f panicked, or [ErrGoexit] if f called runtime.Goexit.
+// In the Goexit case report runs while the goroutine unwinds and Guard does
+// not return. Goroutines that deliver a result to a waiter use Guard so that
+// the waiter is never left hanging.
+func Guard(f func() error, report func(error)) {
+	var err error = ErrGoexit
+	normal := false
+	defer func() {
+		if !normal {
+			if r := recover(); r != nil {
+				err = weft.NewPanicError(r)
+			}
+		}
+		report(err)
+	}()
+	err = f()
+	normal = true
+}
