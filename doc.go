@@ -20,6 +20,7 @@
 //	call services in parallel, keep partial results     fanout    fanout.Gather, fanout.First
 //	wake a worker once for many events                  coalesce  coalesce.NewSignal
 //	watch the newest config or state, skip the backlog  coalesce  coalesce.NewLatest
+//	one load for many concurrent callers of a key       coalesce  coalesce.Group
 //	retry with backoff, jitter, budgets, dead letters   retry     retry.Do, retry.Policy
 //	stop calling a dependency that is failing           breaker   breaker.New, breaker.Do
 //	stop a service cleanly on SIGTERM or Ctrl-C         shutdown  shutdown.OnSignal, shutdown.New

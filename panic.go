@@ -1,9 +1,16 @@
 package weft
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 )
+
+// ErrGoexit is returned to whoever waits on a callback that called
+// [runtime.Goexit] (for example through testing.T.FailNow) instead of
+// returning or panicking. The goroutine that ran the callback has exited; the
+// waiters get this error instead of hanging.
+var ErrGoexit = errors.New("weft: callback called runtime.Goexit")
 
 // PanicError is a panic recovered from a user callback that ran on a
 // goroutine started by weft. It is returned through the same path as the

@@ -3,16 +3,7 @@
 // user code through it; none recovers panics by hand.
 package catch
 
-import (
-	"errors"
-
-	"github.com/weftgo/weft"
-)
-
-// ErrGoexit is reported by [Guard] when the callback called
-// [runtime.Goexit] (for example through testing.T.FailNow) instead of
-// returning or panicking.
-var ErrGoexit = errors.New("weft: callback called runtime.Goexit")
+import "github.com/weftgo/weft"
 
 // Call calls f and returns its error. A panic in f is recovered and returned
 // as a *weft.PanicError. If f calls runtime.Goexit, Call does not return: the
@@ -52,12 +43,12 @@ func Value[T any](f func() (T, error)) (v T, err error) {
 }
 
 // Guard calls f and then report exactly once with the outcome: f's error, a
-// *weft.PanicError if f panicked, or [ErrGoexit] if f called runtime.Goexit.
+// *weft.PanicError if f panicked, or [weft.ErrGoexit] if f called runtime.Goexit.
 // In the Goexit case report runs while the goroutine unwinds and Guard does
 // not return. Goroutines that deliver a result to a waiter use Guard so that
 // the waiter is never left hanging.
 func Guard(f func() error, report func(error)) {
-	var err error = ErrGoexit
+	var err error = weft.ErrGoexit
 	normal := false
 	defer func() {
 		if !normal {

@@ -67,7 +67,7 @@ func TestGuard(t *testing.T) {
 			var pe *weft.PanicError
 			return errors.As(err, &pe) && pe.Value == "x"
 		}},
-		{"goexit", func() error { runtime.Goexit(); return nil }, func(err error) bool { return errors.Is(err, catch.ErrGoexit) }},
+		{"goexit", func() error { runtime.Goexit(); return nil }, func(err error) bool { return errors.Is(err, weft.ErrGoexit) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,98 @@
+package coalesce_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/weftgo/weft/coalesce"
+)
+
+// userCache keeps loaded users; the Group makes sure a burst of misses for
+// one id runs one load, not one per request. The Group caches nothing
+// itself, so the loaded value is put in the cache before the waiters return.
+type userCache struct {
+	mu     sync.RWMutex
+	users  map[int]string
+	loads  coalesce.Group[int, string]
+	loader func(ctx context.Context, id int) (string, error)
+}
+
+func (c *userCache) Get(ctx context.Context, id int) (string, error) {
+	c.mu.RLock()
+	name, ok := c.users[id]
+	c.mu.RUnlock()
+	if ok {
+		return name, nil
+	}
+	return c.loads.Do(ctx, id, func(ctx context.Context) (string, error) {
+		name, err := c.loader(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		c.mu.Lock()
+		c.users[id] = name
+		c.mu.Unlock()
+		return name, nil
+	})
+}
+
+// Cache-stampede protection: 100 concurrent requests miss the cache for the
+// same user and the slow loader runs once.
+func ExampleGroup() {
+	var dbQueries atomic.Int32
+	cache := &userCache{
+		users: map[int]string{},
+		loader: func(ctx context.Context, id int) (string, error) {
+			dbQueries.Add(1)
+			time.Sleep(50 * time.Millisecond) // a slow query
+			return fmt.Sprintf("user-%d", id), nil
+		},
+	}
+
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			// Each request has its own deadline; if it gives up, the load
+			// goes on for the others.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := cache.Get(ctx, 42); err != nil {
+				fmt.Println(err)
+			}
+		})
+	}
+	wg.Wait()
+	name, _ := cache.Get(context.Background(), 42) // a cache hit
+	fmt.Println(name, "loaded with", dbQueries.Load(), "query")
+	// Output: user-42 loaded with 1 query
+}
+
+// DoChan waits for a shared call next to other events, here a shutdown.
+func ExampleGroup_DoChan() {
+	var g coalesce.Group[string, string]
+	shutdown := make(chan struct{})
+
+	refresh := func(ctx context.Context) (string, error) { return "token-2", nil }
+	select {
+	case r := <-g.DoChan(context.Background(), "auth-token", refresh):
+		if r.Err != nil {
+			fmt.Println("refresh failed:", r.Err)
+			return
+		}
+		fmt.Println("new token:", r.Value)
+	case <-shutdown:
+		fmt.Println("shutting down")
+	}
+	// Output: new token: token-2
+}
+
+// DoResult tells a caller whether it shared the execution with others.
+func ExampleGroup_DoResult() {
+	var g coalesce.Group[string, int]
+	r := g.DoResult(context.Background(), "answer", func(context.Context) (int, error) { return 42, nil })
+	fmt.Println(r.Value, r.Err, r.Shared)
+	// Output: 42 <nil> false
+}
