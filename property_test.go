@@ -11,7 +11,7 @@ import (
 
 // The message always names the panic value, and errors.Is sees through a
 // PanicError exactly when the value is an error.
-func TestPanicErrorProperties(t *testing.T) {
+func TestPropertyPanicError(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		text := rapid.String().Draw(t, "text")
 		asError := rapid.Bool().Draw(t, "asError")

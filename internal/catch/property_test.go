@@ -12,7 +12,7 @@ import (
 // Whatever the callback does (return nil, return an error, panic with any
 // value), Call and Guard agree, Guard reports exactly once, and a panic is
 // always a *weft.PanicError carrying the value.
-func TestOutcomeProperties(t *testing.T) {
+func TestPropertyOutcome(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		kind := rapid.IntRange(0, 2).Draw(t, "kind")
 		text := rapid.String().Draw(t, "text")
