@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+)
+
+// Option configures a source, a stage or a sink. Options are applied in
+// order; the last one of a kind wins.
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	workers int
+	buffer  int // items; -1 means the default of one chunk
+	chunk   int
+	name    string
+	onError any // func(context.Context, T, error) error for the stage's input T
+}
+
+const defaultChunk = 64
+
+func newConfig(opts []Option) config {
+	cfg := config{workers: 1, buffer: -1, chunk: defaultChunk}
+	for _, o := range opts {
+		if o == nil {
+			panic("pipeline: nil Option")
+		}
+		o.apply(&cfg)
+	}
+	return cfg
+}
+
+// defaultBuffer is how many items a stage may produce ahead of its consumer
+// unless told otherwise: one full chunk at the default chunk size.
+const defaultBuffer = defaultChunk
+
+// channelCap is the capacity, in chunks, of a stage's output channel.
+func (c config) channelCap() int {
+	n := c.buffer
+	if n < 0 {
+		n = defaultBuffer
+	}
+	return (n + c.chunk - 1) / c.chunk
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// Workers runs a stage's function on n goroutines (default 1). [Map],
+// [Filter] and [FlatMap] keep the input order whatever n is; [MapUnordered]
+// emits results as they are ready. Workers pays off when the function is slow
+// (I/O, parsing, hashing); a cheap function runs fastest with one. It panics
+// if n < 1.
+func Workers(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
+	}
+	return optionFunc(func(c *config) { c.workers = n })
+}
+
+// Buffer sets how many items a stage may have produced ahead of its consumer
+// (default 64). The buffer holds whole chunks (see [Chunk]), so n is rounded
+// up to a multiple of the chunk size. Buffer(0) makes every hand-off wait for
+// the consumer. It panics if n < 0.
+func Buffer(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("pipeline: Buffer(%d): negative buffer", n))
+	}
+	return optionFunc(func(c *config) { c.buffer = n })
+}
+
+// Chunk sets the most items a source or stage hands to the next stage in one
+// channel operation (default 64). Items are grouped only while the producer
+// is ahead of its consumer: a consumer that is waiting gets an item at once,
+// so a lone item still takes one hop per stage. Chunk(1) moves every item on
+// its own. It panics if n < 1.
+func Chunk(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("pipeline: Chunk(%d): need at least one item per chunk", n))
+	}
+	return optionFunc(func(c *config) { c.chunk = n })
+}
+
+// Name names a stage in errors: `pipeline: stage "parse": ...`. Without it a
+// stage is named after its kind and position, such as "map#2".
+func Name(name string) Option {
+	return optionFunc(func(c *config) { c.name = name })
+}
+
+// OnError makes a stage hand items whose function failed to handle instead
+// of failing the pipeline: the dead-letter path. handle gets the pipeline's
+// context, the input item and the error; if it returns nil the stage goes on
+// with the next item, and if it returns an error the pipeline fails with it.
+// handle runs on the stage's worker goroutines, so with [Workers] above one it
+// must be safe for concurrent use.
+//
+// A panic in the stage's function is a bug, not a bad item: it fails the
+// pipeline and does not reach handle.
+//
+// T must be the stage's input type; a handler of another type panics when the
+// stage is built. Sources and [Batch] have no per-item function and ignore
+// OnError.
+func OnError[T any](handle func(ctx context.Context, item T, err error) error) Option {
+	if handle == nil {
+		panic("pipeline: OnError(nil)")
+	}
+	return optionFunc(func(c *config) { c.onError = handle })
+}
+
+// handler returns the stage's typed error handler, or nil.
+func handler[T any](cfg config, stage string) func(context.Context, T, error) error {
+	if cfg.onError == nil {
+		return nil
+	}
+	h, ok := cfg.onError.(func(context.Context, T, error) error)
+	if !ok {
+		panic(fmt.Sprintf("pipeline: OnError handler %T does not match stage %q, whose items are %v", cfg.onError, stage, reflect.TypeFor[T]()))
+	}
+	return h
+}

@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"context"
+	"iter"
+	"sync"
+)
+
+// From returns a stream of the values of seq. The pipeline ranges over seq
+// on a goroutine of its own once a sink runs, and stops ranging when the
+// pipeline stops. ctx governs the whole pipeline built on the stream: when it
+// is done, every stage stops and the sink returns [context.Cause](ctx).
+//
+// A panic in seq fails the pipeline with a *weft.PanicError. Sources accept
+// [Chunk], [Buffer] and [Name].
+func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T] {
+	if seq == nil {
+		panic("pipeline: From with a nil sequence")
+	}
+	return generate(ctx, "from", opts, func(ctx context.Context, emit func(T) bool) error {
+		for v := range seq {
+			if !emit(v) {
+				break
+			}
+		}
+		return nil
+	})
+}
+
+// FromSlice returns a stream of the elements of s, in order. The pipeline
+// reads s while it runs; do not modify s until the sink has returned.
+func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
+	sc := newScope(ctx)
+	cfg := newConfig(opts)
+	return newStream(sc, "from", cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
+		return func() <-chan *chunk[T] {
+			ch := make(chan *chunk[T], cfg.channelCap())
+			sc.goStage(out.name, func() error {
+				e := newEmitter(sc, out, ch)
+				for _, v := range s {
+					if sc.halted() || !e.add(v) {
+						return nil
+					}
+				}
+				e.flush()
+				return nil
+			}, func() { close(ch) })
+			return ch
+		}
+	})
+}
+
+// FromChan returns a stream of the values received from ch until it is
+// closed. When the pipeline stops early, values still in ch stay there: the
+// channel is the caller's.
+func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T] {
+	if ch == nil {
+		panic("pipeline: FromChan with a nil channel")
+	}
+	sc := newScope(ctx)
+	cfg := newConfig(opts)
+	return newStream(sc, "from", cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
+		return func() <-chan *chunk[T] {
+			outCh := make(chan *chunk[T], cfg.channelCap())
+			sc.goStage(out.name, func() error {
+				e := newEmitter(sc, out, outCh)
+				for {
+					if len(ch) == 0 && !e.flush() {
+						return nil // nothing more is ready: hand on what we have
+					}
+					select {
+					case v, ok := <-ch:
+						if !ok {
+							e.flush()
+							return nil
+						}
+						if !e.add(v) {
+							return nil
+						}
+					case <-sc.ctx.Done():
+						return nil
+					}
+				}
+			}, func() { close(outCh) })
+			return outCh
+		}
+	})
+}
+
+// Generate returns a stream of the values gen emits. gen runs on a goroutine
+// of the pipeline's once a sink runs; it calls emit for each value and returns
+// nil when it is done, or an error, which fails the pipeline. emit blocks
+// while the next stage is behind, and returns [context.Cause] of the
+// pipeline's context once the pipeline has stopped: gen should then return
+// (what it returns after that is ignored). gen must return when ctx is done.
+func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit func(T) error) error, opts ...Option) *Stream[T] {
+	if gen == nil {
+		panic("pipeline: Generate with a nil function")
+	}
+	return generate(ctx, "generate", opts, func(ctx context.Context, emit func(T) bool) error {
+		return gen(ctx, func(v T) error {
+			if !emit(v) {
+				return context.Cause(ctx)
+			}
+			return nil
+		})
+	})
+}
+
+// generate is the source behind From and Generate: user code produces the
+// values and may block between them, so the source cannot flush when it is
+// about to block, as stages do. Instead the consumer, once it has taken
+// everything queued, takes the partly filled chunk itself (steal) rather than
+// wait for user code to produce the value that would fill it; and while the
+// consumer waits (hungry), the source hands on each value at once. The chunk
+// being filled is guarded by a mutex for that.
+func generate[T any](ctx context.Context, kind string, opts []Option, gen func(ctx context.Context, emit func(T) bool) error) *Stream[T] {
+	sc := newScope(ctx)
+	cfg := newConfig(opts)
+	return newStream(sc, kind, cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
+		var mu sync.Mutex
+		var e *emitter[T]
+		out.steal = func() *chunk[T] {
+			// A producer holding the lock is handing a chunk on; the
+			// consumer will receive that instead.
+			// It never waits for the lock, which the producer holds while
+			// it sends. If the producer holds it now, it sees the consumer
+			// hungry when it lets go of it, and sends.
+			if !mu.TryLock() {
+				return nil
+			}
+			defer mu.Unlock()
+			// A chunk sent before the lock was taken must be received
+			// first, to keep the order.
+			if e == nil || e.cur == nil || len(e.cur.items) == 0 || len(e.out) > 0 {
+				return nil
+			}
+			c := e.cur
+			e.cur = nil
+			return c
+		}
+		return func() <-chan *chunk[T] {
+			ch := make(chan *chunk[T], cfg.channelCap())
+			mu.Lock()
+			e = newEmitter(sc, out, ch)
+			e.hungry = &out.hungry
+			mu.Unlock()
+			sc.goStage(out.name, func() error {
+				err := gen(sc.ctx, func(v T) bool {
+					if sc.halted() {
+						return false
+					}
+					mu.Lock()
+					ok := e.add(v)
+					mu.Unlock()
+					if ok && out.hungry.Load() {
+						// The consumer may have gone hungry while we held
+						// the lock, and failed to steal: hand on now.
+						mu.Lock()
+						if len(ch) == 0 {
+							ok = e.flush()
+						}
+						mu.Unlock()
+					}
+					return ok
+				})
+				if err != nil || sc.stopped() {
+					return err
+				}
+				mu.Lock()
+				e.flush()
+				mu.Unlock()
+				return nil
+			}, func() { close(ch) })
+			return ch
+		}
+	})
+}

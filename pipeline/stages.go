@@ -1,0 +1,126 @@
+package pipeline
+
+import "context"
+
+// Map returns a stream of f applied to every item of s, in the order of s.
+//
+// With [Workers](n), n goroutines call f at once, and results still come out
+// in input order: a result that is ready early waits for those before it.
+// The reorder window is bounded by the workers: at most n shares of input are
+// in flight. If f returns an error, the pipeline fails with it (wrapped in a
+// [*StageError]) unless the stage has an [OnError] handler.
+func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
+	return stage(s, "map", opts, true, mapKernel(f))
+}
+
+// MapUnordered is [Map] that hands on each result as soon as it is ready, in
+// whatever order the workers finish. With one worker the order is kept.
+func MapUnordered[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
+	return stage(s, "map", opts, false, mapKernel(f))
+}
+
+func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
+	if f == nil {
+		panic("pipeline: Map with a nil function")
+	}
+	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
+		c := e.buf()
+		for i, item := range items {
+			if e.sc.halted() {
+				return i, errHalted
+			}
+			r, err := f(ctx, item)
+			if err != nil {
+				e.failed()
+				return i, err
+			}
+			c.items = append(c.items, r)
+			if len(c.items) >= e.size {
+				if !e.full() {
+					return i + 1, errHalted
+				}
+				c = e.buf()
+			}
+		}
+		return len(items), nil
+	}
+}
+
+// Filter returns a stream of the items of s for which keep returns true, in
+// the order of s, whatever the number of [Workers].
+func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), opts ...Option) *Stream[T] {
+	if keep == nil {
+		panic("pipeline: Filter with a nil function")
+	}
+	return stage(s, "filter", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
+		c := e.buf()
+		for i, item := range items {
+			if e.sc.halted() {
+				return i, errHalted
+			}
+			ok, err := keep(ctx, item)
+			if err != nil {
+				e.failed()
+				return i, err
+			}
+			if !ok {
+				continue
+			}
+			c.items = append(c.items, item)
+			if len(c.items) >= e.size {
+				if !e.full() {
+					return i + 1, errHalted
+				}
+				c = e.buf()
+			}
+		}
+		return len(items), nil
+	})
+}
+
+// FlatMap returns a stream of everything f emits for the items of s: f calls
+// emit for each output item, any number of times. Outputs keep the order of
+// their inputs, whatever the number of [Workers]; with more than one worker
+// the outputs of one share of input are held until their turn comes.
+//
+// emit blocks while the consumer is behind and returns the pipeline's
+// cancellation cause once it has stopped; f should then return.
+func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
+	if f == nil {
+		panic("pipeline: FlatMap with a nil function")
+	}
+	return stage(s, "flatmap", opts, true, func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
+		emit := e.emit()
+		for i, item := range items {
+			if e.sc.halted() {
+				return i, errHalted
+			}
+			if err := f(ctx, item, emit); err != nil {
+				e.failed()
+				return i, err
+			}
+		}
+		return len(items), nil
+	})
+}
+
+// Tap calls f for every item of s and passes the item on unchanged: the place
+// for metrics, logs and progress. f must not modify an item that later
+// stages share (a pointer or a slice).
+func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Stream[T] {
+	if f == nil {
+		panic("pipeline: Tap with a nil function")
+	}
+	return stage(s, "tap", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
+		for i, item := range items {
+			if e.sc.halted() {
+				return i, errHalted
+			}
+			f(ctx, item)
+			if !e.add(item) {
+				return i + 1, errHalted
+			}
+		}
+		return len(items), nil
+	})
+}

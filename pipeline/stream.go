@@ -1,0 +1,283 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/weftgo/weft/internal/catch"
+)
+
+// Stream is the typed output of a source or a stage. A Stream is consumed
+// exactly once, by one stage or one sink; passing it to a second one panics.
+// Building streams starts nothing: the sink that consumes the last stream
+// starts every stage, and returns only after all of their goroutines have
+// exited. A Stream that is never consumed holds no goroutine and no resource.
+//
+// A Stream is not safe for concurrent use while the pipeline is being built;
+// build it on one goroutine.
+type Stream[T any] struct {
+	sc    *scope
+	name  string
+	chunk int // the most items in one hand-off
+	buf   int // capacity of the output channel, in hand-offs
+	used  bool
+
+	// start starts this stream's stage and everything upstream of it, and
+	// returns the channel the stage writes to. It is called once, by the
+	// consumer, with the scope's context in place.
+	start func() <-chan *chunk[T]
+	// pool recycles the chunks sent on the channel: the consumer puts back
+	// what it has finished with, the producer gets from it.
+	pool *chunkPool[T]
+	// steal, when set, takes the items the producer is holding back in a
+	// chunk that is not full yet. The consumer calls it before it would wait
+	// on an empty channel, so items never sit in a producer that is blocked
+	// in user code.
+	steal func() *chunk[T]
+	// hungry is raised while the consumer waits on an empty channel, so that
+	// a producer with steal hands on what it has at once.
+	hungry atomic.Bool
+
+	// Set by Chan for Err.
+	done chan struct{}
+	err  error
+}
+
+// next returns the next chunk of s's output for its consumer, and false
+// once the output is closed or the pipeline stopped.
+func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
+	if s.steal == nil || len(src) > 0 {
+		return recv(s.sc, src)
+	}
+	s.hungry.Store(true)
+	if c := s.steal(); c != nil {
+		s.hungry.Store(false)
+		return c, true
+	}
+	c, ok := recv(s.sc, src)
+	s.hungry.Store(false)
+	return c, ok
+}
+
+// scope is what every stage of one pipeline shares: the context that the first
+// failure cancels, the first error, and the goroutines to join.
+type scope struct {
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+	stages int // stages built so far, for default names
+
+	// halt is set once the pipeline is cancelled, for a check before every
+	// item that costs less than asking the context.
+	halt     atomic.Bool
+	stopHalt func() bool   // stops the context.AfterFunc that sets halt
+	haltDone chan struct{} // closed when that AfterFunc has run
+
+	mu  sync.Mutex
+	err error // the first stage error
+}
+
+func newScope(ctx context.Context) *scope {
+	if ctx == nil {
+		panic("pipeline: nil context")
+	}
+	return &scope{parent: ctx}
+}
+
+// begin derives the pipeline's context. It runs when a sink starts the
+// pipeline, so that a pipeline that is never run registers nothing with the
+// caller's context.
+func (sc *scope) begin() {
+	sc.ctx, sc.cancel = context.WithCancelCause(sc.parent)
+	sc.haltDone = make(chan struct{})
+	sc.stopHalt = context.AfterFunc(sc.ctx, func() {
+		sc.halt.Store(true)
+		close(sc.haltDone)
+	})
+}
+
+// stop cancels the pipeline with cause.
+func (sc *scope) stop(cause error) {
+	sc.halt.Store(true)
+	sc.cancel(cause)
+}
+
+// fail records err as the pipeline's error if it is the first, and cancels
+// every stage. Errors that arrive after the pipeline was cancelled are the
+// echo of that cancellation and are dropped.
+func (sc *scope) fail(err error) {
+	sc.halt.Store(true) // first, so that other workers stop as soon as possible
+	sc.mu.Lock()
+	if sc.err == nil && sc.ctx.Err() == nil {
+		sc.err = err
+	}
+	sc.mu.Unlock()
+	sc.stop(err)
+}
+
+// stopped reports whether the pipeline has been cancelled, by a failure or by
+// the caller. Stages ask it before they treat the end of their input as the
+// end of the data: an upstream stage that stopped early also closes its
+// output.
+func (sc *scope) stopped() bool {
+	return sc.ctx.Err() != nil
+}
+
+// halted is the cheap check made before every item. It may lag behind the
+// context by the time the AfterFunc takes to run.
+func (sc *scope) halted() bool {
+	return sc.halt.Load()
+}
+
+// goStage runs loop on a goroutine the scope joins. A panic or error in loop
+// fails the pipeline with the stage's name.
+func (sc *scope) goStage(name string, loop func() error, exit func()) {
+	sc.wg.Add(1)
+	go catch.Guard(loop, func(err error) {
+		if err != nil {
+			sc.fail(stageError(name, err))
+		}
+		exit()
+		sc.wg.Done()
+	})
+}
+
+// finish waits for every stage goroutine, releases the context and returns
+// the pipeline's outcome: the first stage error, else the cause of the
+// caller's cancellation, else nil.
+func (sc *scope) finish() error {
+	sc.wg.Wait()
+	sc.stop(errFinished)
+	if !sc.stopHalt() {
+		<-sc.haltDone // the AfterFunc's goroutine is ours to join too
+	}
+	sc.mu.Lock()
+	err := sc.err
+	sc.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if sc.parent.Err() != nil {
+		return context.Cause(sc.parent)
+	}
+	return nil
+}
+
+var errFinished = errors.New("pipeline: finished")
+
+// StageError is the error a sink returns when a stage fails: it names the
+// stage and wraps what the stage's function returned, or a *weft.PanicError
+// if it panicked. Match the cause with [errors.Is] or [errors.As] through it.
+type StageError struct {
+	// Stage is the stage's name: the one given with [Name], or the kind of
+	// stage and its position, such as "map#2".
+	Stage string
+	// Err is the stage function's error.
+	Err error
+}
+
+// Error returns `pipeline: stage "NAME": ` followed by the cause.
+func (e *StageError) Error() string {
+	return fmt.Sprintf("pipeline: stage %q: %v", e.Stage, e.Err)
+}
+
+// Unwrap returns the stage function's error.
+func (e *StageError) Unwrap() error { return e.Err }
+
+func stageError(name string, err error) error {
+	var se *StageError
+	if errors.As(err, &se) {
+		return err
+	}
+	return &StageError{Stage: name, Err: err}
+}
+
+// consume marks s as consumed, panicking if it already was: two consumers of
+// one stream would each see part of it.
+func (s *Stream[T]) consume() {
+	if s == nil {
+		panic("pipeline: nil Stream")
+	}
+	if s.used {
+		panic(fmt.Sprintf("pipeline: stream of stage %q consumed twice", s.name))
+	}
+	s.used = true
+}
+
+// newStream returns the output stream of a new stage of sc.
+func newStream[T any](sc *scope, kind string, cfg config, start func(out *Stream[T]) func() <-chan *chunk[T]) *Stream[T] {
+	sc.stages++
+	out := &Stream[T]{sc: sc, chunk: cfg.chunk, buf: cfg.buffer, pool: new(chunkPool[T])}
+	out.name = cfg.name
+	if out.name == "" {
+		out.name = fmt.Sprintf("%s#%d", kind, sc.stages)
+	}
+	out.start = start(out)
+	return out
+}
+
+// chunk is the unit of hand-off between stages: a batch of items moved with
+// one channel operation. Moving items in chunks when the producer is ahead
+// is what makes a pipeline cheaper per item than channel plumbing that moves
+// one item per operation.
+type chunk[T any] struct {
+	items []T
+	// claims counts the workers' claims on the chunk not yet processed, plus
+	// one while it is being handed out.
+	claims atomic.Int32
+}
+
+// chunkPool recycles the chunks of one edge of the pipeline.
+type chunkPool[T any] struct {
+	p sync.Pool
+}
+
+func (p *chunkPool[T]) get(size int) *chunk[T] {
+	if c, ok := p.p.Get().(*chunk[T]); ok {
+		return c
+	}
+	return &chunk[T]{items: make([]T, 0, size)}
+}
+
+func (p *chunkPool[T]) put(c *chunk[T]) {
+	clear(c.items) // drop references so the pool does not keep items alive
+	c.items = c.items[:0]
+	p.p.Put(c)
+}
+
+// send hands c to the next stage, or returns false if the pipeline stops
+// first.
+func send[T any](sc *scope, out chan<- *chunk[T], c *chunk[T]) bool {
+	// Try without the cost of a two-way select: usually there is room.
+	select {
+	case out <- c:
+		return true
+	default:
+	}
+	select {
+	case out <- c:
+		return true
+	case <-sc.ctx.Done():
+		return false
+	}
+}
+
+// recv takes the next chunk from in. It returns false when in is closed or
+// the pipeline stops.
+func recv[T any](sc *scope, in <-chan *chunk[T]) (*chunk[T], bool) {
+	select {
+	case c, ok := <-in:
+		return c, ok
+	default:
+	}
+	select {
+	case c, ok := <-in:
+		return c, ok
+	case <-sc.ctx.Done():
+		return nil, false
+	}
+}
