@@ -1,0 +1,57 @@
+package shutdown
+
+import "context"
+
+// Component is something a [Group] starts and stops: a server, a worker
+// pool, a connection.
+//
+// Start either returns once the component is ready (a connection is open,
+// workers are running), or blocks for the component's whole life (a server
+// loop) and returns when Stop makes it. A Start that blocks calls [MarkReady]
+// once the component serves, so that the group goes on to start the next one;
+// the group starts components one at a time, in the order they were added,
+// waiting for each to be ready. Start's error, if any, fails the group.
+//
+// Stop makes the component stop and release what it holds, within the
+// deadline of its ctx. The group calls Stop once, and only if Start was
+// called and did not fail. Stop must not wait for ctx to be done to return.
+type Component interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// Func makes a Component of two functions. A nil start does nothing and is
+// ready at once; a nil stop does nothing.
+func Func(start, stop func(ctx context.Context) error) Component {
+	return funcComponent{start: start, stop: stop}
+}
+
+type funcComponent struct {
+	start, stop func(context.Context) error
+}
+
+func (f funcComponent) Start(ctx context.Context) error {
+	if f.start == nil {
+		return nil
+	}
+	return f.start(ctx)
+}
+
+func (f funcComponent) Stop(ctx context.Context) error {
+	if f.stop == nil {
+		return nil
+	}
+	return f.stop(ctx)
+}
+
+type readyKey struct{}
+
+// MarkReady tells the [Group] that the component whose Start was given ctx
+// is ready, so that the group starts the next component while this Start
+// goes on running. A Start that returns does not need it. Calling it more
+// than once, or with a context that did not come from a Group, does nothing.
+func MarkReady(ctx context.Context) {
+	if ready, ok := ctx.Value(readyKey{}).(func()); ok {
+		ready()
+	}
+}

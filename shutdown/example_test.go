@@ -1,0 +1,110 @@
+package shutdown_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/weftgo/weft/shutdown"
+)
+
+// The canonical main: signals, a group with a server and what it depends on,
+// and readiness on an admin port. The example cancels the context itself so
+// that it ends; a real main waits for SIGTERM or Ctrl-C.
+func Example() {
+	ctx, stop := shutdown.OnSignal(context.Background())
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx) // stands in for the signal here
+	defer cancel()
+
+	g := shutdown.New(
+		shutdown.Timeout(25*time.Second),
+		shutdown.DrainDelay(0), // 5s or so behind a load balancer
+		shutdown.OnStop(func(name string, err error, took time.Duration) {
+			fmt.Printf("stopped %s: %v\n", name, err)
+		}),
+	)
+	g.Add("db", shutdown.Func(
+		func(context.Context) error { fmt.Println("db open"); return nil },
+		func(context.Context) error { fmt.Println("db closed"); return nil },
+	))
+	admin := http.NewServeMux()
+	admin.Handle("/readyz", g.Ready())
+	admin.Handle("/livez", g.Live())
+	g.Add("admin", shutdown.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: admin}))
+
+	go func() {
+		<-g.Started()
+		cancel() // SIGTERM arrives
+	}()
+	if err := g.Run(ctx); err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+	// Output:
+	// db open
+	// stopped admin: <nil>
+	// db closed
+	// stopped db: <nil>
+}
+
+// Func turns anything with a start and a stop into a component: here a
+// worker loop that drains its queue on Stop.
+func ExampleFunc() {
+	jobs := make(chan int, 10)
+	done := make(chan struct{})
+	worker := shutdown.Func(
+		func(context.Context) error {
+			go func() {
+				defer close(done)
+				for j := range jobs {
+					fmt.Println("job", j)
+				}
+			}()
+			return nil // ready
+		},
+		func(ctx context.Context) error {
+			close(jobs) // no more intake; finish what is queued
+			select {
+			case <-done:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	)
+	g := shutdown.New()
+	g.Add("worker", worker)
+	jobs <- 1
+	jobs <- 2
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-g.Started(); cancel() }() // stop as soon as it runs
+	fmt.Println(g.Run(ctx))
+	// Output:
+	// job 1
+	// job 2
+	// <nil>
+}
+
+// DrainDelay keeps serving while readiness reports 503, so that load
+// balancers stop sending traffic before the server stops accepting.
+func ExampleDrainDelay() {
+	g := shutdown.New(shutdown.DrainDelay(50 * time.Millisecond))
+	g.Add("server", shutdown.Func(nil, func(context.Context) error { return nil }))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	<-g.Started()
+	cancel()
+	<-g.ShuttingDown()
+	fmt.Println("ready:", status(g.Ready()))
+	start := time.Now()
+	<-done
+	fmt.Println("drained:", time.Since(start) >= 50*time.Millisecond)
+	// Output:
+	// ready: 503
+	// drained: true
+}

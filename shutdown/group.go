@@ -1,0 +1,406 @@
+package shutdown
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/weftgo/weft/internal/catch"
+)
+
+// Group starts components in order, runs until its context is done or a
+// component fails, then stops the started components in reverse order within
+// a deadline. It is what a service's main uses so that a deploy or a Ctrl-C
+// drops no request and no job.
+//
+// The zero Group is not usable; create one with [New]. Add every component
+// before calling [Group.Run]. The methods that observe the group ([Group.Ready],
+// [Group.Live], [Group.ShuttingDown], [Group.Stopped], [Group.Unfinished]) are
+// safe to call from any goroutine at any time.
+type Group struct {
+	cfg config
+
+	mu      sync.Mutex
+	entries []*entry
+	names   map[string]bool
+	ran     bool
+
+	ready        atomic.Bool // every component is ready and shutdown has not begun
+	started      chan struct{}
+	shuttingDown chan struct{}
+	stopped      chan struct{}
+	unfinished   []string // guarded by mu; set once Run returns
+}
+
+type entry struct {
+	name string
+	c    Component
+
+	marked    atomic.Bool   // MarkReady was called
+	failed    bool          // Start failed before it was ready: not stopped
+	reported  bool          // its end is already Run's failure
+	readyCh   chan struct{} // closed by the first MarkReady
+	startDone chan struct{} // closed when Start has returned
+	startErr  error         // set before startDone is closed
+	cancel    context.CancelFunc
+}
+
+type config struct {
+	timeout     time.Duration
+	stopTimeout time.Duration
+	drain       time.Duration
+	onStop      func(name string, err error, took time.Duration)
+}
+
+// Option configures a [Group].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// Timeout sets the overall stop deadline (default 25s, under Kubernetes'
+// default grace period of 30s): the time from the moment shutdown begins,
+// drain delay included, to the moment Run returns. It panics if d <= 0.
+func Timeout(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("shutdown: Timeout(%v): need a positive duration", d))
+	}
+	return optionFunc(func(c *config) { c.timeout = d })
+}
+
+// StopTimeout bounds each component's stop; its budget is the smaller of d
+// and what is left of the overall [Timeout]. By default a component may use
+// all that is left. The context given to Stop expires a twentieth of the
+// budget (at most a second) before the group gives up on it, which leaves a
+// Stop that waited for its deadline the time to force things closed and
+// return its error. It panics if d < 0.
+func StopTimeout(d time.Duration) Option {
+	if d < 0 {
+		panic(fmt.Sprintf("shutdown: StopTimeout(%v): negative duration", d))
+	}
+	return optionFunc(func(c *config) { c.stopTimeout = d })
+}
+
+// DrainDelay sets how long the group waits between turning not-ready and the
+// first Stop (default 0), so that load balancers take the instance out of
+// rotation while it still serves. It counts toward the overall [Timeout]. It
+// panics if d < 0.
+func DrainDelay(d time.Duration) Option {
+	if d < 0 {
+		panic(fmt.Sprintf("shutdown: DrainDelay(%v): negative duration", d))
+	}
+	return optionFunc(func(c *config) { c.drain = d })
+}
+
+// OnStop sets a hook called after each component's stop, with the
+// component's name, its stop error (nil if it stopped cleanly) and how long
+// the stop took: the place to log or export stop timings. It runs on Run's
+// goroutine, outside any lock of the group. It panics if hook is nil.
+func OnStop(hook func(name string, err error, took time.Duration)) Option {
+	if hook == nil {
+		panic("shutdown: OnStop(nil)")
+	}
+	return optionFunc(func(c *config) { c.onStop = hook })
+}
+
+// New returns a Group with the given options.
+func New(opts ...Option) *Group {
+	cfg := config{timeout: 25 * time.Second}
+	for _, o := range opts {
+		if o == nil {
+			panic("shutdown: nil Option")
+		}
+		o.apply(&cfg)
+	}
+	return &Group{
+		cfg:          cfg,
+		names:        make(map[string]bool),
+		started:      make(chan struct{}),
+		shuttingDown: make(chan struct{}),
+		stopped:      make(chan struct{}),
+	}
+}
+
+// Add appends a component to the group under a name used in errors and
+// hooks. Components start in the order they are added and stop in reverse.
+// Add panics if c is nil, name is empty or already taken, or Run has been
+// called.
+func (g *Group) Add(name string, c Component) {
+	if c == nil {
+		panic(fmt.Sprintf("shutdown: Add(%q): nil Component", name))
+	}
+	if name == "" {
+		panic("shutdown: Add: empty name")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ran {
+		panic(fmt.Sprintf("shutdown: Add(%q) after Run", name))
+	}
+	if g.names[name] {
+		panic(fmt.Sprintf("shutdown: Add(%q): name already taken", name))
+	}
+	g.names[name] = true
+	g.entries = append(g.entries, &entry{name: name, c: c, readyCh: make(chan struct{}), startDone: make(chan struct{})})
+}
+
+// Run starts every component in order, each once the one before it is
+// ready, and then waits until ctx is done or a component fails or ends on its
+// own. Then it shuts down: [Group.Ready] turns 503, [Group.ShuttingDown]
+// closes, the [DrainDelay] passes, and every component that was started is
+// stopped, once, in reverse order, each within its budget. Run returns when
+// all of them have stopped, or when the overall [Timeout] has passed.
+//
+// Run returns nil after a clean stop caused by ctx, such as a signal from
+// [OnSignal]. Otherwise it returns [errors.Join] of a [*StartError] for the
+// component that failed or ended on its own and a [*StopError] for each
+// component whose Stop failed, panicked or overran ([ErrAbandoned]); nothing
+// collected is dropped. [Group.Unfinished] then names the components that
+// were still running when Run gave up on them: their goroutines, and the
+// goroutines running their Start and Stop, may outlive Run. In every other
+// case, every goroutine Run started has exited when it returns.
+//
+// Each Start gets a context that carries ctx's values but is not cancelled
+// with it: a server keeps serving until its Stop. That context is cancelled
+// once the component's Stop has returned. A panic in Start or Stop is
+// recovered and reported as a *weft.PanicError inside the component's error.
+// Run may be called once; a second call returns [ErrRunTwice].
+func (g *Group) Run(ctx context.Context) error {
+	g.mu.Lock()
+	if g.ran {
+		g.mu.Unlock()
+		return ErrRunTwice
+	}
+	g.ran = true
+	entries := g.entries
+	g.mu.Unlock()
+	defer close(g.stopped)
+
+	ended := make(chan *entry, len(entries))
+	var started []*entry
+	var failure error
+
+starting:
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			break
+		}
+		started = append(started, e)
+		g.start(ctx, e, ended)
+	waiting:
+		for {
+			select {
+			case <-e.readyCh:
+				break waiting
+			case <-e.startDone:
+				if failure = g.exited(e); failure != nil {
+					break starting
+				}
+				break waiting
+			case <-ctx.Done():
+				break starting
+			case x := <-ended:
+				// An earlier component ended, or this one returned.
+				if failure = g.exited(x); failure != nil {
+					break starting
+				}
+			}
+		}
+	}
+	if failure == nil && ctx.Err() == nil {
+		g.ready.Store(true)
+		close(g.started)
+	running:
+		for {
+			select {
+			case <-ctx.Done():
+				break running
+			case x := <-ended:
+				if failure = g.exited(x); failure != nil {
+					break running
+				}
+			}
+		}
+	}
+
+	g.ready.Store(false)
+	close(g.shuttingDown)
+	errs := []error{failure}
+	errs = append(errs, g.stop(ctx, started)...)
+	return errors.Join(errs...)
+}
+
+// start calls e's Start on a goroutine of its own.
+func (g *Group) start(ctx context.Context, e *entry, ended chan<- *entry) {
+	var once sync.Once
+	ready := func() {
+		once.Do(func() {
+			e.marked.Store(true)
+			close(e.readyCh)
+		})
+	}
+	sctx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), readyKey{}, ready))
+	e.cancel = cancel
+	go func() {
+		e.startErr = catch.Call(func() error { return e.c.Start(sctx) })
+		close(e.startDone)
+		ended <- e
+	}()
+}
+
+// exited handles the end of a Start while the group runs, returning the
+// failure it makes, if any. A Start that returns nil before it marked itself
+// ready was only starting; any other end of a Start is a failure.
+func (g *Group) exited(e *entry) error {
+	if e.reported {
+		return nil
+	}
+	err := e.startErr
+	switch {
+	case err != nil:
+		// A component that failed before it was ready is not stopped.
+		e.failed = !e.marked.Load()
+	case e.marked.Load():
+		err = ErrExited
+	default:
+		return nil
+	}
+	e.reported = true
+	return &StartError{Name: e.name, Err: err}
+}
+
+// stop stops the started components in reverse order and returns their
+// errors.
+func (g *Group) stop(ctx context.Context, started []*entry) []error {
+	base, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.timeout)
+	defer cancel()
+	if g.cfg.drain > 0 {
+		t := time.NewTimer(g.cfg.drain)
+		select {
+		case <-t.C:
+		case <-base.Done():
+		}
+		t.Stop()
+	}
+	var errs []error
+	var unfinished []string
+	for i := len(started) - 1; i >= 0; i-- {
+		e := started[i]
+		if e.failed {
+			e.cancel()
+			continue
+		}
+		begin := time.Now()
+		err, finished := g.stopOne(base, e)
+		if err != nil {
+			err = &StopError{Name: e.name, Err: err}
+			errs = append(errs, err)
+		}
+		if !finished {
+			unfinished = append(unfinished, e.name)
+		}
+		if g.cfg.onStop != nil {
+			g.cfg.onStop(e.name, err, time.Since(begin))
+		}
+	}
+	g.mu.Lock()
+	g.unfinished = unfinished
+	g.mu.Unlock()
+	return errs
+}
+
+// stopOne calls e's Stop within its budget and waits, within the same
+// budget, for a Start still running to return. It reports whether the
+// component finished.
+func (g *Group) stopOne(base context.Context, e *entry) (error, bool) {
+	ctx, cancel := base, context.CancelFunc(func() {})
+	if g.cfg.stopTimeout > 0 {
+		ctx, cancel = context.WithTimeout(base, g.cfg.stopTimeout)
+	}
+	defer cancel()
+	defer e.cancel() // the hard stop of the component's Start
+	// Stop's own context expires a little before the group gives up on it,
+	// so that a Stop that waited for its deadline still has time to force
+	// things closed and return its error.
+	sctx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		if left := time.Until(deadline); left > 0 {
+			var cancelStop context.CancelFunc
+			sctx, cancelStop = context.WithDeadline(ctx, deadline.Add(-min(left/20, time.Second)))
+			defer cancelStop()
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- catch.Call(func() error { return e.c.Stop(sctx) }) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return ErrAbandoned, false
+	}
+	select {
+	case <-e.startDone:
+		// A blocking Start that fails on its way out (a server whose Serve
+		// broke) fails the stop.
+		if e.startErr != nil && err == nil && !e.reported {
+			err = e.startErr
+		}
+	case <-ctx.Done():
+		return errors.Join(err, ErrAbandoned), false
+	}
+	return err, true
+}
+
+// Ready returns an http.Handler for a readiness probe: it answers 200 once
+// every component has started and is ready, and 503 before that and from the
+// moment shutdown begins, so that load balancers stop sending traffic while
+// the group drains.
+func (g *Group) Ready() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if g.ready.Load() {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+}
+
+// Live returns an http.Handler for a liveness probe: it answers 200 until the
+// group has stopped (Run has returned) and 503 after.
+func (g *Group) Live() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-g.stopped:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+}
+
+// Started returns a channel closed once every component has started and is
+// ready, when [Group.Ready] starts answering 200. It is never closed if a
+// Start fails or shutdown begins first.
+func (g *Group) Started() <-chan struct{} { return g.started }
+
+// ShuttingDown returns a channel closed when shutdown begins: when Run's
+// context is done or a component failed, before the drain delay and the
+// first Stop.
+func (g *Group) ShuttingDown() <-chan struct{} { return g.shuttingDown }
+
+// Stopped returns a channel closed when Run returns.
+func (g *Group) Stopped() <-chan struct{} { return g.stopped }
+
+// Unfinished returns the names of the components that had not finished
+// stopping when Run gave up on them, in stop order. It is empty until Run has
+// returned.
+func (g *Group) Unfinished() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.unfinished...)
+}
