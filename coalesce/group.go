@@ -131,6 +131,12 @@ func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Conte
 	}
 	done := c.waitChan()
 	g.mu.Unlock()
+	if ctx.Done() == nil {
+		// A caller that cannot give up waits on the result alone, which is
+		// cheaper than a select.
+		<-done
+		return c.result()
+	}
 	select {
 	case <-done:
 		return c.result()
