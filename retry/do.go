@@ -1,0 +1,110 @@
+package retry
+
+import (
+	"context"
+	"time"
+)
+
+// Do calls f until it succeeds or p gives up, and returns f's value from the
+// attempt that succeeded. On failure it returns T's zero value and an
+// [*Error] saying why p gave up, with the last attempt's error.
+//
+// f runs on the caller's goroutine; Do starts no goroutines and does not
+// recover f's panics, which reach the caller unchanged. Any number of
+// goroutines may call Do with the same Policy at once. f gets ctx, or a
+// context derived from it when p has an [AttemptTimeout]. Do never starts
+// an attempt once ctx is done: if ctx is done before the first, it returns
+// an *Error with no attempts. Between attempts it waits, on a timer made once
+// per call and reused, until the delay has passed or ctx is done; when ctx
+// is done it returns at once, with ctx's cause and the last attempt's error
+// in the *Error. It does not start a wait that would end at or after ctx's
+// deadline, and gives up with [ErrDeadline] instead.
+//
+// A call that succeeds at once costs a few nanoseconds over calling f, and
+// allocates nothing. Retries with no delay allocate nothing until the policy
+// gives up; a call that waits allocates its timer (three small allocations)
+// once, however many times it waits, and none when ctx can never be
+// cancelled.
+func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)) (T, error) {
+	c := p.config()
+	if c.maxElapsed == 0 && c.attemptTimeout == 0 && ctx.Err() == nil {
+		// The common case, kept small: a first attempt needs no state.
+		v, err := f(ctx)
+		if err == nil {
+			c.budget.deposit()
+			return v, nil
+		}
+		s := State{c: c}
+		return do(ctx, &s, f, err)
+	}
+	s := State{c: c}
+	if c.maxElapsed > 0 {
+		s.start = time.Now()
+	}
+	return do(ctx, &s, f, nil)
+}
+
+// Run is [Do] for functions that return only an error.
+func Run(ctx context.Context, p Policy, f func(context.Context) error) error {
+	_, err := Do(ctx, p, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, f(ctx)
+	})
+	return err
+}
+
+// do runs the attempts of one call on s. If err is not nil, an attempt has
+// already failed with it.
+func do[T any](ctx context.Context, s *State, f func(context.Context) (T, error), err error) (T, error) {
+	var t *time.Timer
+	var zero T
+	for {
+		if err != nil {
+			d, final := s.failed(ctx, err, time.Time{})
+			if final != nil {
+				return zero, final
+			}
+			if d > 0 && !sleep(ctx, &t, d) {
+				return zero, s.stop(ctx, nil, time.Time{})
+			}
+		}
+		if ctx.Err() != nil {
+			return zero, s.stop(ctx, nil, time.Time{})
+		}
+		var v T
+		if s.c.attemptTimeout > 0 {
+			actx, cancel := context.WithTimeout(ctx, s.c.attemptTimeout)
+			v, err = f(actx)
+			cancel()
+		} else {
+			v, err = f(ctx)
+		}
+		if err == nil {
+			s.succeeded()
+			return v, nil
+		}
+	}
+}
+
+// sleep waits for d or until ctx is done, and reports whether d passed. It
+// makes *t on first use and reuses it after, and leaves it fired or stopped,
+// so it never needs stopping later. A context that can never be done needs
+// no timer.
+func sleep(ctx context.Context, t **time.Timer, d time.Duration) bool {
+	done := ctx.Done()
+	if done == nil {
+		time.Sleep(d)
+		return true
+	}
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	select {
+	case <-(*t).C:
+		return true
+	case <-done:
+		(*t).Stop()
+		return false
+	}
+}

@@ -1,0 +1,216 @@
+package retry
+
+import (
+	"context"
+	"time"
+)
+
+// State is the retry state of one call or one work item, for callers that
+// do not want to sleep between attempts: a worker pool, for example, that
+// puts a failed job back on its queue with a delay and frees the worker
+// meanwhile. [Do], [Run], [Loop] and [Process] are built on it, so they all
+// decide exactly as it does.
+//
+// Get a State from [Policy.Start], run an attempt, report its outcome to
+// [State.Next], and either stop or start the next attempt after the delay
+// it returns:
+//
+//	s := policy.Start(time.Now())
+//	for {
+//		err := send(ctx, job)
+//		delay, final := s.Next(ctx, err, time.Now())
+//		if err == nil || final != nil {
+//			return final // nil on success, or the *retry.Error
+//		}
+//		requeue(job, s, delay) // or wait: the next attempt is due after delay
+//	}
+//
+// State is a small value (under 100 bytes) that can be kept inside a queued
+// job and copied with it; it must not be used by two goroutines at once.
+// Next does not allocate unless it returns an error. The zero State is that
+// of the zero Policy, with its clock starting at the first call to Next.
+type State struct {
+	c        *config
+	attempts int
+	start    time.Time     // zero until the clock is first read
+	last     time.Time     // when the last outcome was reported
+	prev     time.Duration // the last delay, for decorrelated jitter
+	err      error         // the last failure, markers removed
+}
+
+// Start returns the State of a new call or work item under p, whose first
+// attempt starts at now.
+func (p Policy) Start(now time.Time) State {
+	return State{c: p.config(), start: now}
+}
+
+func (s *State) config() *config {
+	if s.c == nil {
+		return &defaults
+	}
+	return s.c
+}
+
+// Attempts returns the number of outcomes reported to [State.Next].
+func (s *State) Attempts() int { return s.attempts }
+
+// First returns the time given to [Policy.Start]: when the first attempt
+// started. A zero State takes the time given to its first call to Next.
+func (s *State) First() time.Time { return s.start }
+
+// Last returns the time given to the last call to [State.Next]: when the
+// last attempt ended.
+func (s *State) Last() time.Time { return s.last }
+
+// Context returns the context for the next attempt: ctx with the policy's
+// [AttemptTimeout], or ctx itself and a cancel func that does nothing when
+// the policy has none. Call cancel when the attempt returns.
+func (s *State) Context(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d := s.config().attemptTimeout; d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return ctx, nop
+}
+
+func nop() {}
+
+// epoch is a reading of the monotonic clock to measure others from.
+var epoch = time.Now()
+
+// Next records the outcome of an attempt that ended at now and says what to
+// do next. ctx is the caller's context (not the attempt's): Next never
+// blocks on it, but reads whether it is done and its deadline. Next returns
+//
+//   - 0 and nil if err is nil: the attempt succeeded and the call is over;
+//   - a delay and nil if the policy retries: start the next attempt after
+//     the delay (0 means at once), unless ctx is done by then;
+//   - 0 and an [*Error] if the policy gives up: ctx is done, err is not
+//     retryable, the attempts are used up, the delay would pass MaxElapsed
+//     or ctx's deadline, or the [Budget] refused.
+//
+// Next calls the policy's [RetryIf] and [OnRetry] hooks, and records the
+// outcome in its [Budget]. If now is the zero Time, Next reads the clock.
+// A State is spent once Next has returned an error or been given a nil err;
+// start a new one for the next call.
+func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Duration, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if err == nil {
+		s.succeeded()
+		s.last = now
+		return 0, nil
+	}
+	return s.failed(ctx, err, now)
+}
+
+func (s *State) succeeded() {
+	s.attempts++
+	s.config().budget.deposit()
+}
+
+// failed is Next for a non-nil err. If now is zero, the State belongs to a
+// call of this package that has not read the clock, and failed reads it only
+// when it must.
+func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Duration, error) {
+	c := s.config()
+	s.attempts++
+	v, last := read(err)
+	s.err = last
+	if ctx.Err() != nil {
+		return 0, s.stop(ctx, nil, now)
+	}
+
+	d, forced := v.delay, v.after
+	if v.permanent {
+		return 0, s.stop(ctx, ErrNotRetryable, now)
+	}
+	if !forced {
+		var hint time.Duration
+		if v.hint != nil {
+			hint = v.hint.RetryAfter()
+		}
+		switch {
+		case v.hint != nil && c.honorRetryAfter > 0 && hint <= c.honorRetryAfter:
+			d, forced = max(hint, 0), true
+		case !c.retryable(err, v.hint != nil):
+			return 0, s.stop(ctx, ErrNotRetryable, now)
+		}
+	}
+	allowed := c.budget.withdraw()
+	if c.attempts != Unlimited && s.attempts >= c.attempts {
+		return 0, s.stop(ctx, ErrExhausted, now)
+	}
+	if !forced {
+		d = c.delay(s.attempts, s.prev)
+	}
+
+	// The clock is read only when a rule needs it: to start the elapsed
+	// time, for MaxElapsed, or to compare a real wait with the deadline.
+	deadline, hasDeadline := time.Time{}, false
+	if d > 0 {
+		deadline, hasDeadline = ctx.Deadline()
+	}
+	switch {
+	case !now.IsZero():
+	case c.maxElapsed > 0 || hasDeadline:
+		now = time.Now()
+	case s.start.IsZero():
+		// Only the start of Elapsed is needed, and only as a monotonic
+		// reading, which costs half of time.Now. Calls of this package
+		// never show the start, whose wall clock reading may be off.
+		s.start = epoch.Add(time.Since(epoch))
+	}
+	if !now.IsZero() {
+		if s.start.IsZero() {
+			s.start = now
+		}
+		s.last = now
+	}
+	if c.maxElapsed > 0 {
+		if elapsed := now.Sub(s.start); elapsed > c.maxElapsed || d > c.maxElapsed-elapsed {
+			return 0, s.stop(ctx, ErrMaxElapsed, now)
+		}
+	}
+	if hasDeadline && d >= deadline.Sub(now) {
+		return 0, s.stop(ctx, ErrDeadline, now)
+	}
+	if !allowed {
+		c.budget.refuse()
+		return 0, s.stop(ctx, ErrBudget, now)
+	}
+	c.budget.retried()
+	if c.onRetry != nil {
+		c.onRetry(s.attempts, last, d)
+	}
+	s.prev = d
+	return d, nil
+}
+
+// retryable is the classifier: RetryIf, or by default every error without
+// a RetryAfter hint.
+func (c *config) retryable(err error, hinted bool) bool {
+	if c.retryIf != nil {
+		return c.retryIf(err)
+	}
+	return !hinted
+}
+
+// stop ends the call with cause, or with ctx's cause if cause is nil.
+func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if s.start.IsZero() {
+		s.start = now
+	}
+	s.last = now
+	e := &Error{Cause: cause, Last: s.err, Attempts: s.attempts, Elapsed: now.Sub(s.start)}
+	if cause == nil {
+		e.Cause = context.Cause(ctx)
+		if err := ctx.Err(); err != e.Cause {
+			e.ctxErr = err
+		}
+	}
+	return e
+}
