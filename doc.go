@@ -17,7 +17,7 @@
 //	long-lived workers behind a bounded job queue       pool      pool.NewWorkers
 //	merge many channels into one                        fanin     fanin.Merge, fanin.MergeSorted
 //	send each value to every consumer, or to one        fanout    fanout.Broadcast, fanout.Distribute
-//	call services in parallel, keep partial results     fanout    fanout.Gather, fanout.First
+//	call services in parallel, keep partial results     fanout    fanout.Gather, fanout.First, fanout.Hedged
 //	wake a worker once for many events                  coalesce  coalesce.NewSignal
 //	watch the newest config or state, skip the backlog  coalesce  coalesce.NewLatest
 //	one load for many concurrent callers of a key       coalesce  coalesce.Group

@@ -1,0 +1,179 @@
+package fanout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/weftgo/weft"
+	"github.com/weftgo/weft/internal/catch"
+)
+
+// First runs every call at once and returns the first success: use it to
+// race equivalent sources (replicas, mirrors, caches) when the fastest
+// answer is all that matters. The calls that lose are cancelled, and First
+// returns only after every call has returned.
+//
+// If every call fails, the error wraps [errors.Join] of their errors in call
+// order; if ctx is done first, it wraps [context.Cause] of ctx too. A panic
+// in a call cancels the others and comes back as a *weft.PanicError. First
+// is [Hedged] with no delay; it panics if ctx or a call is nil or there are
+// no calls.
+func First[R any](ctx context.Context, calls ...func(ctx context.Context) (R, error)) (R, error) {
+	return hedged(ctx, "First", 0, calls)
+}
+
+// errWon is the cause with which the calls that lost to a success, or that
+// were still running when First or Hedged returned, are cancelled.
+var errWon = errors.New("fanout: another call answered first")
+
+// Hedged runs calls one after another, each as a hedge against the ones
+// before it being slow, and returns the first success: the technique of
+// "The Tail at Scale" (Dean and Barroso, 2013). The first call starts at
+// once; each next one starts when delay has passed since the previous one
+// started without a success, or at once when the calls running have all
+// failed. To hedge one call twice at most, pass it three times:
+//
+//	v, err := fanout.Hedged(ctx, 20*time.Millisecond, get, get, get)
+//
+// The first call to succeed wins: the others are cancelled (their context's
+// cause says another call answered first), and Hedged returns only after
+// every call it started has returned. Calls not started by then never start.
+// If every call fails, the error wraps [errors.Join] of their errors in call
+// order. If ctx is done first, the calls are cancelled and the error wraps
+// [context.Cause] of ctx and the errors of the calls that ran.
+//
+// A panic in a call is a bug, not a slow or failed answer to hedge around:
+// it cancels the others and Hedged returns it as a *weft.PanicError once
+// they have returned.
+//
+// Hedged runs each call on a goroutine of its own and waits on the caller's
+// goroutine. It panics if ctx or a call is nil, if there are no calls, or if
+// delay is negative.
+func Hedged[R any](ctx context.Context, delay time.Duration, calls ...func(ctx context.Context) (R, error)) (R, error) {
+	if delay < 0 {
+		panic(fmt.Sprintf("fanout: Hedged(delay=%v): negative delay", delay))
+	}
+	return hedged(ctx, "Hedged", delay, calls)
+}
+
+type outcome[R any] struct {
+	i       int
+	v       R
+	err     error
+	panicky bool // err is a panic, not a failure
+}
+
+func hedged[R any](ctx context.Context, fn string, delay time.Duration, calls []func(context.Context) (R, error)) (R, error) {
+	var zero R
+	if ctx == nil {
+		panic(fmt.Sprintf("fanout: %s with a nil context", fn))
+	}
+	if len(calls) == 0 {
+		panic(fmt.Sprintf("fanout: %s with no calls", fn))
+	}
+	for i, c := range calls {
+		if c == nil {
+			panic(fmt.Sprintf("fanout: %s: call %d is nil", fn, i))
+		}
+	}
+	if ctx.Err() != nil {
+		return zero, fmt.Errorf("fanout: %s: no call ran: %w", fn, context.Cause(ctx))
+	}
+
+	callCtx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel(errWon)
+		wg.Wait()
+	}()
+	results := make(chan outcome[R], len(calls)) // never blocks a call
+	started, running := 0, 0
+	start := func() {
+		i := started
+		started++
+		running++
+		wg.Go(func() {
+			var o outcome[R]
+			o.i = i
+			returned := false
+			catch.Guard(func() error {
+				var err error
+				o.v, err = calls[i](callCtx)
+				returned = true
+				return err
+			}, func(err error) {
+				o.err = err
+				_, o.panicky = err.(*weft.PanicError)
+				o.panicky = o.panicky && !returned
+				results <- o
+			})
+		})
+	}
+
+	var next <-chan time.Time // fires when the next hedge is due
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	startNext := func() {
+		start()
+		switch {
+		case started == len(calls):
+			next = nil
+		case delay == 0:
+			next = nil
+		case timer == nil:
+			timer = time.NewTimer(delay)
+			next = timer.C
+		default:
+			timer.Reset(delay)
+			next = timer.C
+		}
+	}
+	startNext()
+	for delay == 0 && started < len(calls) {
+		startNext()
+	}
+
+	errs := make([]error, len(calls))
+	for {
+		select {
+		case o := <-results:
+			running--
+			switch {
+			case o.panicky:
+				cancel(o.err)
+				return zero, o.err
+			case o.err == nil:
+				return o.v, nil
+			}
+			errs[o.i] = o.err
+			if running > 0 {
+				continue
+			}
+			if started < len(calls) {
+				startNext()
+				continue
+			}
+			return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), errors.Join(errs...))
+		case <-next:
+			startNext()
+		case <-ctx.Done():
+			cancel(context.Cause(ctx))
+			wg.Wait()
+			close(results)
+			for o := range results {
+				if o.panicky {
+					return zero, o.err
+				}
+				errs[o.i] = o.err
+			}
+			return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, errors.Join(append([]error{context.Cause(ctx)}, errs...)...))
+		}
+	}
+}

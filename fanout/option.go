@@ -1,0 +1,255 @@
+package fanout
+
+import (
+	"fmt"
+	"hash/maphash"
+	"reflect"
+)
+
+// Option configures [Broadcast] or [Distribute]. Options are applied in
+// order; the last one of a kind wins. An option that does not apply to the
+// function it is given to (OnFull to Distribute, ByKey to Broadcast) makes
+// that function panic: it could never have the effect its caller meant.
+type Option interface {
+	apply(*config)
+}
+
+// Policy says what [Broadcast] does with a value for an output whose buffer
+// is full because its consumer is behind. Set it with [OnFull].
+type Policy int
+
+const (
+	// Block waits until the consumer takes the value, so every consumer
+	// sees every value and the slowest consumer sets the pace of all. It is
+	// the default.
+	Block Policy = iota
+	// DropNewest drops the value that does not fit: the consumer keeps the
+	// oldest values and misses the newest while it is behind.
+	DropNewest
+	// DropOldest drops the oldest value in the output's buffer to make room
+	// for the new one: the buffer is a ring that keeps the newest values.
+	// It needs a buffer of at least one value.
+	DropOldest
+)
+
+// String returns "Block", "DropNewest" or "DropOldest".
+func (p Policy) String() string {
+	switch p {
+	case Block:
+		return "Block"
+	case DropNewest:
+		return "DropNewest"
+	case DropOldest:
+		return "DropOldest"
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// DefaultBuffer is the number of values an output of [Broadcast] or
+// [Distribute] holds unless [Buffer] says otherwise. A few values of slack
+// let consumers that run at the same average speed take turns being slow
+// without stalling one another, and let the sending goroutine hand values
+// over without waiting for each consumer to be scheduled.
+const DefaultBuffer = 64
+
+// outputConfig is what may differ between the outputs of a Broadcast.
+type outputConfig struct {
+	buffer    int
+	bufferSet bool
+	policy    Policy
+	policySet bool
+}
+
+// merge returns c with the fields set in o replaced.
+func (c outputConfig) merge(o outputConfig) outputConfig {
+	if o.bufferSet {
+		c.buffer, c.bufferSet = o.buffer, true
+	}
+	if o.policySet {
+		c.policy, c.policySet = o.policy, true
+	}
+	return c
+}
+
+type strategy int
+
+const (
+	firstReady strategy = iota
+	roundRobin
+	byKey
+)
+
+type config struct {
+	out       outputConfig
+	perOutput map[int]outputConfig // from ForOutput, by output index
+	onDrop    any                  // func(int, T) for the element type T
+	strategy  strategy
+	key       any // func(T) uint64 for the element type T, built by ByKey
+	keyFunc   any // the function given to ByKey, for messages
+
+	// Options given that the function being configured may not accept,
+	// by name, for the panic that says so.
+	broadcastOnly  string
+	distributeOnly string
+}
+
+// option is every Option: name is what misuse messages call it.
+type option struct {
+	name string
+	kind optionKind
+	f    func(*config)
+}
+
+type optionKind int
+
+const (
+	forBoth      optionKind = iota
+	forBroadcast            // Broadcast only
+	forOutput               // Broadcast only, and may be given per output
+	forDistribute
+)
+
+func (o option) apply(c *config) {
+	switch o.kind {
+	case forBroadcast, forOutput:
+		if c.broadcastOnly == "" {
+			c.broadcastOnly = o.name
+		}
+	case forDistribute:
+		if c.distributeOnly == "" {
+			c.distributeOnly = o.name
+		}
+	}
+	o.f(c)
+}
+
+// newConfig applies opts for fn ("Broadcast" or "Distribute") and panics on
+// an option fn does not take.
+func newConfig(fn string, opts []Option) config {
+	cfg := config{out: outputConfig{buffer: DefaultBuffer}}
+	for _, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("fanout: %s: nil Option", fn))
+		}
+		o.apply(&cfg)
+	}
+	switch {
+	case fn == "Broadcast" && cfg.distributeOnly != "":
+		panic(fmt.Sprintf("fanout: Broadcast: option %s applies to Distribute only", cfg.distributeOnly))
+	case fn == "Distribute" && cfg.broadcastOnly != "":
+		panic(fmt.Sprintf("fanout: Distribute: option %s applies to Broadcast only", cfg.broadcastOnly))
+	}
+	return cfg
+}
+
+// Buffer gives each output room for n values (default [DefaultBuffer]).
+// Values in an output's buffer have been sent but not yet received: with
+// [Block] the sender runs at most n values ahead of that consumer; with
+// [DropNewest] and [DropOldest] the buffer is what a slow consumer keeps.
+// Buffer(0) makes every hand-off wait for the consumer. It panics if n < 0.
+func Buffer(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("fanout: Buffer(%d): negative buffer", n))
+	}
+	return option{"Buffer", forBoth, func(c *config) { c.out.buffer, c.out.bufferSet = n, true }}
+}
+
+// OnFull sets what [Broadcast] does when an output's buffer is full: [Block]
+// (the default), [DropNewest] or [DropOldest]. Every drop is counted by
+// [Broadcaster.Dropped] and reported to the [OnDrop] hook. Use [ForOutput] to
+// set it for some outputs only. It panics on an unknown Policy.
+func OnFull(p Policy) Option {
+	if p < Block || p > DropOldest {
+		panic(fmt.Sprintf("fanout: OnFull(%v): unknown policy", p))
+	}
+	return option{"OnFull", forOutput, func(c *config) { c.out.policy, c.out.policySet = p, true }}
+}
+
+// ForOutput applies opts to output i of a [Broadcast] only, over the options
+// that apply to every output: a durable writer can block while a live view
+// drops. Only [Buffer] and [OnFull] may be given per output; ForOutput panics
+// on any other option, and Broadcast panics if i is not one of its outputs.
+func ForOutput(i int, opts ...Option) Option {
+	if i < 0 {
+		panic(fmt.Sprintf("fanout: ForOutput(%d): negative output index", i))
+	}
+	var sub config
+	for _, o := range opts {
+		op, ok := o.(option)
+		if !ok || (op.name != "Buffer" && op.name != "OnFull") {
+			panic(fmt.Sprintf("fanout: ForOutput(%d): only Buffer and OnFull can be set per output, not %v", i, describe(o)))
+		}
+		op.f(&sub)
+	}
+	return option{"ForOutput", forBroadcast, func(c *config) {
+		if c.perOutput == nil {
+			c.perOutput = make(map[int]outputConfig)
+		}
+		c.perOutput[i] = c.perOutput[i].merge(sub.out)
+	}}
+}
+
+func describe(o Option) string {
+	if op, ok := o.(option); ok {
+		return op.name
+	}
+	return fmt.Sprintf("%T", o)
+}
+
+// OnDrop calls hook for every value [Broadcast] drops, with the index of the
+// output that missed it; the value is the one dropped, the newest for
+// [DropNewest] and the evicted oldest for [DropOldest]. hook runs on the
+// broadcasting goroutine while every output waits, so it must be quick and
+// must not block; it suits counting and sampled logging. A panic in hook
+// stops the broadcast, and [Broadcaster.Wait] returns it as a
+// *weft.PanicError.
+//
+// T must be the element type of the Broadcast; a hook of another type makes
+// Broadcast panic. It panics if hook is nil.
+func OnDrop[T any](hook func(output int, v T)) Option {
+	if hook == nil {
+		panic("fanout: OnDrop(nil)")
+	}
+	return option{"OnDrop", forBroadcast, func(c *config) { c.onDrop = hook }}
+}
+
+// RoundRobin makes [Distribute] send value k to output k mod n, in turn,
+// whatever the consumers' speed: each gets the same share, and a slow one
+// holds up the others once its buffer is full.
+func RoundRobin() Option {
+	return option{"RoundRobin", forDistribute, func(c *config) { c.strategy = roundRobin }}
+}
+
+// ByKey makes [Distribute] send every value with the same key to the same
+// output, chosen by hashing the key: one consumer sees all of a key's values,
+// in input order, so per-key order holds while keys are processed in
+// parallel. key is called once per value on the distributing goroutine; a
+// panic in it stops the distribution and [Distributor.Wait] returns it as a
+// *weft.PanicError. Which output a key goes to is fixed for the life of the
+// Distribute and unspecified otherwise. A consumer that falls behind holds
+// up the others once its buffer is full.
+//
+// T must be the element type of the Distribute; a key function of another
+// type makes Distribute panic. ByKey panics if key is nil.
+func ByKey[T any, K comparable](key func(T) K) Option {
+	if key == nil {
+		panic("fanout: ByKey(nil)")
+	}
+	seed := maphash.MakeSeed()
+	hash := func(v T) uint64 { return maphash.Comparable(seed, key(v)) }
+	return option{"ByKey", forDistribute, func(c *config) {
+		c.strategy = byKey
+		c.key, c.keyFunc = hash, key
+	}}
+}
+
+// typed returns f, made by option opt from the user's function src, as a
+// func of type F, or panics naming the option when src was written for
+// another element type than T.
+func typed[F, T any](f, src any, fn, opt string) F {
+	g, ok := f.(F)
+	if f != nil && !ok {
+		panic(fmt.Sprintf("fanout: %s[%v]: %s was given a %T, a function for another element type", fn, reflect.TypeFor[T](), opt, src))
+	}
+	return g
+}
