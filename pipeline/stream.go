@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"runtime"
 	"errors"
 	"fmt"
 	"sync"
@@ -50,6 +51,17 @@ type Stream[T any] struct {
 // once the output is closed or the pipeline stopped.
 func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
 	if s.steal == nil || len(src) > 0 {
+		return recv(s.sc, src)
+	}
+	if c := s.steal(); c != nil {
+		return c, true
+	}
+	// Nothing to take yet. Rather than sleep at once and have the producer
+	// wake us for every value, let the producer run a little and look
+	// again: a producer that is merely slower than us then hands over a
+	// chunk, not a value, per wake-up.
+	runtime.Gosched()
+	if len(src) > 0 {
 		return recv(s.sc, src)
 	}
 	s.hungry.Store(true)
