@@ -1,0 +1,403 @@
+// Command gateway is an HTTP service that answers GET /product/{id} by
+// calling three downstream services at once and answering with what came
+// back in time:
+//
+//	GET /product/42 ─▶ fanout.Gather, 200ms budget ─┬─ details          required
+//	                                                ├─ price            required
+//	                                                └─ recommendations  optional, 150ms
+//
+// Each call goes through a retry policy (quick attempts, within a budget
+// shared by all requests) around a circuit breaker around one shared
+// http.Client. When recommendations fail or are slow the answer is still 200,
+// marked "degraded" and listing what was left out; when a required call fails
+// the answer is a JSON error naming it: 502 if it failed, 504 if it timed out,
+// 503 while its breaker is open, 404 if the product does not exist.
+//
+// By default the program starts the downstream services itself, simulated on
+// loopback; -details-url, -price-url and -recs-url call real ones (GET
+// URL/{id}), and -slow and -fail change how the simulators answer. It also
+// serves /readyz, /livez and Prometheus /metrics, and on SIGINT or SIGTERM it
+// turns not-ready, finishes the requests in flight and exits 0.
+//
+//	go -C examples run ./gateway
+//	curl -s localhost:8080/product/42
+//	go -C examples run ./gateway -slow recommendations   # degraded answers
+//	go -C examples run ./gateway -fail price             # 502, then 503 once the breaker opens
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/weftgo/weft/breaker"
+	"github.com/weftgo/weft/fanout"
+	"github.com/weftgo/weft/retry"
+	"github.com/weftgo/weft/shutdown"
+)
+
+// The downstream services, in the order the gateway calls them.
+const (
+	details = "details"
+	price   = "price"
+	recs    = "recommendations"
+)
+
+var names = []string{details, price, recs}
+
+// config is what the flags set; tests build one directly.
+type config struct {
+	addr        string                 // where the gateway listens
+	urls        map[string]string      // downstream base URLs by name; simulated where empty
+	budget      time.Duration          // time for a whole request
+	recsTimeout time.Duration          // time for the optional recommendations call
+	openFor     time.Duration          // how long an open breaker refuses calls
+	drainDelay  time.Duration          // time between turning not-ready and stopping the server
+	out         io.Writer              // the log
+	sims        map[string]*downstream // simulators for the names without a URL; tests keep them to break them
+	ready       func(addr string)      // when set, called with the gateway's address once it serves
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if err == nil {
+		cfg.out = os.Stderr
+		ctx, stop := shutdown.OnSignal(context.Background()) // SIGINT, SIGTERM; a second one exits at once
+		err = run(ctx, cfg)
+		stop()
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the command line into a config, with a simulator for each
+// downstream that has no URL.
+func parseFlags(args []string, usage io.Writer) (config, error) {
+	cfg := config{urls: map[string]string{}}
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned, and main prints them once
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	for name, flagName := range map[string]string{details: "details-url", price: "price-url", recs: "recs-url"} {
+		fs.Func(flagName, "base `URL` of the "+name+" service, called as URL/{id}; simulated when not given", func(s string) error {
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("want an http:// or https:// URL with a host")
+			}
+			cfg.urls[name] = s
+			return nil
+		})
+	}
+	fs.DurationVar(&cfg.budget, "budget", 200*time.Millisecond, "time budget of one request")
+	fs.DurationVar(&cfg.recsTimeout, "recs-timeout", 150*time.Millisecond, "time budget of the optional recommendations call")
+	fs.DurationVar(&cfg.openFor, "open-for", 5*time.Second, "how long a tripped breaker refuses calls before it probes")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "time between turning not-ready and stopping, on SIGTERM (a few seconds behind a load balancer)")
+	slow := fs.String("slow", "", "comma-separated simulated services that answer after 300ms")
+	fail := fs.String("fail", "", "comma-separated simulated services that answer 503")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(usage)
+			fs.Usage()
+		}
+		return cfg, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case cfg.budget <= 0:
+		return cfg, fmt.Errorf("-budget %v: must be positive", cfg.budget)
+	case cfg.recsTimeout <= 0 || cfg.recsTimeout > cfg.budget:
+		return cfg, fmt.Errorf("-recs-timeout %v: must be positive and at most -budget (%v)", cfg.recsTimeout, cfg.budget)
+	case cfg.openFor <= 0:
+		return cfg, fmt.Errorf("-open-for %v: must be positive", cfg.openFor)
+	case cfg.drainDelay < 0:
+		return cfg, fmt.Errorf("-drain-delay %v: must not be negative", cfg.drainDelay)
+	}
+	var err error
+	cfg.sims, err = simulators(cfg.urls, *slow, *fail)
+	return cfg, err
+}
+
+// run serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, cfg config) error {
+	log := slog.New(slog.NewTextHandler(cfg.out, nil))
+	m := newMetrics()
+	g := shutdown.New(
+		shutdown.DrainDelay(cfg.drainDelay),
+		shutdown.OnStop(func(name string, err error, took time.Duration) {
+			log.Info("stopped", "component", name, "took", took, "err", err)
+		}),
+	)
+
+	// The simulators are added first so that they stop last: the requests
+	// the gateway finishes during shutdown still reach them.
+	urls := map[string]string{}
+	for _, name := range names {
+		if urls[name] = cfg.urls[name]; urls[name] != "" {
+			continue
+		}
+		sim := cfg.sims[name]
+		if sim == nil {
+			return fmt.Errorf("%s: no URL and no simulator", name)
+		}
+		c, ln, err := sim.listen()
+		if err != nil {
+			return err
+		}
+		defer ln.Close() // the server closes it once started; this covers a group stopped before that
+		g.Add("sim-"+name, c)
+		urls[name] = "http://" + ln.Addr().String()
+	}
+
+	// One client for every downstream call, so that connections are reused
+	// across requests. It has no Timeout of its own: every call carries its
+	// deadline in its context, set by the request's budget.
+	transport := &http.Transport{
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{Timeout: time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		// The default keeps 2 idle connections per host: under load, most
+		// would be closed after one use and dialled again for the next.
+		MaxIdleConns:          300,
+		MaxIdleConnsPerHost:   100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   time.Second,
+		ResponseHeaderTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	gw := &gateway{cfg: cfg, client: &http.Client{Transport: transport}, m: m, deps: map[string]*dependency{}}
+	for _, name := range names {
+		gw.deps[name] = newDependency(name, urls[name], cfg.openFor, m, log)
+	}
+	// Added before the server, so stopped after it: once no handler is left
+	// to use the client, its idle connections are closed.
+	g.Add("client", shutdown.Func(nil, func(context.Context) error {
+		transport.CloseIdleConnections()
+		return nil
+	}))
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /product/{id}", gw.product)
+	mux.Handle("GET /readyz", g.Ready())
+	mux.Handle("GET /livez", g.Live())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
+
+	// Say when the gateway is ready: when /readyz starts answering 200.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-g.Started():
+			addr := ln.Addr().String()
+			log.Info("serving", "addr", "http://"+addr, details, urls[details], price, urls[price], recs, urls[recs])
+			if cfg.ready != nil {
+				cfg.ready(addr)
+			}
+		case <-g.ShuttingDown():
+		}
+	})
+	err = g.Run(ctx)
+	wg.Wait()
+	return err
+}
+
+// gateway answers /product/{id}.
+type gateway struct {
+	cfg    config
+	client *http.Client
+	deps   map[string]*dependency
+	m      *metrics
+}
+
+// answer is the body of a successful /product/{id}.
+type answer struct {
+	ID              string          `json:"id"`
+	Details         json.RawMessage `json:"details"`
+	Price           json.RawMessage `json:"price"`
+	Recommendations json.RawMessage `json:"recommendations,omitempty"`
+	Degraded        bool            `json:"degraded"`
+	LeftOut         []string        `json:"left_out,omitempty"` // the optional parts missing, if Degraded
+}
+
+// failure is the body of an error answer. Call names the downstream call
+// that failed, if one did.
+type failure struct {
+	Error string `json:"error"`
+	Call  string `json:"call,omitempty"`
+}
+
+func (gw *gateway) product(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.PathValue("id")
+	if n, err := strconv.ParseUint(id, 10, 63); err != nil || n == 0 {
+		gw.reply(w, start, "bad_request", http.StatusBadRequest, failure{Error: fmt.Sprintf("product id %q is not a positive integer", id)})
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), gw.cfg.budget)
+	defer cancel()
+	res, err := fanout.Gather(ctx,
+		fanout.Required(details, 0, gw.deps[details].get(gw.client, id)),
+		fanout.Required(price, 0, gw.deps[price].get(gw.client, id)),
+		fanout.Optional(recs, gw.cfg.recsTimeout, gw.deps[recs].get(gw.client, id)),
+	)
+	gw.m.gathered(res)
+
+	if err != nil {
+		ce := err.(*fanout.CallError) // Gather's error is always one
+		outcome, code := "failed", http.StatusBadGateway
+		var open *breaker.OpenError
+		switch {
+		case errors.Is(err, errNotFound):
+			outcome, code = "not_found", http.StatusNotFound
+		case errors.As(err, &open):
+			// The breaker refused without calling: say when it will try again.
+			code = http.StatusServiceUnavailable
+			if s := math.Ceil(open.RetryAfter().Seconds()); s > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(s)))
+			}
+		case ce.Status == fanout.TimedOut:
+			code = http.StatusGatewayTimeout
+		}
+		// The message is for whoever reads the logs of the client; a public
+		// API would say less about its insides.
+		gw.reply(w, start, outcome, code, failure{Error: err.Error(), Call: ce.Name})
+		return
+	}
+
+	a := answer{ID: id, Details: res[0].Value, Price: res[1].Value, Recommendations: res[2].Value, Degraded: res.Degraded()}
+	outcome := "full"
+	if a.Degraded {
+		outcome = "degraded"
+		for _, c := range res {
+			if c.Status != fanout.OK {
+				a.LeftOut = append(a.LeftOut, c.Name)
+			}
+		}
+	}
+	gw.reply(w, start, outcome, http.StatusOK, a)
+}
+
+// reply counts the request and writes body as JSON. It counts first, so that
+// a client that has its answer finds it counted in /metrics.
+func (gw *gateway) reply(w http.ResponseWriter, start time.Time, outcome string, code int, body any) {
+	gw.m.answered(outcome, time.Since(start))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(body)
+}
+
+// dependency is one downstream service as the gateway sees it: where it is,
+// the breaker in front of it, and how calls to it are retried.
+type dependency struct {
+	url     string
+	breaker *breaker.Breaker
+	retry   retry.Policy
+}
+
+// errNotFound is a downstream's 404: an answer, not a failure.
+var errNotFound = errors.New("not found")
+
+// newDependency sets up the breaker and the retry policy of a downstream.
+func newDependency(name, url string, openFor time.Duration, m *metrics, log *slog.Logger) *dependency {
+	d := &dependency{url: url}
+	d.breaker = breaker.New(
+		breaker.Name(name),
+		// Five failures in a row is easy to reason about; a busy service
+		// would rather trip on a FailureRate over a TimeWindow.
+		breaker.ConsecutiveFailures(5),
+		breaker.OpenFor(openFor),
+		breaker.Classify(func(err error) breaker.Outcome {
+			if errors.Is(err, errNotFound) {
+				return breaker.Success // the service works: the product does not exist
+			}
+			return breaker.DefaultOutcome(err)
+		}),
+		breaker.OnStateChange(func(e breaker.Event) { log.Warn("breaker", "event", e.String()) }),
+	)
+	d.retry = retry.New(
+		retry.Attempts(3),
+		// Short waits, for a request budget of 200ms; the policy gives up at
+		// once rather than wait past the call's deadline.
+		retry.Exponential(10*time.Millisecond, 2, 50*time.Millisecond),
+		// One budget for all the calls to this service: when it fails for
+		// everyone, retries stop instead of tripling its load.
+		retry.WithBudget(retry.NewBudget(10, 0.1)),
+		retry.OnRetry(func(int, error, time.Duration) { m.retries.WithLabelValues(name).Inc() }),
+	)
+	m.watch(d.breaker)
+	return d
+}
+
+// get returns the Gather call that GETs the downstream's answer for id.
+//
+// The retry loop is outside the breaker, so that every attempt asks the
+// breaker first; an open circuit's error is not retried (retry's default),
+// since the breaker already knows the service is down. Only GETs come
+// through here, and a GET is idempotent, so repeating one after a timeout
+// cannot do anything twice. A call that changes something (placing an order)
+// must not be retried like this without an idempotency key.
+func (d *dependency) get(client *http.Client, id string) func(context.Context) (json.RawMessage, error) {
+	return func(ctx context.Context) (json.RawMessage, error) {
+		return retry.Do(ctx, d.retry, func(ctx context.Context) (json.RawMessage, error) {
+			return breaker.Do(ctx, d.breaker, func(ctx context.Context) (json.RawMessage, error) {
+				return fetch(ctx, client, d.url, id)
+			})
+		})
+	}
+}
+
+// fetch makes one GET of base/id. Errors that another attempt cannot fix
+// are marked retry.Permanent.
+func fetch(ctx context.Context, client *http.Client, base, id string) (json.RawMessage, error) {
+	u := strings.TrimSuffix(base, "/") + "/" + id
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, retry.Permanent(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err // refused, reset, timed out: worth another attempt
+	}
+	defer resp.Body.Close()
+	// Read the body (up to 1 MiB) to its end even on errors, so that the
+	// connection goes back to the pool instead of being closed.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case err != nil:
+		return nil, err
+	case resp.StatusCode == http.StatusOK && json.Valid(body):
+		return body, nil
+	case resp.StatusCode == http.StatusOK:
+		return nil, fmt.Errorf("GET %s: the answer is not JSON", u)
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, retry.Permanent(errNotFound)
+	case resp.StatusCode < 500:
+		return nil, retry.Permanent(fmt.Errorf("GET %s: %s", u, resp.Status)) // our request is wrong
+	default:
+		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+}
