@@ -1,0 +1,179 @@
+package pool
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/weftgo/weft/retry"
+)
+
+// Option configures a [Pool], a [Results] or a [Workers]. Options are
+// applied in order; the last one of a kind wins. Each option says which of
+// the three it applies to: giving one to a constructor it does not apply to
+// panics, naming both, since the setting could never take effect.
+type Option interface {
+	apply(*config)
+}
+
+// The kinds of value an option may configure.
+const (
+	forPool    = 1 << iota // Pool and Results
+	forWorkers             // Workers
+)
+
+type config struct {
+	failFast   bool
+	repanic    bool
+	queue      int // -1: the default of 2 × workers
+	idle       time.Duration
+	policy     retry.Policy
+	hasPolicy  bool
+	deadLetter any // retry.DeadLetter[J] for the Workers' job type J
+	onDone     any // func(J, error) for the Workers' job type J
+}
+
+type option struct {
+	name string
+	kind int
+	set  func(*config)
+}
+
+func (o option) apply(c *config) { o.set(c) }
+
+// newConfig applies opts for a value of the given kind, panicking with the
+// constructor's name if one of them does not apply to it; noun names the
+// value in that message.
+func newConfig(ctor, noun string, kind int, opts []Option) config {
+	c := config{queue: -1}
+	for _, o := range opts {
+		if o == nil {
+			panic(fmt.Sprintf("pool: %s: nil Option", ctor))
+		}
+		if oo, ok := o.(option); ok && oo.kind&kind == 0 {
+			panic(fmt.Sprintf("pool: %s: option %s does not apply to a %s", ctor, oo.name, noun))
+		}
+		o.apply(&c)
+	}
+	return c
+}
+
+// FailFast makes the first task that fails cancel the pool's context, with
+// the task's error as its [context.Cause], so that the other tasks can stop
+// early and no new task starts; [Pool.Wait] then returns that first error
+// (and any panics, which are never dropped) instead of all the errors
+// joined. It is errgroup.WithContext's policy. The default, FailFast(false),
+// runs every task and joins every error. For [Pool] and [Results].
+func FailFast(on bool) Option {
+	return option{"FailFast", forPool, func(c *config) { c.failFast = on }}
+}
+
+// Repanic makes [Pool.Wait] and [Results.Wait] panic, once every task has
+// finished and every worker has exited, with the first task panic's
+// *weft.PanicError, whose Stack still shows where the task panicked. Use it
+// where a panic must crash the program as if the task had run on the
+// caller's goroutine. By default a panic is returned as an error. For [Pool]
+// and [Results].
+func Repanic(on bool) Option {
+	return option{"Repanic", forPool, func(c *config) { c.repanic = on }}
+}
+
+// WithQueue sets how many jobs a [Workers] holds waiting for a worker
+// (default 2 × workers). Jobs waiting out a retry delay count against it
+// too. WithQueue(0) makes Submit wait until a worker takes the job. It
+// panics if n < 0. For Workers only: a Pool's tasks wait in a channel with
+// room for one per worker, or in Go.
+func WithQueue(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("pool: WithQueue(%d): negative queue size", n))
+	}
+	return option{"WithQueue", forWorkers, func(c *config) { c.queue = n }}
+}
+
+// IdleTimeout makes a [Workers] worker that has waited d for a job exit; a
+// new one starts when jobs come and fewer than the limit are running. A
+// Workers that sits idle then holds no goroutine at all. Zero, the default,
+// keeps workers until Close. Waiting with a timeout costs each worker a
+// timer, reset before each wait. It panics if d < 0. For Workers only: a
+// Pool lives for one batch of tasks, and its workers end with Wait.
+func IdleTimeout(d time.Duration) Option {
+	if d < 0 {
+		panic(fmt.Sprintf("pool: IdleTimeout(%v): negative timeout", d))
+	}
+	return option{"IdleTimeout", forWorkers, func(c *config) { c.idle = d }}
+}
+
+// WithRetry makes a [Workers] retry failed jobs under p. A job whose
+// handler fails gets p's decision from a [retry.State] kept with the job:
+// if p retries, the job waits out the delay on a timer, holding no worker,
+// and then goes back to the end of the queue; if p gives up, the job has
+// failed, with p's *retry.Error, and goes to the dead-letter sink if there
+// is one. A panic or a runtime.Goexit in the handler is never retried.
+// Each attempt runs with p's AttemptTimeout, if it has one. For Workers
+// only.
+func WithRetry(p retry.Policy) Option {
+	return option{"WithRetry", forWorkers, func(c *config) { c.policy, c.hasPolicy = p, true }}
+}
+
+// WithDeadLetter makes a [Workers] hand every job that did not succeed to
+// dl: the jobs its retry policy gave up on, those that failed without a
+// policy, those that panicked, and those that failed because the pool was
+// stopped while they ran. The [retry.Letter] holds the job, the final error
+// (with a policy, its *retry.Error, whose Last is the handler's last error),
+// the number of attempts and their times.
+//
+// dl runs on the worker goroutine with a context that is never cancelled,
+// so it must bound its own work; a panic in it is recovered. A letter dl
+// refuses is not lost: it is counted in [Stats.Undelivered], passed to the
+// OnDone hook with dl's error, and returned by [Workers.Close] in
+// [CloseError.Undelivered]. J must be the job type of the Workers it is
+// given to, or NewWorkers panics. For Workers only.
+func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
+	if dl == nil {
+		panic("pool: WithDeadLetter(nil)")
+	}
+	return option{"WithDeadLetter", forWorkers, func(c *config) { c.deadLetter = dl }}
+}
+
+// OnDone sets a hook that a [Workers] calls once for every job that has run
+// to its end: with a nil error when the job succeeded, and otherwise with
+// the error it ended with, joined with the dead-letter sink's error if the
+// sink refused it. It is not called for retries (see [retry.OnRetry]), for
+// jobs Submit refused, or for the jobs Close returns (unrun or
+// interrupted).
+//
+// hook runs on the worker goroutine after the job is counted in [Stats], so
+// it delays that worker's next job: keep it short (a counter, a histogram, a
+// log line). It must be safe for concurrent use. A panic in it is recovered
+// and returned by [Workers.Close]. J must be the job type of the Workers it
+// is given to, or NewWorkers panics. For Workers only.
+func OnDone[J any](hook func(job J, err error)) Option {
+	if hook == nil {
+		panic("pool: OnDone(nil)")
+	}
+	return option{"OnDone", forWorkers, func(c *config) { c.onDone = hook }}
+}
+
+// deadLetter returns the configured sink for jobs of type J, or nil.
+func deadLetter[J any](c config) retry.DeadLetter[J] {
+	if c.deadLetter == nil {
+		return nil
+	}
+	dl, ok := c.deadLetter.(retry.DeadLetter[J])
+	if !ok {
+		panic(fmt.Sprintf("pool: NewWorkers: WithDeadLetter sink %T does not take jobs of type %v", c.deadLetter, reflect.TypeFor[J]()))
+	}
+	return dl
+}
+
+// onDone returns the configured hook for jobs of type J, or nil.
+func onDone[J any](c config) func(J, error) {
+	if c.onDone == nil {
+		return nil
+	}
+	h, ok := c.onDone.(func(J, error))
+	if !ok {
+		panic(fmt.Sprintf("pool: NewWorkers: OnDone hook %T does not take jobs of type %v", c.onDone, reflect.TypeFor[J]()))
+	}
+	return h
+}

@@ -1,0 +1,206 @@
+package pool
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats is a snapshot of what a pool has done, for metrics and tests. Every
+// task or job that was submitted is in exactly one of the other counts, so
+// at the instant of every snapshot
+//
+//	Submitted == Succeeded + Failed + Panicked + Canceled + DeadLettered +
+//	             Rejected + Queued + Running + Waiting
+//
+// The first seven are totals that only grow; Queued, Running and Waiting
+// are the numbers now. Retried, Undelivered, Blocked, QueueHighWater and
+// Workers are extra information outside that sum.
+//
+// A [Pool] and a [Results] fill the fields that apply to them: they have no
+// queue, no retries and no dead letters, so Waiting, DeadLettered, Retried,
+// Undelivered, Blocked and QueueHighWater stay zero, and Queued counts the
+// tasks no worker has started yet.
+type Stats struct {
+	// Submitted is the number of calls to Go, TryGo, Submit or TrySubmit
+	// that have been decided: accepted or refused. For a Pool it counts a
+	// Go call from the moment it starts, and such a call that still waits
+	// for a worker is Queued.
+	Submitted uint64
+	// Succeeded is the number of tasks or jobs whose function returned nil.
+	Succeeded uint64
+	// Failed is the number that ended with an error: the last attempt's,
+	// or the retry policy's *retry.Error, or weft.ErrGoexit for a task that
+	// called runtime.Goexit, and that no dead-letter sink took.
+	Failed uint64
+	// Panicked is the number whose last attempt panicked and that no
+	// dead-letter sink took.
+	Panicked uint64
+	// Canceled is the number that were accepted but did not run to an
+	// outcome of their own because the pool's context was done: a Pool's
+	// tasks that were waiting in its channel when the context ended, and a
+	// Workers' jobs returned by Close as unrun or interrupted.
+	Canceled uint64
+	// DeadLettered is the number of jobs the dead-letter sink took. A job
+	// the sink took is counted here and not in Failed or Panicked.
+	DeadLettered uint64
+	// Rejected is the number of submissions refused: the pool was closed,
+	// its context or the submitter's was done, or a Try call found it full.
+	Rejected uint64
+
+	// Queued is the number of jobs in the queue, not yet started. For a
+	// Pool or Results, the number of tasks given to Go that no worker has
+	// started: in the pool's channel, or in a Go call waiting for room.
+	Queued uint64
+	// Running is the number of tasks or jobs running now, including the
+	// time their worker spends on the dead-letter sink.
+	Running uint64
+	// Waiting is the number of jobs waiting out a retry delay.
+	Waiting uint64
+
+	// Retried is the number of retries scheduled: a job that runs three
+	// times has been retried twice.
+	Retried uint64
+	// Undelivered is the number of letters the dead-letter sink refused,
+	// or panicked on; those jobs are counted in Failed or Panicked.
+	Undelivered uint64
+	// Blocked is the number of Submit calls waiting for room in the queue.
+	// They are not yet Submitted.
+	Blocked uint64
+	// QueueHighWater is the highest Queued has been.
+	QueueHighWater uint64
+	// Workers is the number of worker goroutines alive now. A Pool's count
+	// is read apart from the others and may be a moment out of step with
+	// Running.
+	Workers uint64
+}
+
+// shard holds the counts of one worker goroutine of a group, written by
+// that goroutine alone. A task's start and its success are one atomic add
+// each on a word of the worker's own: okBusy is the number of successes
+// times two, plus one while a task runs. The rarer outcomes change two
+// words, inside a sequence count that readers check, so that a snapshot
+// never sees a task both running and finished.
+type shard struct {
+	okBusy   atomic.Uint64
+	seq      atomic.Uint64 // odd while an outcome other than success is recorded
+	failed   atomic.Uint64
+	panicked atomic.Uint64
+	canceled atomic.Uint64
+	index    int      // in groupStats.live; guarded by groupStats.mu
+	_        [64]byte // keeps shards of different workers off one cache line
+}
+
+// start marks a task as running.
+func (s *shard) start() { s.okBusy.Add(1) }
+
+// succeed marks the running task as succeeded.
+func (s *shard) succeed() { s.okBusy.Add(1) }
+
+// end marks the running task as ended with the outcome counted by c.
+func (s *shard) end(c *atomic.Uint64) {
+	s.seq.Add(1)
+	c.Add(1)
+	s.okBusy.Add(^uint64(0))
+	s.seq.Add(1)
+}
+
+// counts is the sum of some shards' counts.
+type counts struct {
+	ok, failed, panicked, canceled, running uint64
+}
+
+func (c *counts) add(o counts) {
+	c.ok += o.ok
+	c.failed += o.failed
+	c.panicked += o.panicked
+	c.canceled += o.canceled
+	c.running += o.running
+}
+
+// read returns s's counts as they were at one instant.
+func (s *shard) read() counts {
+	for {
+		seq := s.seq.Load()
+		if seq&1 == 1 {
+			// The worker is between the two words of an outcome: a few
+			// instructions, unless it was preempted there.
+			runtime.Gosched()
+			continue
+		}
+		ob := s.okBusy.Load()
+		c := counts{
+			ok:       ob >> 1,
+			running:  ob & 1,
+			failed:   s.failed.Load(),
+			panicked: s.panicked.Load(),
+			canceled: s.canceled.Load(),
+		}
+		if s.seq.Load() == seq {
+			return c
+		}
+	}
+}
+
+// groupStats keeps the counts of a group: one shard per live worker, the
+// counts of the workers that have exited, and the submitter's counters.
+type groupStats struct {
+	submitted atomic.Uint64
+	rejected  atomic.Uint64
+
+	mu      sync.Mutex // held only to add, remove or sum shards; never while waiting
+	live    []*shard
+	retired counts
+}
+
+// join registers the shard of a new worker.
+func (g *groupStats) join() *shard {
+	s := new(shard)
+	g.mu.Lock()
+	s.index = len(g.live)
+	g.live = append(g.live, s)
+	g.mu.Unlock()
+	return s
+}
+
+// leave folds the shard of an exiting worker into the retired counts.
+func (g *groupStats) leave(s *shard) {
+	g.mu.Lock()
+	g.retired.add(s.read())
+	last := g.live[len(g.live)-1]
+	last.index = s.index
+	g.live[s.index] = last
+	g.live[len(g.live)-1] = nil
+	g.live = g.live[:len(g.live)-1]
+	g.mu.Unlock()
+}
+
+// snapshot reads the counts in an order that can never show a task twice or
+// not at all: the workers' shards first, then the rejections, then the
+// submissions. A call to Go is counted as submitted before it can be
+// rejected or handed to a worker, so every count read later is at least
+// the sum of those read earlier, and Queued, the difference, is never
+// negative.
+func (g *groupStats) snapshot() Stats {
+	g.mu.Lock()
+	c := g.retired
+	for _, s := range g.live {
+		c.add(s.read())
+	}
+	workers := uint64(len(g.live))
+	g.mu.Unlock()
+	rejected := g.rejected.Load()
+	submitted := g.submitted.Load()
+	received := c.ok + c.failed + c.panicked + c.canceled + c.running
+	return Stats{
+		Submitted: submitted,
+		Succeeded: c.ok,
+		Failed:    c.failed,
+		Panicked:  c.panicked,
+		Canceled:  c.canceled,
+		Rejected:  rejected,
+		Queued:    submitted - rejected - received,
+		Running:   c.running,
+		Workers:   workers,
+	}
+}
