@@ -20,6 +20,7 @@ type metrics struct {
 	reg          *prometheus.Registry
 	processed    prometheus.Counter
 	retried      prometheus.Counter
+	retriedOpen  prometheus.Counter
 	deadLettered prometheus.Counter
 	queueDepth   prometheus.Gauge
 	breakerState prometheus.Gauge
@@ -31,6 +32,7 @@ func newMetrics() *metrics {
 		reg:          prometheus.NewRegistry(),
 		processed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_processed_total", Help: "Jobs that succeeded."}),
 		retried:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_total", Help: "Retries scheduled."}),
+		retriedOpen:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_breaker_open_total", Help: "Retries scheduled for jobs the open breaker turned away."}),
 		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_dead_lettered_total", Help: "Jobs written to the dead-letter file."}),
 		queueDepth:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_queue_depth", Help: "Jobs queued or waiting out a retry delay."}),
 		breakerState: prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_breaker_state", Help: "Downstream breaker: 0 closed, 1 open, 2 half-open."}),
@@ -40,7 +42,7 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
 		}),
 	}
-	m.reg.MustRegister(m.processed, m.retried, m.deadLettered, m.queueDepth, m.breakerState, m.latency)
+	m.reg.MustRegister(m.processed, m.retried, m.retriedOpen, m.deadLettered, m.queueDepth, m.breakerState, m.latency)
 	return m
 }
 
