@@ -58,7 +58,7 @@ func (m *metrics) watch(b *breaker.Breaker) {
 		Name:        "gateway_breaker_state",
 		Help:        "State of the downstream's circuit breaker: 0 closed, 1 open, 2 half-open.",
 		ConstLabels: prometheus.Labels{"downstream": b.Name()},
-	}, func() float64 { return float64(b.State()) }))
+	}, func() float64 { return stateValue(b.State()) }))
 }
 
 // answered counts an answer to /product/{id}.
@@ -73,4 +73,17 @@ func (m *metrics) gathered(res fanout.Results[json.RawMessage]) {
 		status := strings.ReplaceAll(c.Status.String(), " ", "_") // "timed out" → timed_out
 		m.calls.WithLabelValues(c.Name, status).Observe(c.Duration.Seconds())
 	}
+}
+
+// stateValue is the gauge value of a breaker state, as the metric's help
+// text documents it; the mapping is spelled out rather than taken from the
+// State constants' numbers, which are not part of breaker's API.
+func stateValue(s breaker.State) float64 {
+	switch s {
+	case breaker.Open:
+		return 1
+	case breaker.HalfOpen:
+		return 2
+	}
+	return 0
 }

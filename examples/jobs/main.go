@@ -163,7 +163,7 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	br := breaker.New(breaker.Name("downstream"),
 		breaker.ConsecutiveFailures(20),
 		breaker.OpenFor(100*time.Millisecond),
-		breaker.OnStateChange(func(e breaker.Event) { m.breakerState.Set(float64(e.To)) }))
+		breaker.OnStateChange(func(e breaker.Event) { m.breakerState.Set(stateValue(e.To)) }))
 	// During the outage most retries are jobs the open breaker turned away
 	// at once: each waits out the breaker's RetryAfter on a timer and tries
 	// again, which the summary counts apart.

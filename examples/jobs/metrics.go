@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/schollz/progressbar/v3"
+	"github.com/weftgo/weft/breaker"
 	"github.com/weftgo/weft/pool"
 	"golang.org/x/term"
 )
@@ -95,4 +96,17 @@ func reportProgress(cfg config, w *pool.Workers[Job], m *metrics, done <-chan st
 				ended, st.Running, st.Queued, st.Waiting, st.DeadLettered)
 		}
 	}
+}
+
+// stateValue is the gauge value of a breaker state, as the metric's help
+// text documents it; the mapping is spelled out rather than taken from the
+// State constants' numbers, which are not part of breaker's API.
+func stateValue(s breaker.State) float64 {
+	switch s {
+	case breaker.Open:
+		return 1
+	case breaker.HalfOpen:
+		return 2
+	}
+	return 0
 }
