@@ -503,12 +503,24 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 			t.report(Failure)
 		}
 	}()
-	if err = f(ctx); err == nil {
-		t.report(Success)
-	} else {
+	if err = f(ctx); err != nil {
 		t.fail(ctx, err)
+		return err
 	}
-	return err
+	if p := t.p; p.quick {
+		// Ticket.report's closed-state success, spelled out to save a
+		// call on the path every successful call takes.
+		t.p = nil
+		if p.consecOn && p.consec.Load() != 0 {
+			p.consec.Store(0)
+		}
+		if p.cw != nil {
+			p.cw.add(kindSuccess)
+		}
+		return nil
+	}
+	t.report(Success)
+	return nil
 }
 
 // Do calls f with ctx if b admits the call, reports the result to b, and
