@@ -69,6 +69,7 @@ type group[T task] struct {
 
 	failFast bool
 	repanic  bool
+	yield    bool // limit <= GOMAXPROCS when the group was made; see submit
 
 	stats    groupStats
 	canceled atomic.Bool // a task was taken by a worker after the context ended
@@ -104,6 +105,7 @@ func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opt
 	g.waited = make(chan struct{})
 	g.failFast = cfg.failFast
 	g.repanic = cfg.repanic
+	g.yield = workers <= runtime.GOMAXPROCS(0)
 }
 
 // submit runs t on a new worker if fewer than the limit run, or puts it in
@@ -151,15 +153,19 @@ func (g *group[T]) submit(ctx context.Context, t T, block bool) error {
 	if !block {
 		return g.refuse(ErrFull)
 	}
-	// Yield once before waiting: a worker that is runnable but not running
-	// then takes a task and makes room, which costs less than putting this
-	// goroutine to sleep in a select and waking it up (about a third of
-	// what a task costs when the submitter outruns the workers).
-	runtime.Gosched()
-	select {
-	case g.tasks <- t:
-		return nil
-	default:
+	if g.yield {
+		// Yield once before waiting: a worker that is runnable but not
+		// running then takes a task and makes room, which costs less
+		// than putting this goroutine to sleep in a select and waking it
+		// up. Only with no more workers than Ps: with more, the yield
+		// puts this goroutine behind every runnable worker, and sleeping
+		// until the first of them makes room is quicker.
+		runtime.Gosched()
+		select {
+		case g.tasks <- t:
+			return nil
+		default:
+		}
 	}
 	if cdone == nil {
 		select {
