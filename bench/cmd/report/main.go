@@ -1,0 +1,290 @@
+// Command report runs the benchmarks of the bench module and writes what
+// they found: the raw results (benchmarks.txt), a page (benchmarks.md) with
+// a table per area, the ratios to the floors, the targets met or missed and
+// benchstat's output, and a chart (benchmarks.png).
+//
+// From the repository's root:
+//
+//	go -C bench run ./cmd/report          # -count 6, written to docs/
+//	go -C bench run ./cmd/report -quick   # -count 1 -benchtime 1x, written to a temp dir
+//
+// Flags:
+//
+//	-bench regexp   the benchmarks to run (default ".")
+//	-count n        runs of each benchmark (default 6)
+//	-benchtime d    go test's -benchtime (default: go test's own)
+//	-out dir        where to write (default ../docs from the bench module,
+//	                the repository's docs/; with -quick, a new temp dir)
+//	-quick          -count 1 -benchtime 1x, and a temp dir unless -out is given
+//	-raw file       run nothing: render from a raw file saved earlier
+//
+// The progress of go test goes to stderr; a summary of the headline ratios
+// goes to stdout at the end. benchstat runs as
+// go run golang.org/x/perf/cmd/benchstat, at the version the bench module's
+// go.mod pins.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const benchModule = "github.com/weftgo/weft/bench"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	bench, benchtime, out, raw string
+	count                      int
+	quick, outSet              bool
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.bench, "bench", ".", "run only the benchmarks matching `regexp`")
+	fs.IntVar(&o.count, "count", 6, "run each benchmark `n` times")
+	fs.StringVar(&o.benchtime, "benchtime", "", "go test's -benchtime (default: go test's own)")
+	fs.StringVar(&o.out, "out", "", "write to `dir` (default: the repository's docs/, or a temp dir with -quick)")
+	fs.BoolVar(&o.quick, "quick", false, "one iteration of each benchmark (-count 1 -benchtime 1x), to a temp dir unless -out is given")
+	fs.StringVar(&o.raw, "raw", "", "run nothing: render from the raw benchmark `file`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	fs.Visit(func(f *flag.Flag) { o.outSet = o.outSet || f.Name == "out" })
+	if o.quick {
+		o.count, o.benchtime = 1, "1x"
+	}
+	if o.count < 1 {
+		return fmt.Errorf("-count %d: must be at least 1", o.count)
+	}
+
+	dir, err := moduleDir()
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.outSet:
+	case o.quick:
+		if o.out, err = os.MkdirTemp("", "weft-bench-"); err != nil {
+			return err
+		}
+	default:
+		o.out = filepath.Join(dir, "..", "docs")
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	rawPath := filepath.Join(o.out, "benchmarks.txt")
+
+	var raw []byte
+	settings := ""
+	if o.raw != "" {
+		if raw, err = os.ReadFile(o.raw); err != nil {
+			return err
+		}
+		if !sameFile(o.raw, rawPath) {
+			if err := os.WriteFile(rawPath, raw, 0o644); err != nil {
+				return err
+			}
+		}
+	} else {
+		settings = fmt.Sprintf("`-bench '%s' -count %d", o.bench, o.count)
+		if o.benchtime != "" {
+			settings += " -benchtime " + o.benchtime
+		}
+		settings += "`"
+		if raw, err = runBenchmarks(dir, o, stderr); err != nil {
+			// Keep what there is, for whoever looks into the failure.
+			_ = os.WriteFile(rawPath, raw, 0o644)
+			return err
+		}
+		if err := os.WriteFile(rawPath, raw, 0o644); err != nil {
+			return err
+		}
+	}
+
+	r, err := Parse(bytes.NewReader(raw), rawPath)
+	if err != nil {
+		return err
+	}
+	var stats []StatSection
+	for _, a := range r.Areas {
+		out, err := benchstat(dir, rawPath, a.Name)
+		if err != nil {
+			return err
+		}
+		stats = append(stats, StatSection{Area: a.Name, Output: out})
+	}
+	page := &Page{
+		Machine:  machine(r),
+		Areas:    AreaViews(r),
+		Targets:  Targets(r),
+		Notes:    notes,
+		Stats:    stats,
+		Rill:     rillNote,
+		Settings: settings,
+	}
+	if err := writeFile(filepath.Join(o.out, "benchmarks.md"), func(w io.Writer) error { return RenderPage(w, page) }); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(o.out, "benchmarks.png"), func(w io.Writer) error { return WriteChart(w, r) }); err != nil {
+		return err
+	}
+	summary(stdout, r, page.Targets, o.out)
+	return nil
+}
+
+// moduleDir returns the directory of the bench module, which must be the
+// main module of the go command run in the current directory.
+func moduleDir() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}}\t{{.Dir}}").Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m: %w (run from the bench module: go -C bench run ./cmd/report)", err)
+	}
+	path, dir, _ := strings.Cut(strings.TrimSpace(string(out)), "\t")
+	if path != benchModule {
+		return "", fmt.Errorf("the current module is %q, not %s: run go -C bench run ./cmd/report", path, benchModule)
+	}
+	return dir, nil
+}
+
+// runBenchmarks runs go test in dir, copying its output to progress as it
+// comes, and returns the output with a few configuration lines of ours
+// first (go version, date, CPU count), in the benchmark format.
+func runBenchmarks(dir string, o options, progress io.Writer) ([]byte, error) {
+	version, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOVERSION: %w", err)
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "go: %s\n", strings.TrimSpace(string(version)))
+	fmt.Fprintf(&buf, "date: %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&buf, "numcpu: %d\n", runtime.NumCPU())
+	args := []string{"test", "-run", "^$", "-bench", o.bench, "-benchmem", "-count", strconv.Itoa(o.count)}
+	if o.benchtime != "" {
+		args = append(args, "-benchtime", o.benchtime)
+	}
+	args = append(args, ".")
+	fmt.Fprintf(progress, "report: go %s\n", strings.Join(args, " "))
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Stdout = io.MultiWriter(&buf, progress)
+	cmd.Stderr = progress
+	if err := cmd.Run(); err != nil {
+		return buf.Bytes(), fmt.Errorf("go test: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// benchstat returns benchstat's comparison of area's implementations, with
+// the floor first (the order in which they ran).
+func benchstat(dir, rawPath, area string) (string, error) {
+	abs, err := filepath.Abs(rawPath)
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "run", "golang.org/x/perf/cmd/benchstat", "-col", "/impl", "-filter", ".name:"+area, abs)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("benchstat: %w\n%s", err, stderr.Bytes())
+	}
+	return string(out), nil
+}
+
+// machine describes where the raw results come from: from the file's
+// configuration lines, and from this process where the file says nothing.
+func machine(r *Run) []Named2 {
+	get := func(key, fallback string) string {
+		if v := r.Config[key]; v != "" {
+			return v
+		}
+		return fallback
+	}
+	procs := r.Procs
+	if procs == "" {
+		procs = "1"
+	}
+	return []Named2{
+		{"date of the run", get("date", "unknown")},
+		{"GOOS/GOARCH", get("goos", "?") + "/" + get("goarch", "?")},
+		{"CPU", get("cpu", "unknown")},
+		{"GOMAXPROCS", procs},
+		{"NumCPU", get("numcpu", strconv.Itoa(runtime.NumCPU())+" (where this page was generated)")},
+		{"Go", get("go", runtime.Version()+" (the version that generated this page)")},
+		{"work=arith task alone", arithNote(r)},
+	}
+}
+
+func arithNote(r *Run) string {
+	for _, o := range r.Other {
+		if o.Name == "Arith" {
+			return fmtNum(o.Value) + " ns (BenchmarkArith)"
+		}
+	}
+	return "not measured"
+}
+
+// summary prints the headline of weft on each workload and the targets.
+func summary(w io.Writer, r *Run, targets []Target, out string) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	for _, a := range r.Areas {
+		for _, wl := range a.Workloads {
+			if im := wl.Find("weft"); im != nil {
+				if h := wl.Headline(im); h != "" {
+					fmt.Fprintf(bw, "%-45s %s\n", wl.Title(), h)
+				}
+			}
+		}
+	}
+	fmt.Fprintln(bw)
+	for _, t := range targets {
+		fmt.Fprintf(bw, "%-12s %s\n", t.Status, t.Name)
+	}
+	fmt.Fprintf(bw, "\nwrote %s\n", strings.Join([]string{
+		filepath.Join(out, "benchmarks.txt"),
+		filepath.Join(out, "benchmarks.md"),
+		filepath.Join(out, "benchmarks.png"),
+	}, ", "))
+}
+
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return f.Close()
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
