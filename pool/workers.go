@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -232,6 +233,24 @@ func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 	if w.waiters.empty() && w.place(item[J]{job: job}, false) {
 		w.mu.Unlock()
 		return nil
+	}
+	if w.waiters.empty() {
+		// Full. Yield once before queueing up to wait: a worker that is
+		// runnable but not running then takes a job and makes room,
+		// which costs less than a waiter, its channel, and putting this
+		// goroutine to sleep and waking it.
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+		if err := w.closedErr(); err != nil {
+			w.reject()
+			w.mu.Unlock()
+			return err
+		}
+		if w.waiters.empty() && w.place(item[J]{job: job}, false) {
+			w.mu.Unlock()
+			return nil
+		}
 	}
 	wt := &waiter[J]{job: job, ch: make(chan error, 1)}
 	w.waiters.push(wt)
