@@ -118,6 +118,35 @@ var poolImpls = []poolImpl{
 			return p.Wait()
 		}, noCleanup
 	}},
+	// weft-workers: weft's long-lived pool, a Workers made once per
+	// benchmark (Close at its end) whose handler runs the task; like ants,
+	// it has no batch wait, so each task ends with wg.Done. Submit blocks
+	// while its queue (2 × limit, the default) is full.
+	{"weft-workers", func(ctx context.Context, limit int, task func(int)) (func() error, func()) {
+		w := pool.NewWorkers(ctx, limit, func(_ context.Context, f func()) error {
+			f()
+			return nil
+		})
+		var wg sync.WaitGroup
+		fs := make([]func(), poolTasks)
+		for i := range fs {
+			fs[i] = func() { task(i); wg.Done() }
+		}
+		return func() error {
+				wg.Add(len(fs))
+				for _, f := range fs {
+					if err := w.Submit(ctx, f); err != nil {
+						return err
+					}
+				}
+				wg.Wait()
+				return nil
+			}, func() {
+				if err := w.Close(ctx); err != nil {
+					panic(err)
+				}
+			}
+	}},
 	// errgroup: a Group with SetLimit per operation; it starts a goroutine
 	// per task and Go blocks while limit of them run.
 	{"errgroup", func(_ context.Context, limit int, task func(int)) (func() error, func()) {

@@ -118,7 +118,11 @@ func Targets(run *Run) []Target {
 	// allocations per task than any peer.
 	if a := run.Find("Pool"); a != nil {
 		for _, w := range a.Workloads {
-			ts = append(ts, poolTarget(w))
+			for _, name := range []string{"weft", "weft-workers"} {
+				if w.Find(name) != nil {
+					ts = append(ts, poolTarget(w, name))
+				}
+			}
 		}
 	} else {
 		ts = append(ts, Target{Name: "Pool: ns/task ≤ best of errgroup, ants, pond, conc; allocs/task ≤ theirs", Status: "not measured"})
@@ -139,9 +143,9 @@ func Targets(run *Run) []Target {
 const rillNote = "The rill comparison is omitted: the module github.com/destel/rill could not be fetched " +
 	"(the module proxy answered 403) on the machine that produced this page."
 
-func poolTarget(w *Workload) Target {
-	t := Target{Name: w.Title() + ": weft ns/task ≤ best of errgroup, ants, pond, conc; allocs/task ≤ theirs"}
-	weft := w.Find("weft")
+func poolTarget(w *Workload, name string) Target {
+	t := Target{Name: w.Title() + ": " + name + " ns/task ≤ best of errgroup, ants, pond, conc; allocs/task ≤ theirs"}
+	weft := w.Find(name)
 	if weft == nil {
 		t.Status = "not measured"
 		return t
@@ -172,10 +176,10 @@ func poolTarget(w *Workload) Target {
 		return t
 	}
 	t.Status = metIf(ns <= bestNs && al <= bestAl)
-	t.Detail = fmt.Sprintf("time %s, allocations %s: weft %s ns/task and %s allocs/task; fastest peer %s %s ns/task; "+
-		"fewest allocations %s %s allocs/task (a weft Pool is made per op, ants' and pond's pools once per benchmark)",
+	t.Detail = fmt.Sprintf("time %s, allocations %s: %s %s ns/task and %s allocs/task; fastest peer %s %s ns/task; "+
+		"fewest allocations %s %s allocs/task (a weft Pool is made per op; a weft Workers and ants' and pond's pools once per benchmark)",
 		metIf(ns <= bestNs), metIf(al <= bestAl),
-		fmtNum(ns), fmtAllocs(al), bestNsName, fmtNum(bestNs), bestAlName, fmtAllocs(bestAl))
+		name, fmtNum(ns), fmtAllocs(al), bestNsName, fmtNum(bestNs), bestAlName, fmtAllocs(bestAl))
 	return t
 }
 

@@ -46,8 +46,9 @@ var areaIntros = map[string]string{
 	"Pool": "One op submits 10,000 tiny tasks and waits for all of them, with at most `limit` running " +
 		"(2xprocs = 2 × GOMAXPROCS). work=none only writes the task's slot; work=arith adds about 200 ns of integer " +
 		"arithmetic. floor-channel (the reference) is `limit` goroutines reading funcs from a channel; " +
-		"floor-goroutines starts a goroutine per task, with no limit. weft, errgroup and conc make a pool per op; " +
-		"ants and pond keep one pool for the whole benchmark, as they are meant to be used.",
+		"floor-goroutines starts a goroutine per task, with no limit. weft (a pool.Pool, which Wait closes), errgroup " +
+		"and conc make a pool per op; weft-workers (a pool.Workers), ants and pond keep one pool for the whole " +
+		"benchmark, as they are meant to be used.",
 	"PoolIdle": "B/worker is the memory (heap spans and goroutine stacks in use, after a GC) a pool holds with 10,000 " +
 		"idle workers, over 10,000. Each pool first runs 10,000 tasks that wait for each other, so it must start " +
 		"10,000 workers. floor-channel is 10,000 goroutines blocked on one channel. pond's workers exit when its " +
@@ -93,7 +94,7 @@ var notes = []string{
 	"weft's pipeline has no unordered Filter, so order=unordered uses MapUnordered for the two maps and Filter " +
 		"(which keeps order) for the filter.",
 	"Pool: every implementation gets its task closures ready-made before the timer starts, so allocs/op counts " +
-		"only what the pool allocates. ants has no batch wait: its tasks end with a WaitGroup's Done.",
+		"only what the pool allocates. ants and weft-workers have no batch wait: their tasks end with a WaitGroup's Done.",
 }
 
 // RenderPage writes the markdown page for p.
