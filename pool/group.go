@@ -106,6 +106,9 @@ func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opt
 	g.failFast = cfg.failFast
 	g.repanic = cfg.repanic
 	g.yield = workers <= runtime.GOMAXPROCS(0)
+	// Room for the workers' counts up to a point, so that starting them
+	// does not grow the slice step by step.
+	g.stats.live = make([]*shard, 0, min(workers, 16))
 }
 
 // submit runs t on a new worker if fewer than the limit run, or puts it in
@@ -386,21 +389,22 @@ func (g *group[T]) outcome() error {
 func (g *group[T]) collect() error {
 	g.panic = g.firstPan
 	errs := g.errs
+	canceled := g.canceled.Load() && (!g.failFast || !g.first)
+	if len(errs) == 0 && !canceled {
+		return nil
+	}
 	slices.SortStableFunc(errs, func(a, b taskError) int { return a.order - b.order })
 	out := make([]error, 0, len(errs)+1)
 	for _, e := range errs {
 		out = append(out, e.err)
 	}
-	if g.canceled.Load() && (!g.failFast || !g.first) {
+	if canceled {
 		// Tasks that never started are reported once, by the reason they
 		// did not; with FailFast that reason is the first error, which
 		// is already there.
 		out = append(out, context.Cause(g.ctx))
 	}
-	switch len(out) {
-	case 0:
-		return nil
-	case 1:
+	if len(out) == 1 {
 		return out[0]
 	}
 	return errors.Join(out...)
