@@ -56,9 +56,11 @@ type period struct {
 	state State
 
 	// Closed, for the fast paths: admit means a call needs no clock read to
-	// be admitted, quick that a success needs none to be recorded.
-	admit, quick bool
-	consecOn     bool // a ConsecutiveFailures rule is set
+	// be admitted, quick that a success needs none to be recorded, and
+	// quickTW that a success needs only the clock read for the time
+	// window.
+	admit, quick, quickTW bool
+	consecOn              bool // a ConsecutiveFailures rule is set
 
 	// Closed.
 	consec atomic.Int64 // failures in a row
@@ -128,6 +130,7 @@ func (b *Breaker) closedPeriod(now int64) *period {
 		p.cw = newCountWindow(b.cfg.countSize)
 	case timeWindowKind:
 		p.tw = newTimeWindow(int64(b.cfg.timeSpan), b.cfg.buckets, now)
+		p.quickTW = !b.timeCall
 	}
 	return p
 }
@@ -517,6 +520,14 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 		if p.cw != nil {
 			p.cw.add(kindSuccess)
 		}
+		return nil
+	} else if p.quickTW {
+		// The same for a time window, which needs the clock.
+		t.p = nil
+		if p.consecOn && p.consec.Load() != 0 {
+			p.consec.Store(0)
+		}
+		p.tw.add(b.now(), kindSuccess)
 		return nil
 	}
 	t.report(Success)
