@@ -215,7 +215,6 @@ func TestMapContextDone(t *testing.T) {
 // only after Map's other goroutines have stopped.
 func TestMapGoexit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		caller := make(chan struct{})
 		var callerID atomic.Int64
 		var after atomic.Int64
 		stopped := make(chan struct{})
@@ -224,10 +223,13 @@ func TestMapGoexit(t *testing.T) {
 			callerID.Store(goid())
 			pool.Map(context.Background(), 2, make([]int, 10), func(ctx context.Context, _ int) (int, error) {
 				if goid() == callerID.Load() {
-					close(caller)
 					runtime.Goexit()
 				}
-				<-caller
+				// The other worker's items wait until Map has stopped
+				// (it cancels ctx then), so any item that starts after
+				// the one in flight is one that Map let start after
+				// the Goexit.
+				<-ctx.Done()
 				after.Add(1)
 				return 0, nil
 			})
