@@ -144,14 +144,7 @@ func (t *Ticket) report(o Outcome) {
 	if o == Success && p.quick {
 		// A success in the closed state needs no staleness check: a
 		// period that is no longer current is never read again.
-		if p.consecOn && p.consec.Load() != 0 {
-			// Loading first keeps the common success from writing a
-			// shared line, which is what lets the success path scale.
-			p.consec.Store(0)
-		}
-		if p.cw != nil {
-			p.cw.add(kindSuccess)
-		}
+		p.succeeded()
 		return
 	}
 	p.b.record(p, t.start, t.lease, o)
@@ -161,4 +154,19 @@ func (t *Ticket) report(o Outcome) {
 // Do with ctx, before anything else was reported.
 func (t *Ticket) fail(ctx context.Context, err error) {
 	t.report(t.p.b.classifyCall(ctx, err))
+}
+
+// succeeded records a success in a closed period whose successes need no
+// clock: it resets the run of consecutive failures and counts the success in
+// the count window, if there is one.
+func (p *period) succeeded() {
+	// consec stays 0 without a ConsecutiveFailures rule. Loading it first
+	// keeps the common success from writing a shared line, which is what
+	// lets the success path scale.
+	if p.consec.Load() != 0 {
+		p.consec.Store(0)
+	}
+	if p.cw != nil {
+		p.cw.add(kindSuccess)
+	}
 }
