@@ -524,7 +524,7 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 	} else if p.quickTW {
 		// The same for a time window, which needs the clock.
 		t.p = nil
-		if p.consecOn && p.consec.Load() != 0 {
+		if p.consec.Load() != 0 {
 			p.consec.Store(0)
 		}
 		p.tw.add(b.now(), kindSuccess)
