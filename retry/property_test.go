@@ -425,12 +425,21 @@ func TestPropertyNeverCalledAfterCancel(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			time.AfterFunc(cancelAt, cancel)
+			if cancelAt == 0 {
+				cancel() // done before the call: f must never run
+			} else {
+				time.AfterFunc(cancelAt, cancel)
+			}
 			start := time.Now()
 			opts := append(s.options(), retry.Attempts(retry.Unlimited))
 			err = retry.Run(ctx, retry.New(opts...), func(context.Context) error {
-				if ctx.Err() != nil {
-					late = append(late, time.Since(start))
+				// The bubble's clock moves on only once every goroutine
+				// in it is blocked, so an attempt that starts after
+				// cancelAt starts after cancel has returned. One that
+				// starts at cancelAt itself woke with the cancellation
+				// and may run before it, as with any context.
+				if at := time.Since(start); at > cancelAt || cancelAt == 0 {
+					late = append(late, at)
 				}
 				time.Sleep(took)
 				return errTransient
