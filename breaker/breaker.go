@@ -354,7 +354,7 @@ func (b *Breaker) record(p *period, start int64, leaseID uint64, o Outcome) {
 		}
 		if !slow {
 			if p.cw != nil {
-				p.cw.add(kindSuccess)
+				p.cw.success()
 			} else if p.tw != nil {
 				p.tw.add(now, kindSuccess)
 			}
@@ -518,7 +518,7 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 			p.consec.Store(0)
 		}
 		if p.cw != nil {
-			p.cw.add(kindSuccess)
+			p.cw.success()
 		}
 		return nil
 	} else if p.quickTW {

@@ -167,6 +167,6 @@ func (p *period) succeeded() {
 		p.consec.Store(0)
 	}
 	if p.cw != nil {
-		p.cw.add(kindSuccess)
+		p.cw.success()
 	}
 }

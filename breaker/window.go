@@ -41,6 +41,7 @@ type countWindow struct {
 	counts atomic.Uint64
 	n      uint64
 	magic  uint64 // for fastmod by n
+	full   uint64 // counts of a window of n successes
 	slots  []atomic.Uint32
 }
 
@@ -65,6 +66,7 @@ var kindUnits = [...]uint64{
 func newCountWindow(n int) *countWindow {
 	w := &countWindow{n: uint64(n), slots: make([]atomic.Uint32, n)}
 	w.magic = ^uint64(0)/w.n + 1 // wraps to 0 for n = 1, which fastmod handles
+	w.full = biasAll + uint64(n)*callUnit
 	w.counts.Store(biasAll)
 	return w
 }
@@ -78,6 +80,17 @@ func (w *countWindow) slot() *atomic.Uint32 {
 	// division, exact for 32-bit i.
 	hi, _ := bits.Mul64(w.magic*i, w.n)
 	return &w.slots[hi]
+}
+
+// success records a success. A window that holds nothing but successes
+// stays the same whichever of them a new one replaces, so then there is
+// nothing to write, not even the position: the common case of a healthy
+// dependency costs one load of a word that is written only when the
+// counts change, and scales across cores.
+func (w *countWindow) success() {
+	if w.counts.Load() != w.full {
+		w.add(kindSuccess)
+	}
 }
 
 // add records kind k in the next slot.
