@@ -96,15 +96,14 @@ func BenchmarkErrgroupSetLimit(b *testing.B) {
 	}
 }
 
-// BenchmarkPoolTryGoFull: TryGo on a pool whose only worker is busy.
+// BenchmarkPoolTryGoFull: TryGo on a pool whose only worker is busy and
+// whose channel is full.
 func BenchmarkPoolTryGoFull(b *testing.B) {
 	b.ReportAllocs()
 	p := pool.New(context.Background(), 1)
 	release := make(chan struct{})
-	for range 2 { // the worker, and the one place in the channel
-		if err := p.Go(func(context.Context) error { <-release; return nil }); err != nil {
-			b.Fatal(err)
-		}
+	for p.TryGo(func(context.Context) error { <-release; return nil }) {
+		// the worker, then every place in the channel
 	}
 	for b.Loop() {
 		if p.TryGo(nop) {

@@ -67,10 +67,10 @@ func ExampleFailFast() {
 
 // TryGo never blocks: a task that finds the pool full does the work itself.
 func ExamplePool_TryGo() {
-	p := pool.New(context.Background(), 1)
+	p := pool.New(context.Background(), 1, pool.WithQueue(1))
 	release := make(chan struct{})
 	p.Go(func(context.Context) error { <-release; return nil }) // the worker
-	p.Go(func(context.Context) error { return nil })            // the one place in the channel
+	p.Go(func(context.Context) error { return nil })            // the one place in the queue
 	fmt.Println("accepted:", p.TryGo(func(context.Context) error { return nil }))
 	close(release)
 	p.Wait()

@@ -42,16 +42,23 @@ func pending(s uint64) uint64 { return s >> 33 }
 func live(s uint64) uint64    { return s & liveMask >> 2 }
 
 // group is the engine of Pool and Results: up to limit worker goroutines
-// that take tasks from a channel with room for one task per worker.
+// that take tasks from a channel, by default with room for max(limit, 64)
+// tasks.
 //
 // A Go call starts a new worker with its task while fewer than the limit
 // run, and otherwise puts the task in the channel, blocking while it is
 // full. So a task waits in the channel only while every worker is running,
 // and the first one to finish takes it. Workers exit only when Wait closes
 // the channel, or through runtime.Goexit, when another takes the place, so
-// no task is ever left in the channel without a worker. The buffer lets the
-// submitter and the workers run without handing each task over in lock
-// step, which would cost a goroutine switch per task.
+// no task is ever left in the channel without a worker.
+//
+// The buffer lets the submitter and the workers run without handing each
+// task over in lock step, which would cost a goroutine switch per task.
+// With few workers a buffer of one task per worker is not enough for that:
+// the submitter fills it, sleeps, and is woken as soon as a worker takes
+// one, so switches still come every task or two. Room for 64 lets each side
+// run through a stretch of tasks per switch, which halves the cost of a
+// small task on a 2-core machine; more room gains little.
 type group[T task] struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -85,6 +92,10 @@ type taskError struct {
 	err   error
 }
 
+// defaultGroupQueue is the least room a Pool's or Results' task channel
+// has by default; see [Pool].
+const defaultGroupQueue = 64
+
 // maxWorkers is the most workers a Pool or Results may have: what the state
 // word can count.
 const maxWorkers = 1<<31 - 1
@@ -100,7 +111,11 @@ func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opt
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	g.done = g.ctx.Done()
 	g.limit = uint64(workers)
-	g.tasks = make(chan T, workers)
+	queue := cfg.queue
+	if queue < 0 {
+		queue = max(workers, defaultGroupQueue)
+	}
+	g.tasks = make(chan T, queue)
 	g.exited = make(chan struct{})
 	g.waited = make(chan struct{})
 	g.failFast = cfg.failFast
@@ -117,7 +132,7 @@ func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opt
 // With block false it never waits.
 func (g *group[T]) submit(ctx context.Context, t T, block bool) error {
 	g.stats.submitted.Add(1)
-	if !block && len(g.tasks) == cap(g.tasks) && live(g.state.Load()) == g.limit {
+	if !block && cap(g.tasks) > 0 && len(g.tasks) == cap(g.tasks) && live(g.state.Load()) == g.limit {
 		// Full, as far as a glance can tell: refuse without touching the
 		// state word the workers write.
 		g.stats.rejected.Add(1)

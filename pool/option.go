@@ -78,16 +78,22 @@ func Repanic(on bool) Option {
 	return option{"Repanic", forPool, func(c *config) { c.repanic = on }}
 }
 
-// WithQueue sets how many jobs a [Workers] holds waiting for a worker
-// (default 2 × workers). Jobs waiting out a retry delay count against it
-// too. WithQueue(0) makes Submit wait until a worker takes the job. It
-// panics if n < 0. For Workers only: a Pool's tasks wait in a channel with
-// room for one per worker, or in Go.
+// WithQueue sets how many jobs or tasks wait for a free worker before
+// Submit or Go blocks. It panics if n < 0.
+//
+// For a [Workers] the default is 2 × workers, and jobs waiting out a retry
+// delay count against the queue too. For a [Pool] or [Results] the default
+// is max(workers, 64): the room that lets the submitter and the workers
+// each run through many tasks per goroutine switch.
+//
+// WithQueue(0) makes Submit and Go wait until a worker takes the job or
+// task, as errgroup's Go waits for a free goroutine: the tightest
+// back-pressure, at the price of a goroutine switch per task.
 func WithQueue(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("pool: WithQueue(%d): negative queue size", n))
 	}
-	return option{"WithQueue", forWorkers, func(c *config) { c.queue = n }}
+	return option{"WithQueue", forPool | forWorkers, func(c *config) { c.queue = n }}
 }
 
 // IdleTimeout makes a [Workers] worker that has waited d for a job exit; a

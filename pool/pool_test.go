@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -76,7 +77,7 @@ func TestPoolLimit(t *testing.T) {
 // as soon as a worker takes a task.
 func TestPoolGoBlocksWhileFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1)
+		p := pool.New(context.Background(), 1, pool.WithQueue(1))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for range 2 { // the worker and the one place in the channel
@@ -102,6 +103,77 @@ func TestPoolGoBlocksWhileFull(t *testing.T) {
 		close(release)
 		if err := p.Wait(); err != nil {
 			t.Fatalf("Wait = %v", err)
+		}
+	})
+}
+
+// By default the channel has room for max(workers, 64) tasks: so many are
+// accepted while every worker is busy, and no more.
+func TestPoolDefaultQueue(t *testing.T) {
+	for _, workers := range []int{1, 2, 100} {
+		t.Run(fmt.Sprint(workers), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(context.Background(), workers)
+				release := make(chan struct{})
+				block := func(context.Context) error { <-release; return nil }
+				room := max(workers, 64)
+				for i := range workers + room {
+					if !p.TryGo(block) {
+						t.Fatalf("TryGo %d of %d workers and %d places = false", i, workers, room)
+					}
+				}
+				if p.TryGo(block) {
+					t.Fatal("TryGo with every worker busy and every place taken = true")
+				}
+				synctest.Wait() // the workers have started their tasks
+				if s := p.Stats(); s.Running != uint64(workers) || s.Queued != uint64(room) {
+					t.Fatalf("Stats = %s, want %d running and %d queued", stats(s), workers, room)
+				}
+				close(release)
+				if err := p.Wait(); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// With WithQueue(0) a task never waits in the channel: Go waits until a
+// worker takes it, as errgroup's Go waits for a free goroutine, and TryGo
+// succeeds only when a worker is idle.
+func TestPoolNoQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(context.Background(), 1, pool.WithQueue(0))
+		release := make(chan struct{})
+		block := func(context.Context) error { <-release; return nil }
+		if err := p.Go(block); err != nil {
+			t.Fatal(err)
+		}
+		if p.TryGo(nop) {
+			t.Fatal("TryGo with the only worker busy and no queue = true")
+		}
+		returned := make(chan error, 1)
+		go func() { returned <- p.Go(block) }()
+		synctest.Wait()
+		select {
+		case err := <-returned:
+			t.Fatalf("Go with the only worker busy and no queue returned %v without waiting", err)
+		default:
+		}
+		release <- struct{}{} // the first task ends; the worker takes the second
+		if err := <-returned; err != nil {
+			t.Fatalf("Go once the worker was free = %v", err)
+		}
+		release <- struct{}{}
+		synctest.Wait() // the worker waits for a task
+		if !p.TryGo(nop) {
+			t.Fatal("TryGo with the worker idle = false")
+		}
+		if err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if s := p.Stats(); s.Succeeded != 3 || s.Rejected != 1 {
+			t.Fatalf("Stats = %s", stats(s))
 		}
 	})
 }
@@ -352,7 +424,7 @@ func TestPoolGoFromATaskDuringWait(t *testing.T) {
 
 func TestPoolTryGo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 2)
+		p := pool.New(context.Background(), 2, pool.WithQueue(2))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for i := range 4 {
@@ -378,7 +450,7 @@ func TestPoolTryGo(t *testing.T) {
 // GoContext gives up when the caller's context ends, and the pool goes on.
 func TestPoolGoContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1)
+		p := pool.New(context.Background(), 1, pool.WithQueue(1))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		p.Go(block)
@@ -435,9 +507,9 @@ func TestPoolMisuse(t *testing.T) {
 		{"zero workers", func() { pool.New(ctx, 0) }, "pool: New(workers=0): need between 1 and"},
 		{"negative workers", func() { pool.NewResults[int](ctx, -1) }, "pool: NewResults(workers=-1)"},
 		{"nil context", func() { pool.New(noContext, 1) }, "pool: New: nil Context"},
-		{"queue option", func() { pool.New(ctx, 1, pool.WithQueue(4)) }, "pool: New: option WithQueue does not apply to a Pool"},
 		{"idle option", func() { pool.NewResults[int](ctx, 1, pool.IdleTimeout(time.Second)) }, "pool: NewResults: option IdleTimeout does not apply to a Results"},
 		{"nil option", func() { pool.New(ctx, 1, nil) }, "pool: New: nil Option"},
+		{"negative queue", func() { pool.New(ctx, 1, pool.WithQueue(-1)) }, "pool: WithQueue(-1): negative queue size"},
 		{"nil Go", func() { pool.New(ctx, 1).Go(nil) }, "pool: Pool.Go(nil)"},
 		{"nil GoContext", func() { pool.New(ctx, 1).GoContext(ctx, nil) }, "pool: Pool.GoContext(nil)"},
 		{"nil TryGo", func() { pool.New(ctx, 1).TryGo(nil) }, "pool: Pool.TryGo(nil)"},

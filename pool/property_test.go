@@ -168,6 +168,7 @@ type pendingGo struct {
 type groupMachine struct {
 	results  bool
 	limit    int
+	queue    int // room in the channel
 	failFast bool
 	s        subject
 	cancel   context.CancelCauseFunc
@@ -204,10 +205,18 @@ func newGroupMachine(t *rapid.T, ctx context.Context, results bool) *groupMachin
 		cause:    errors.New("cancelled by the test"),
 	}
 	ctx, m.cancel = context.WithCancelCause(ctx)
-	if results {
-		m.s = pool.NewResults[int](ctx, m.limit, pool.FailFast(m.failFast))
+	opts := []pool.Option{pool.FailFast(m.failFast)}
+	// The default queue, or one set small enough for the steps to fill.
+	if q := rapid.IntRange(-1, 3).Draw(t, "queue"); q < 0 {
+		m.queue = max(m.limit, 64)
 	} else {
-		m.s = poolSubject{pool.New(ctx, m.limit, pool.FailFast(m.failFast))}
+		m.queue = q
+		opts = append(opts, pool.WithQueue(q))
+	}
+	if results {
+		m.s = pool.NewResults[int](ctx, m.limit, opts...)
+	} else {
+		m.s = poolSubject{pool.New(ctx, m.limit, opts...)}
 	}
 	return m
 }
@@ -216,7 +225,7 @@ func (m *groupMachine) idle() int { return m.live - len(m.running) }
 
 // wouldBlock reports whether a Go call now waits for room.
 func (m *groupMachine) wouldBlock() bool {
-	return !m.done && m.live == m.limit && m.idle() == 0 && len(m.buffer) == m.limit
+	return !m.done && m.live == m.limit && m.idle() == 0 && len(m.buffer) >= m.queue
 }
 
 // accept models the acceptance of task id, which runs at once if a worker
@@ -304,16 +313,28 @@ func (m *groupMachine) failure(label string, panicked bool) {
 // drain models free workers taking tasks from the channel, and blocked Go
 // calls filling the room they leave, until nothing moves.
 func (m *groupMachine) drain() {
-	for len(m.buffer) > 0 && m.idle() > 0 {
-		id := m.buffer[0]
-		m.buffer = m.buffer[1:]
-		if len(m.blocked) > 0 && !m.done {
-			// The receive moves the first blocked sender's task into the
-			// channel.
+	for m.idle() > 0 {
+		var id int
+		switch {
+		case len(m.buffer) > 0:
+			id = m.buffer[0]
+			m.buffer = m.buffer[1:]
+			if len(m.blocked) > 0 && !m.done {
+				// The receive moves the first blocked sender's task into
+				// the channel.
+				b := m.blocked[0]
+				m.blocked = m.blocked[1:]
+				m.buffer = append(m.buffer, b.id)
+				m.expectGo(b, nil)
+			}
+		case m.queue == 0 && len(m.blocked) > 0 && !m.done:
+			// No room: the receive takes the first blocked sender's task.
 			b := m.blocked[0]
 			m.blocked = m.blocked[1:]
-			m.buffer = append(m.buffer, b.id)
 			m.expectGo(b, nil)
+			id = b.id
+		default:
+			return
 		}
 		if m.done {
 			m.want.Canceled++

@@ -19,7 +19,7 @@ import (
 // and Workers.Submit do that; the pool and its running tasks go on.
 func TestRegressionContextAwareBlockingOnFullPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1)
+		p := pool.New(context.Background(), 1, pool.WithQueue(1))
 		release := make(chan struct{})
 		for range 2 {
 			p.Go(func(ctx context.Context) error {
@@ -190,7 +190,7 @@ func TestRegressionGoexitDoesNotHangWait(t *testing.T) {
 // wait for a worker, which never comes if every worker is doing the same.
 func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1)
+		p := pool.New(context.Background(), 1, pool.WithQueue(1))
 		var inline, queued atomic.Int32
 		var spawn func(depth int) func(context.Context) error
 		spawn = func(depth int) func(context.Context) error {
@@ -220,7 +220,7 @@ func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 
 		// What the rule avoids: Go from the only worker, with the channel
 		// full, waits for ever; bounded here by GoContext.
-		p = pool.New(context.Background(), 1)
+		p = pool.New(context.Background(), 1, pool.WithQueue(1))
 		var nested error
 		p.Go(func(context.Context) error {
 			p.Go(nop) // fills the one place in the channel

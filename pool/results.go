@@ -39,7 +39,7 @@ import (
 //
 // Ordered collection costs no more than a Pool whose tasks append their
 // values to a shared slice under a mutex, in the order they finish: at
-// 100,000 tasks, about 250ns a task against 370ns, since taking a place is
+// 100,000 tasks, about 190ns a task against 200ns, since taking a place is
 // done by the submitter alone and the workers share no lock.
 //
 // A Results must not be copied. Its methods are safe for concurrent use.
@@ -83,7 +83,8 @@ const (
 // tasks arrive. Call [Results.Wait] to release them.
 //
 // It panics if workers < 1, if ctx is nil, or if an option does not apply
-// to a Results. The options that apply are [FailFast] and [Repanic].
+// to a Results. The options that apply are [FailFast], [Repanic] and
+// [WithQueue].
 func NewResults[R any](ctx context.Context, workers int, opts ...Option) *Results[R] {
 	r := new(Results[R])
 	r.g.init(ctx, "NewResults", "Results", workers, opts)

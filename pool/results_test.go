@@ -75,7 +75,7 @@ func TestResultsErrorsAndPanics(t *testing.T) {
 // in the middle.
 func TestResultsRefusedTasksTakeNoPlace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := pool.NewResults[int](context.Background(), 1)
+		r := pool.NewResults[int](context.Background(), 1, pool.WithQueue(1))
 		release := make(chan struct{})
 		r.Go(func(context.Context) (int, error) { <-release; return 0, nil })
 		r.Go(func(context.Context) (int, error) { return 1, nil }) // waits in the channel
