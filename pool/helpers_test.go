@@ -22,6 +22,9 @@ var noContext context.Context
 
 // poolGoroutines returns the stacks of the goroutines, other than the
 // caller's, that the pool package started or that are running its code.
+// Called in a synctest bubble, it returns only the bubble's goroutines: a
+// goroutine of an earlier test outside the bubble may still be returning
+// from its last act, which no synctest.Wait waits for.
 func poolGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	for {
@@ -33,9 +36,18 @@ func poolGoroutines() []string {
 		buf = make([]byte, 2*len(buf))
 	}
 	var out []string
+	bubble := "" // the caller's, as goroutine headers name it
 	for i, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
 		if i == 0 {
-			continue // the caller
+			// The caller.
+			if _, b, ok := strings.Cut(header, ", synctest bubble "); ok {
+				bubble = ", synctest bubble " + strings.TrimRight(b, "]:")
+			}
+			continue
+		}
+		if bubble != "" && !strings.HasSuffix(header, bubble+"]:") {
+			continue
 		}
 		if strings.Contains(g, "github.com/weftgo/weft/pool.") {
 			out = append(out, g)
