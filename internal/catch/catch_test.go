@@ -87,3 +87,54 @@ func TestGuard(t *testing.T) {
 		})
 	}
 }
+
+// recovering calls f the way a hot path uses Recover, and reports what the
+// deferred calls after Recover saw and whether the function returned.
+func recovering(f func() error) (err error, seen error, returned bool) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err = func() (err error) {
+			normal := false
+			defer func() { seen = err }()
+			defer catch.Recover(&err, &normal)
+			err = f()
+			normal = true
+			return err
+		}()
+		returned = true
+	}()
+	<-done
+	return err, seen, returned
+}
+
+func TestRecover(t *testing.T) {
+	tests := []struct {
+		name     string
+		f        func() error
+		want     func(error) bool
+		returned bool
+	}{
+		{"nil", func() error { return nil }, func(err error) bool { return err == nil }, true},
+		{"error", func() error { return io.EOF }, func(err error) bool { return err == io.EOF }, true},
+		{"panic", func() error { panic("x") }, func(err error) bool {
+			var pe *weft.PanicError
+			return errors.As(err, &pe) && pe.Value == "x" && strings.Contains(string(pe.Stack), "TestRecover")
+		}, true},
+		{"goexit", func() error { runtime.Goexit(); return nil }, func(err error) bool { return errors.Is(err, weft.ErrGoexit) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err, seen, returned := recovering(tt.f)
+			if returned != tt.returned {
+				t.Fatalf("function returned = %v, want %v", returned, tt.returned)
+			}
+			if !tt.want(seen) {
+				t.Errorf("the deferred call after Recover saw %v", seen)
+			}
+			if returned && !tt.want(err) {
+				t.Errorf("the function returned %v", err)
+			}
+		})
+	}
+}
