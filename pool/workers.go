@@ -406,9 +406,9 @@ func (w *Workers[J]) startQueued() {
 func (w *Workers[J]) work(wk *worker[J], it item[J]) {
 	defer w.exit(wk)
 	for {
-		w.run(it)
+		succeeded := w.run(it)
 		var ok bool
-		if it, ok = w.next(wk); !ok {
+		if it, ok = w.next(wk, succeeded); !ok {
 			return
 		}
 	}
@@ -432,9 +432,15 @@ func (w *Workers[J]) exit(wk *worker[J]) {
 	w.mu.Unlock()
 }
 
-// next returns the worker's next job, or false when it must exit.
-func (w *Workers[J]) next(wk *worker[J]) (item[J], bool) {
+// next returns the worker's next job, or false when it must exit. If
+// succeeded is true, the worker's last job succeeded and is still counted
+// as running: next counts it under the same lock.
+func (w *Workers[J]) next(wk *worker[J], succeeded bool) (item[J], bool) {
 	w.mu.Lock()
+	if succeeded {
+		w.st.running--
+		w.st.succeeded++
+	}
 	switch {
 	case w.stopping() || w.live-w.leaving > w.limit:
 		w.leave(wk)
@@ -517,8 +523,10 @@ func (w *Workers[J]) dismiss(n int) {
 	}
 }
 
-// run runs one attempt of a job and settles its outcome.
-func (w *Workers[J]) run(it item[J]) {
+// run runs one attempt of a job and settles its outcome, except that of a
+// success it reports, which the worker counts as it takes the next job: one
+// lock per job saved on the busiest path.
+func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 	var (
 		st    retry.State
 		start time.Time
@@ -542,8 +550,9 @@ func (w *Workers[J]) run(it item[J]) {
 	}, func(err error) {
 		// Also runs when the handler calls runtime.Goexit, with
 		// weft.ErrGoexit, while the worker goroutine unwinds.
-		w.settle(it, &st, start, err)
+		succeeded = w.settle(it, &st, start, err)
 	})
+	return succeeded
 }
 
 // outcome is how a job ended.
@@ -563,21 +572,26 @@ const (
 // grows to hold the deepest call it has made, and never shrinks back while
 // the worker lives, so the frames a job passes through on its way to
 // success decide what every idle worker costs.
-func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err error) {
+//
+// It returns true for a success it leaves for the worker to count, which it
+// does when no OnDone hook must be told once the success is counted.
+func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err error) bool {
 	if err != nil {
 		w.settleFailure(it, st, start, err)
-		return
+		return false
 	}
 	if w.hasPolicy {
 		st.Next(w.ctx, nil, time.Now()) // feeds the policy's budget
+	}
+	if w.onDone == nil {
+		return true
 	}
 	w.mu.Lock()
 	w.st.running--
 	w.st.succeeded++
 	w.mu.Unlock()
-	if w.onDone != nil {
-		w.notify(it.job, nil)
-	}
+	w.notify(it.job, nil)
+	return false
 }
 
 // settleFailure is settle for an attempt that did not succeed.
