@@ -441,18 +441,43 @@ func (w *Workers[J]) next(wk *worker[J], succeeded bool) (item[J], bool) {
 		w.st.running--
 		w.st.succeeded++
 	}
+	for yielded := false; ; yielded = true {
+		if it, ok, decided := w.take(wk); decided {
+			w.mu.Unlock()
+			return it, ok
+		}
+		if yielded || w.limit > runtime.GOMAXPROCS(0) {
+			break
+		}
+		// Yield once before going idle: a submitter that is runnable but
+		// not running then adds a job, which this worker takes at once
+		// instead of sleeping and being woken for it, a goroutine switch
+		// saved. Only with no more workers than Ps: with more, the
+		// others are there to take it.
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
+	w.idlers.push(wk)
+	wk.idle = true
+	w.mu.Unlock()
+	return w.idleWait(wk)
+}
+
+// take is next's decision with w.mu held: the next job, or that the worker
+// must exit (ok false), when decided is true; when it is false, the worker
+// has nothing to do and may go idle.
+func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 	switch {
 	case w.stopping() || w.live-w.leaving > w.limit:
 		w.leave(wk)
-		w.mu.Unlock()
-		return item[J]{}, false
+		return item[J]{}, false, true
 	case w.queue.len() > 0:
 		it := w.queue.pop()
 		w.st.queued--
 		w.st.running++
 		w.admit()
-		w.mu.Unlock()
-		return it, true
+		return it, true, true
 	case !w.waiters.empty() && w.closedErr() == nil:
 		// Submit calls wait although the queue is empty, because jobs
 		// waiting to retry hold its room: this worker is free, so it takes
@@ -464,19 +489,19 @@ func (w *Workers[J]) next(wk *worker[J], succeeded bool) (item[J], bool) {
 		w.st.running++
 		wt.decided = true
 		wt.ch <- nil
-		w.mu.Unlock()
-		return item[J]{job: wt.job}, true
+		return item[J]{job: wt.job}, true, true
 	case w.state == draining:
 		// Nothing left to take; a job coming back from a retry delay
 		// starts a worker of its own.
 		w.leave(wk)
-		w.mu.Unlock()
-		return item[J]{}, false
+		return item[J]{}, false, true
 	}
-	w.idlers.push(wk)
-	wk.idle = true
-	w.mu.Unlock()
+	return item[J]{}, false, false
+}
 
+// idleWait waits, as an idle worker, to be given a job or told to exit, or
+// for the idle timeout or the pool's context to end it.
+func (w *Workers[J]) idleWait(wk *worker[J]) (item[J], bool) {
 	var timeout <-chan time.Time
 	if w.idle > 0 {
 		if wk.timer == nil {
