@@ -106,7 +106,7 @@
 //	Results, per task, in order              190ns                   unordered, under a mutex 200ns
 //	Map, per item, at zero work              8ns                     atomic index per item 30-70ns
 //	Workers, per job through Submit          270ns, 0 allocations unless it waits
-//	idle Workers worker                      its goroutine, and 400 bytes of the pool's
+//	idle Workers worker                      its goroutine, and 400 bytes of heap
 //
 // The repository's docs/benchmarks.md sets Pool and Workers beside
 // errgroup, ants, pond and conc on batches of 10,000 tasks, with 4 and 64

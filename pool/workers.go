@@ -83,7 +83,7 @@ import (
 // record for the wait); a retry adds a timer and, on the first, the job's
 // retry state. TrySubmit on a full queue costs about 30ns. An idle worker
 // holds its goroutine (a stack of 2KB or more, as the runtime sizes it)
-// and about 400 bytes of the pool's state, and nothing once an idle timeout
+// and about 400 bytes of heap, and nothing once an idle timeout
 // has passed.
 //
 // A Workers must not be copied. Its methods are safe for concurrent use.
