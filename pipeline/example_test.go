@@ -206,3 +206,33 @@ func ExampleBatch() {
 	fmt.Println(batches)
 	// Output: [[1 2] [3 4] [5]]
 }
+
+// Collect runs the pipeline and returns its items in order; on failure it
+// returns the first error, here a stage's, wrapped with the stage's name.
+func ExampleCollect() {
+	ctx := context.Background()
+	squares, err := pipeline.Collect(pipeline.Map(pipeline.FromSlice(ctx, []int{1, 2, 3}),
+		func(_ context.Context, n int) (int, error) { return n * n, nil }))
+	fmt.Println(squares, err)
+
+	_, err = pipeline.Collect(pipeline.Map(pipeline.FromSlice(ctx, []string{"1", "x"}),
+		func(_ context.Context, s string) (int, error) { return strconv.Atoi(s) },
+		pipeline.Name("parse")))
+	fmt.Println(err)
+	// Output:
+	// [1 4 9] <nil>
+	// pipeline: stage "parse": strconv.Atoi: parsing "x": invalid syntax
+}
+
+// Reduce folds the items into one value on the caller's goroutine, in
+// order, without keeping them.
+func ExampleReduce() {
+	ctx := context.Background()
+	words := pipeline.FromSlice(ctx, strings.Fields("to be or not to be"))
+	counts, err := pipeline.Reduce(words, map[string]int{}, func(acc map[string]int, w string) (map[string]int, error) {
+		acc[w]++
+		return acc, nil
+	})
+	fmt.Println(counts, err)
+	// Output: map[be:2 not:1 or:1 to:2] <nil>
+}

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/weftgo/weft/shutdown"
@@ -107,4 +108,54 @@ func ExampleDrainDelay() {
 	// Output:
 	// ready: 503
 	// drained: true
+}
+
+// A component whose Start runs for as long as the component does, such as
+// a consumer loop, calls MarkReady once it is ready: the group then starts
+// the next component while that Start goes on running, and Stop ends it.
+func ExampleMarkReady() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := shutdown.New()
+	quit := make(chan struct{})
+	g.Add("consumer", shutdown.Func(
+		func(ctx context.Context) error {
+			fmt.Println("consumer connected")
+			shutdown.MarkReady(ctx)
+			<-quit // consume until stopped
+			fmt.Println("consumer loop ended")
+			return nil
+		},
+		func(context.Context) error { close(quit); return nil },
+	))
+	g.Add("api", shutdown.Func(
+		func(context.Context) error { fmt.Println("api started"); return nil },
+		func(context.Context) error { fmt.Println("api stopped"); return nil },
+	))
+	go func() {
+		<-g.Started()
+		cancel() // SIGTERM arrives
+	}()
+	fmt.Println(g.Run(ctx))
+	// Output:
+	// consumer connected
+	// api started
+	// api stopped
+	// consumer loop ended
+	// <nil>
+}
+
+// OnSignal turns SIGINT and SIGTERM into the cancellation of a context,
+// with the signal as its cause. Here the program sends itself SIGTERM, as an
+// orchestrator would.
+func ExampleOnSignal() {
+	ctx, stop := shutdown.OnSignal(context.Background())
+	defer stop()
+	self, _ := os.FindProcess(os.Getpid())
+	if err := self.Signal(syscall.SIGTERM); err != nil {
+		log.Fatal(err)
+	}
+	<-ctx.Done()
+	fmt.Println(context.Cause(ctx))
+	// Output: shutdown: received terminated
 }
