@@ -141,11 +141,20 @@ func (t *Ticket) report(o Outcome) {
 		return
 	}
 	t.p = nil
-	if o == Success && p.quick {
+	if o == Success {
 		// A success in the closed state needs no staleness check: a
 		// period that is no longer current is never read again.
-		p.succeeded()
-		return
+		if p.quick {
+			p.succeeded()
+			return
+		}
+		if p.quickTW {
+			if p.consec.Load() != 0 {
+				p.consec.Store(0)
+			}
+			p.tw.add(p.b.now(), kindSuccess)
+			return
+		}
 	}
 	p.b.record(p, t.start, t.lease, o)
 }
