@@ -105,7 +105,7 @@
 //	TryGo on a full pool                     17ns, 0 allocations
 //	Results, per task, in order              190ns                   unordered, under a mutex 200ns
 //	Map, per item, at zero work              8ns                     atomic index per item 30-70ns
-//	Workers, per job through Submit          270ns, 0 allocations unless it waits
+//	Workers, per job through Submit          270ns, 0 allocations
 //	idle Workers worker                      its goroutine, and 400 bytes of heap
 //
 // The repository's docs/benchmarks.md sets Pool and Workers beside

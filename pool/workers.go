@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weftgo/weft"
@@ -79,9 +80,10 @@ import (
 // # Cost
 //
 // A job costs about 270ns through Submit and a worker on a 2-core machine,
-// and allocates nothing unless Submit has to wait for room (then a small
-// record for the wait); a retry adds a timer and, on the first, the job's
-// retry state. TrySubmit on a full queue costs about 30ns. An idle worker
+// and allocates nothing: a Submit that has to wait for room reuses a small
+// record kept from an earlier wait, and makes one only while another Submit
+// is waiting too. A retry adds a timer and, on the first, the job's retry
+// state. TrySubmit on a full queue costs about 30ns. An idle worker
 // holds its goroutine (a stack of 2KB or more, as the runtime sizes it)
 // and about 400 bytes of heap, and nothing once an idle timeout
 // has passed.
@@ -109,6 +111,7 @@ type Workers[J any] struct {
 	queue     ring[item[J]]
 	idlers    workerList[J]
 	waiters   waiterList[J]
+	spare     atomic.Pointer[waiter[J]] // a waiter kept for reuse
 	retrying  map[*delayed[J]]struct{}
 	delays    uint64 // delays begun, to order them
 	unrun     []J
@@ -252,7 +255,11 @@ func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 			return nil
 		}
 	}
-	wt := &waiter[J]{job: job, ch: make(chan error, 1)}
+	wt := w.spare.Swap(nil)
+	if wt == nil {
+		wt = &waiter[J]{ch: make(chan error, 1)}
+	}
+	wt.job, wt.decided = job, false
 	w.waiters.push(wt)
 	w.st.blocked++
 	w.mu.Unlock()
@@ -260,6 +267,7 @@ func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 	var err error
 	select {
 	case err = <-wt.ch:
+		w.recycle(wt)
 		return err
 	case <-ctx.Done():
 		err = context.Cause(ctx)
@@ -270,13 +278,25 @@ func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 	if wt.decided {
 		// Admitted or refused while giving up: that decision stands.
 		w.mu.Unlock()
-		return <-wt.ch
+		err = <-wt.ch
+		w.recycle(wt)
+		return err
 	}
 	w.waiters.remove(wt)
 	w.st.blocked--
 	w.reject()
 	w.mu.Unlock()
+	w.recycle(wt)
 	return err
+}
+
+// recycle keeps wt, which no one refers to any more and whose channel is
+// empty, for the next Submit that has to wait, so that a submitter that
+// often finds the queue full does not allocate each time.
+func (w *Workers[J]) recycle(wt *waiter[J]) {
+	var zero J
+	wt.job = zero
+	w.spare.Store(wt)
 }
 
 // TrySubmit adds job to the pool if it can do so without waiting. It
@@ -487,9 +507,10 @@ func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 		w.st.blocked--
 		w.st.submitted++
 		w.st.running++
+		it := item[J]{job: wt.job} // before the send, after which wt is its Submit's again
 		wt.decided = true
 		wt.ch <- nil
-		return item[J]{job: wt.job}, true, true
+		return it, true, true
 	case w.state == draining:
 		// Nothing left to take; a job coming back from a retry delay
 		// starts a worker of its own.
