@@ -141,20 +141,15 @@ func (t *Ticket) report(o Outcome) {
 		return
 	}
 	t.p = nil
-	if o == Success {
+	if o == Success && p.quick {
 		// A success in the closed state needs no staleness check: a
 		// period that is no longer current is never read again.
-		if p.quick {
-			p.succeeded()
-			return
-		}
-		if p.quickTW {
-			if p.consec.Load() != 0 {
-				p.consec.Store(0)
-			}
-			p.tw.add(p.b.now(), kindSuccess)
-			return
-		}
+		p.succeeded()
+		return
+	}
+	if o == Success && p.quickTW {
+		p.timedSuccess()
+		return
 	}
 	p.b.record(p, t.start, t.lease, o)
 }
@@ -178,4 +173,13 @@ func (p *period) succeeded() {
 	if p.cw != nil {
 		p.cw.success()
 	}
+}
+
+// timedSuccess is succeeded for a closed period with a time window, whose
+// successes need the clock for the window and nothing else.
+func (p *period) timedSuccess() {
+	if p.consec.Load() != 0 {
+		p.consec.Store(0)
+	}
+	p.tw.add(p.b.now(), kindSuccess)
 }
