@@ -688,3 +688,43 @@ func TestLastOptionWins(t *testing.T) {
 	failN(b, 1)
 	wantState(t, b, breaker.Open)
 }
+
+// With a time window and a ConsecutiveFailures rule, a success resets the
+// run of failures whether it is reported by Run, Do or a Ticket: two
+// failures, a success, two failures leave the breaker closed, and a third
+// failure in a row opens it.
+func TestTimeWindowSuccessResetsConsecutiveFailures(t *testing.T) {
+	fail := errors.New("fail")
+	succeed := map[string]func(*breaker.Breaker){
+		"Run": func(b *breaker.Breaker) { b.Run(context.Background(), func(context.Context) error { return nil }) },
+		"Do": func(b *breaker.Breaker) {
+			breaker.Do(context.Background(), b, func(context.Context) (int, error) { return 1, nil })
+		},
+		"Ticket": func(b *breaker.Breaker) {
+			tk, err := b.Allow()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk.Done(nil)
+		},
+	}
+	for name, success := range succeed {
+		t.Run(name, func(t *testing.T) {
+			b := breaker.New(breaker.ConsecutiveFailures(3), breaker.TimeWindow(10*time.Second, 10),
+				breaker.FailureRate(1), breaker.MinCalls(1000))
+			failure := func() { b.Run(context.Background(), func(context.Context) error { return fail }) }
+			failure()
+			failure()
+			success(b)
+			failure()
+			failure()
+			if s := b.State(); s != breaker.Closed {
+				t.Fatalf("State = %v after a success broke the run of failures, want closed", s)
+			}
+			failure()
+			if s := b.State(); s != breaker.Open {
+				t.Fatalf("State = %v after three failures in a row, want open", s)
+			}
+		})
+	}
+}
