@@ -147,10 +147,6 @@ func (t *Ticket) report(o Outcome) {
 		p.succeeded()
 		return
 	}
-	if o == Success && p.quickTW {
-		p.timedSuccess()
-		return
-	}
 	p.b.record(p, t.start, t.lease, o)
 }
 
@@ -173,13 +169,4 @@ func (p *period) succeeded() {
 	if p.cw != nil {
 		p.cw.success()
 	}
-}
-
-// timedSuccess is succeeded for a closed period with a time window, whose
-// successes need the clock for the window and nothing else.
-func (p *period) timedSuccess() {
-	if p.consec.Load() != 0 {
-		p.consec.Store(0)
-	}
-	p.tw.add(p.b.now(), kindSuccess)
 }
