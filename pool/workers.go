@@ -228,32 +228,29 @@ func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 		return context.Cause(ctx)
 	}
 	w.mu.Lock()
-	if err := w.closedErr(); err != nil {
-		w.reject()
-		w.mu.Unlock()
-		return err
-	}
-	if w.waiters.empty() && w.place(item[J]{job: job}, false) {
-		w.mu.Unlock()
-		return nil
-	}
-	if w.waiters.empty() {
-		// Full. Yield once before queueing up to wait: a worker that is
-		// runnable but not running then takes a job and makes room,
-		// which costs less than a waiter, its channel, and putting this
-		// goroutine to sleep and waking it.
-		w.mu.Unlock()
-		runtime.Gosched()
-		w.mu.Lock()
+	for yielded := false; ; yielded = true {
 		if err := w.closedErr(); err != nil {
 			w.reject()
 			w.mu.Unlock()
 			return err
 		}
-		if w.waiters.empty() && w.place(item[J]{job: job}, false) {
+		if !w.waiters.empty() {
+			break // behind the Submit calls already waiting
+		}
+		if w.place(item[J]{job: job}, false) {
 			w.mu.Unlock()
 			return nil
 		}
+		if yielded {
+			break
+		}
+		// Full. Yield once before queueing up to wait: a worker that is
+		// runnable but not running then takes a job and makes room,
+		// which costs less than a waiter and putting this goroutine to
+		// sleep and waking it.
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
 	}
 	wt := w.spare.Swap(nil)
 	if wt == nil {
