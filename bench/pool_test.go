@@ -54,16 +54,28 @@ type poolImpl struct {
 
 func noCleanup() {}
 
+// taskFuncs makes the workload's closures ahead of the timer, one per task,
+// each calling task with its index and then done, if done is not nil (the
+// pools without a batch wait end each task with a WaitGroup's Done).
+func taskFuncs(task func(int), done func()) []func() {
+	fs := make([]func(), poolTasks)
+	for i := range fs {
+		if done == nil {
+			fs[i] = func() { task(i) }
+		} else {
+			fs[i] = func() { task(i); done() }
+		}
+	}
+	return fs
+}
+
 var poolImpls = []poolImpl{
 	// floor-channel: limit goroutines started per operation, reading
 	// funcs from a channel with room for limit, joined with a WaitGroup.
 	// This is the bounded pool everyone writes by hand, and the floor the
 	// ratios are taken against.
 	{"floor-channel", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
-		fs := make([]func(), poolTasks)
-		for i := range fs {
-			fs[i] = func() { task(i) }
-		}
+		fs := taskFuncs(task, nil)
 		return func() error {
 			ch := make(chan func(), limit)
 			var wg sync.WaitGroup
@@ -88,10 +100,7 @@ var poolImpls = []poolImpl{
 	// (the same code for every limit).
 	{"floor-goroutines", func(_ context.Context, _ int, task func(int)) (func() error, func()) {
 		var wg sync.WaitGroup
-		fs := make([]func(), poolTasks)
-		for i := range fs {
-			fs[i] = func() { task(i); wg.Done() }
-		}
+		fs := taskFuncs(task, wg.Done)
 		return func() error {
 			wg.Add(len(fs))
 			for _, f := range fs {
@@ -128,10 +137,7 @@ var poolImpls = []poolImpl{
 			return nil
 		})
 		var wg sync.WaitGroup
-		fs := make([]func(), poolTasks)
-		for i := range fs {
-			fs[i] = func() { task(i); wg.Done() }
-		}
+		fs := taskFuncs(task, wg.Done)
 		return func() error {
 				wg.Add(len(fs))
 				for _, f := range fs {
@@ -173,10 +179,7 @@ var poolImpls = []poolImpl{
 			panic(err)
 		}
 		var wg sync.WaitGroup
-		fs := make([]func(), poolTasks)
-		for i := range fs {
-			fs[i] = func() { task(i); wg.Done() }
-		}
+		fs := taskFuncs(task, wg.Done)
 		return func() error {
 				wg.Add(len(fs))
 				for _, f := range fs {
@@ -198,10 +201,7 @@ var poolImpls = []poolImpl{
 	// Submit never blocks.
 	{"pond", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
 		p := pond.NewPool(limit)
-		fs := make([]func(), poolTasks)
-		for i := range fs {
-			fs[i] = func() { task(i) }
-		}
+		fs := taskFuncs(task, nil)
 		return func() error {
 			g := p.NewGroup()
 			for _, f := range fs {
@@ -212,10 +212,7 @@ var poolImpls = []poolImpl{
 	}},
 	// conc: pool.New().WithMaxGoroutines per operation; Wait closes it.
 	{"conc", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
-		fs := make([]func(), poolTasks)
-		for i := range fs {
-			fs[i] = func() { task(i) }
-		}
+		fs := taskFuncs(task, nil)
 		return func() error {
 			p := concpool.New().WithMaxGoroutines(limit)
 			for _, f := range fs {
