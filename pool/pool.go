@@ -57,8 +57,9 @@ import "context"
 //
 // A task may call Go or TryGo on its own pool, even while Wait is waiting:
 // the task that calls is pending, so the pool has not closed. But Go blocks
-// while every worker is busy, and a task that waits in Go keeps its own
-// worker busy: if every worker does that, none is left to free them. Tasks
+// while every worker is busy and the channel is full, and a task that waits
+// in Go keeps its own worker busy: if every worker does that, none is left
+// to free them. Tasks
 // that submit more tasks should use [Pool.TryGo] and run the work
 // themselves when it refuses, or give the pool enough workers. Wait must
 // not be called from a task.
