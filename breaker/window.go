@@ -166,31 +166,45 @@ func (w *timeWindow) pack(e uint64) uint64 {
 	return e<<curEpoch | w.tag(e)<<curTagShift | e%w.n
 }
 
-// add records kind k for a call reported at now.
+// add records kind k for a call reported at now. Its common case, a call
+// reported in the newest epoch, is small enough to be inlined.
 func (w *timeWindow) add(now int64, k uint32) {
 	cur := w.cur.Load()
-	e := cur >> curEpoch
-	if start := int64(e) * w.span; now < start || now-start >= w.span {
-		e = uint64(now / w.span)
-		last := cur >> curEpoch
-		if e > last {
-			w.advance(e)
-		} else if last-e >= w.n {
-			return // reported so late that its epoch has left the window
+	if start := int64(cur>>curEpoch) * w.span; now < start || now-start >= w.span {
+		var ok bool
+		if cur, ok = w.epoch(now); !ok {
+			return
 		}
-		cur = w.pack(e)
 	}
 	b := &w.buckets[cur&(1<<curIndexBits-1)]
-	tag := (cur >> curTagShift) & 0xf
+	// A bucket's top 24 bits are its lap tag and its calls count. Taking
+	// away the tag of cur's epoch leaves the count, below bucketMask, only
+	// if the tag matches (the bucket still holds that epoch) and the count
+	// is not full.
+	tag := (cur >> curTagShift) & 0xf << bucketBits
 	for {
 		old := b.Load()
-		if old>>tagShift != tag || (old>>(2*bucketBits))&bucketMask == bucketMask {
+		if old>>(2*bucketBits)-tag >= bucketMask {
 			return // the bucket moved on to a later epoch, or is full
 		}
 		if b.CompareAndSwap(old, old+bucketUnits[k]) {
 			return
 		}
 	}
+}
+
+// epoch returns the packed epoch of a call reported at now, which is not in
+// the newest epoch, making it the newest if it is later. It reports false
+// for a call reported so late that its epoch has left the window.
+func (w *timeWindow) epoch(now int64) (uint64, bool) {
+	e := uint64(now / w.span)
+	last := w.cur.Load() >> curEpoch
+	if e > last {
+		w.advance(e)
+	} else if last-e >= w.n {
+		return 0, false
+	}
+	return w.pack(e), true
 }
 
 // advance makes e the newest epoch, clearing the buckets of the epochs it
