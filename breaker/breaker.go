@@ -65,11 +65,10 @@ type period struct {
 	state State
 
 	// Closed, for the fast paths: admit means a call needs no clock read to
-	// be admitted, quick that a success needs none to be recorded, and
-	// quickTW that a success needs only the clock read for the time
-	// window.
-	admit, quick, quickTW bool
-	consecOn              bool // a ConsecutiveFailures rule is set
+	// be admitted, and quick that a success is recorded by succeeded: it
+	// needs no start time, no lock and no staleness check.
+	admit, quick bool
+	consecOn     bool // a ConsecutiveFailures rule is set
 
 	// Closed.
 	consec atomic.Int64 // failures in a row
@@ -132,7 +131,7 @@ func (b *Breaker) closedPeriod(now int64) *period {
 		b:        b,
 		state:    Closed,
 		admit:    !b.timeCall,
-		quick:    !b.clocked,
+		quick:    !b.timeCall,
 		consecOn: b.cfg.consecutive > 0,
 	}
 	switch b.cfg.window {
@@ -140,7 +139,6 @@ func (b *Breaker) closedPeriod(now int64) *period {
 		p.cw = newCountWindow(b.cfg.countSize)
 	case timeWindowKind:
 		p.tw = newTimeWindow(int64(b.cfg.timeSpan), b.cfg.buckets, now)
-		p.quickTW = !b.timeCall
 	}
 	return p
 }
@@ -543,15 +541,9 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 		}
 		if p.cw != nil {
 			p.cw.success()
+		} else if p.tw != nil {
+			p.tw.add(b.now(), kindSuccess)
 		}
-		return nil
-	} else if p.quickTW {
-		// The same for a time window, which needs the clock.
-		t.p = nil
-		if p.consec.Load() != 0 {
-			p.consec.Store(0)
-		}
-		p.tw.add(b.now(), kindSuccess)
 		return nil
 	}
 	t.report(Success)

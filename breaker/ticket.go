@@ -111,11 +111,18 @@ type Ticket struct {
 // A report that changes the state delivers the [OnStateChange] events before
 // it returns, unless another goroutine is already delivering.
 func (t *Ticket) Done(err error) {
-	if err == nil || t.p == nil {
+	p := t.p
+	switch {
+	case p == nil:
+	case err != nil:
+		t.report(p.b.classify(err))
+	case p.quick:
+		// report's fast path, one call shorter.
+		t.p = nil
+		p.succeeded()
+	default:
 		t.report(Success)
-		return
 	}
-	t.report(t.p.b.classify(err))
 }
 
 // Report reports the call's outcome directly, bypassing classification: for
@@ -156,9 +163,9 @@ func (t *Ticket) fail(ctx context.Context, err error) {
 	t.report(t.p.b.classifyCall(ctx, err))
 }
 
-// succeeded records a success in a closed period whose successes need no
-// clock: it resets the run of consecutive failures and counts the success in
-// the count window, if there is one.
+// succeeded records a success in a closed period without a slow-call rule:
+// it resets the run of consecutive failures and counts the success in the
+// window, if there is one. A time window reads the clock.
 func (p *period) succeeded() {
 	// consec stays 0 without a ConsecutiveFailures rule. Loading it first
 	// keeps the common success from writing a shared line, which is what
@@ -168,5 +175,7 @@ func (p *period) succeeded() {
 	}
 	if p.cw != nil {
 		p.cw.success()
+	} else if p.tw != nil {
+		p.tw.add(p.b.now(), kindSuccess)
 	}
 }
