@@ -117,9 +117,17 @@ func (t *Ticket) Done(err error) {
 	case err != nil:
 		t.report(p.b.classify(err))
 	case p.quick:
-		// report's fast path, one call shorter.
+		// report's fast path with succeeded spelled out, two calls
+		// shorter.
 		t.p = nil
-		p.succeeded()
+		if p.consec.Load() != 0 {
+			p.consec.Store(0)
+		}
+		if p.cw != nil {
+			p.cw.success()
+		} else if p.tw != nil {
+			p.tw.add(p.b.now(), kindSuccess)
+		}
 	default:
 		t.report(Success)
 	}
