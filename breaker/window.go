@@ -166,8 +166,8 @@ func (w *timeWindow) pack(e uint64) uint64 {
 	return e<<curEpoch | w.tag(e)<<curTagShift | e%w.n
 }
 
-// add records kind k for a call reported at now. Its common case, a call
-// reported in the newest epoch, is small enough to be inlined.
+// add records kind k for a call reported at now. A call reported in another
+// epoch than the newest, the rare case, is left to epoch.
 func (w *timeWindow) add(now int64, k uint32) {
 	cur := w.cur.Load()
 	if start := int64(cur>>curEpoch) * w.span; now < start || now-start >= w.span {
