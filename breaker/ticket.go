@@ -117,17 +117,8 @@ func (t *Ticket) Done(err error) {
 	case err != nil:
 		t.report(p.b.classify(err))
 	case p.quick:
-		// report's fast path with succeeded spelled out, two calls
-		// shorter.
-		t.p = nil
-		if p.consec.Load() != 0 {
-			p.consec.Store(0)
-		}
-		if p.cw != nil {
-			p.cw.success()
-		} else if p.tw != nil {
-			p.tw.add(p.b.now(), kindSuccess)
-		}
+		t.p = nil // report's fast path, one call shorter
+		p.succeeded()
 	default:
 		t.report(Success)
 	}
