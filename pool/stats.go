@@ -87,8 +87,11 @@ type shard struct {
 	failed   atomic.Uint64
 	panicked atomic.Uint64
 	canceled atomic.Uint64
-	index    int      // in groupStats.live; guarded by groupStats.mu
-	_        [64]byte // keeps shards of different workers off one cache line
+	index    int // in groupStats.live; guarded by groupStats.mu
+	// Pads the shard to 64 bytes (on 64-bit platforms): a size class whose
+	// objects are 64-byte aligned, so each worker's shard has a cache line
+	// of its own.
+	_ [16]byte
 }
 
 // start marks a task as running.
