@@ -14,7 +14,11 @@ import "context"
 //
 // Stop makes the component stop and release what it holds, within the
 // deadline of its ctx. The group calls Stop once, and only if Start was
-// called and did not fail. Stop must not wait for ctx to be done to return.
+// called and did not fail before the component was ready: a blocking Start
+// that fails after [MarkReady] is stopped too, so that it releases what it
+// holds. Stop must not wait for ctx to be done to return. Start's context is
+// cancelled once Stop has returned, which ends a Start that runs until its
+// context is done.
 type Component interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
@@ -48,7 +52,10 @@ type readyKey struct{}
 
 // MarkReady tells the [Group] that the component whose Start was given ctx
 // is ready, so that the group starts the next component while this Start
-// goes on running. A Start that returns does not need it. Calling it more
+// goes on running. Only a Start that blocks for the component's life calls
+// it: once it has, Start returning before shutdown means the component
+// ended on its own, which fails the group ([ErrExited]). A Start that
+// returns once the component is ready does not call it. Calling it more
 // than once, or with a context that did not come from a Group, does nothing.
 func MarkReady(ctx context.Context) {
 	if ready, ok := ctx.Value(readyKey{}).(func()); ok {

@@ -28,12 +28,19 @@
 // # Rules
 //
 // Each Stop is called exactly once, and only for a component whose Start was
-// called and did not fail. A Stop that overruns its budget is abandoned with
-// [ErrAbandoned] and the next Stops are still called, with whatever time is
-// left, even none, so that they can release what they hold without waiting.
-// No error is dropped: Run returns all of them joined, each naming its
+// called and did not fail before the component was ready. A Stop that
+// overruns its budget is abandoned with [ErrAbandoned] and the next Stops
+// are still called, with whatever time is left, so that they can release
+// what they hold. Run returns every error joined, each naming its
 // component, and [Group.Unfinished] names the components it gave up on. A
 // panic in Start or Stop is reported as a *weft.PanicError.
+//
+// The overall [Timeout] is a hard limit. Once it has passed, the Stops not
+// yet called are still called, with a context that is already done, but Run
+// returns without waiting for them: each is reported as [ErrAbandoned] and
+// named by Unfinished, whatever it goes on to return. Give a component that
+// may hang a [StopTimeout], so that it cannot use up the time of the
+// components stopped after it.
 //
 // Anything that runs long in a weft program, a pool.Workers or a pipeline,
 // becomes a component through [Func]. This package imports no other weft

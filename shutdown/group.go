@@ -88,8 +88,8 @@ func StopTimeout(d time.Duration) Option {
 
 // DrainDelay sets how long the group waits between turning not-ready and the
 // first Stop (default 0), so that load balancers take the instance out of
-// rotation while it still serves. It counts toward the overall [Timeout]. It
-// panics if d < 0.
+// rotation while it still serves. It counts toward the overall [Timeout], so
+// it must be shorter: [New] panics if it is not. DrainDelay panics if d < 0.
 func DrainDelay(d time.Duration) Option {
 	if d < 0 {
 		panic(fmt.Sprintf("shutdown: DrainDelay(%v): negative duration", d))
@@ -108,7 +108,8 @@ func OnStop(hook func(name string, err error, took time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onStop = hook })
 }
 
-// New returns a Group with the given options.
+// New returns a Group with the given options. It panics if an option is nil
+// or if the [DrainDelay] is not shorter than the [Timeout].
 func New(opts ...Option) *Group {
 	cfg := config{timeout: 25 * time.Second}
 	for _, o := range opts {
@@ -116,6 +117,9 @@ func New(opts ...Option) *Group {
 			panic("shutdown: nil Option")
 		}
 		o.apply(&cfg)
+	}
+	if cfg.drain >= cfg.timeout {
+		panic(fmt.Sprintf("shutdown: DrainDelay(%v) is not shorter than Timeout(%v): no time would be left to stop the components", cfg.drain, cfg.timeout))
 	}
 	return &Group{
 		cfg:          cfg,
@@ -167,8 +171,11 @@ func (g *Group) Add(name string, c Component) {
 //
 // Each Start gets a context that carries ctx's values but is not cancelled
 // with it: a server keeps serving until its Stop. That context is cancelled
-// once the component's Stop has returned. A panic in Start or Stop is
-// recovered and reported as a *weft.PanicError inside the component's error.
+// once the component's Stop has returned (or the group gave up on it), so a
+// Start that runs until its context is done needs no Stop of its own. A
+// panic in Start or Stop is recovered and reported as a *weft.PanicError
+// inside the component's error, and a call of [runtime.Goexit] as
+// [weft.ErrGoexit].
 // Run may be called once; a second call returns [ErrRunTwice].
 func (g *Group) Run(ctx context.Context) error {
 	g.mu.Lock()
@@ -246,11 +253,11 @@ func (g *Group) start(ctx context.Context, e *entry, ended chan<- *entry) {
 	}
 	sctx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), readyKey{}, ready))
 	e.cancel = cancel
-	go func() {
-		e.startErr = catch.Call(func() error { return e.c.Start(sctx) })
+	go catch.Guard(func() error { return e.c.Start(sctx) }, func(err error) {
+		e.startErr = err
 		close(e.startDone)
 		ended <- e
-	}()
+	})
 }
 
 // exited handles the end of a Start while the group runs, returning the
@@ -336,13 +343,16 @@ func (g *Group) stopOne(base context.Context, e *entry) (error, bool) {
 		}
 	}
 	done := make(chan error, 1)
-	go func() { done <- catch.Call(func() error { return e.c.Stop(sctx) }) }()
+	go catch.Guard(func() error { return e.c.Stop(sctx) }, func(err error) { done <- err })
 	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
 		return ErrAbandoned, false
 	}
+	// Stop has returned: a Start still running, one that waits for its
+	// context rather than for Stop, ends now.
+	e.cancel()
 	select {
 	case <-e.startDone:
 		// A blocking Start that fails on its way out (a server whose Serve

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -361,6 +362,68 @@ func TestGroupStartContext(t *testing.T) {
 	})
 }
 
+// A Start that runs until its context is done, with no Stop of its own,
+// ends as soon as shutdown reaches it: its context is cancelled once its
+// (empty) Stop has returned, before the group waits for Start.
+func TestGroupStartUntilContextDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		loop := func(ctx context.Context) error {
+			shutdown.MarkReady(ctx)
+			<-ctx.Done()
+			return nil
+		}
+		g := shutdown.New(shutdown.Timeout(10 * time.Second))
+		g.Add("loop", shutdown.Func(loop, nil))
+		g.Add("loop2", shutdown.Func(loop, func(context.Context) error { return nil }))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- g.Run(ctx) }()
+		<-g.Started()
+		start := time.Now()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Run took %v to stop, want no time at all", d)
+		}
+		if got := g.Unfinished(); len(got) != 0 {
+			t.Fatalf("Unfinished() = %v, want none", got)
+		}
+	})
+}
+
+// A Start or a Stop that calls runtime.Goexit (t.FailNow in a test helper)
+// is reported as weft.ErrGoexit; it neither hangs Run nor is lost.
+func TestGroupGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := shutdown.New()
+		g.Add("exits", shutdown.Func(func(context.Context) error { runtime.Goexit(); return nil }, nil))
+		err := g.Run(context.Background())
+		var se *shutdown.StartError
+		if !errors.As(err, &se) || se.Name != "exits" || !errors.Is(err, weft.ErrGoexit) {
+			t.Fatalf("Run = %v, want a *StartError naming exits that matches weft.ErrGoexit", err)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		g := shutdown.New()
+		g.Add("exits", shutdown.Func(nil, func(context.Context) error { runtime.Goexit(); return nil }))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- g.Run(ctx) }()
+		<-g.Started()
+		cancel()
+		err := <-done
+		var se *shutdown.StopError
+		if !errors.As(err, &se) || se.Name != "exits" || !errors.Is(err, weft.ErrGoexit) {
+			t.Fatalf("Run = %v, want a *StopError naming exits that matches weft.ErrGoexit", err)
+		}
+		if got := g.Unfinished(); len(got) != 0 {
+			t.Fatalf("Unfinished() = %v, want none: the Stop ended", got)
+		}
+	})
+}
+
 func TestGroupCancelledBeforeRun(t *testing.T) {
 	rec := &recorder{}
 	g := shutdown.New()
@@ -399,6 +462,8 @@ func TestGroupMisuse(t *testing.T) {
 		{"StopTimeout", func() { shutdown.StopTimeout(-1) }, "StopTimeout(-1ns)"},
 		{"DrainDelay", func() { shutdown.DrainDelay(-1) }, "DrainDelay(-1ns)"},
 		{"OnStop", func() { shutdown.OnStop(nil) }, "OnStop(nil)"},
+		{"DrainDelay = Timeout", func() { shutdown.New(shutdown.Timeout(time.Second), shutdown.DrainDelay(time.Second)) }, "DrainDelay(1s) is not shorter than Timeout(1s)"},
+		{"DrainDelay > default Timeout", func() { shutdown.New(shutdown.DrainDelay(30 * time.Second)) }, "DrainDelay(30s)"},
 		{"nil option", func() { shutdown.New(nil) }, "nil Option"},
 		{"HTTPServer", func() { shutdown.HTTPServer(nil) }, "HTTPServer(nil)"},
 		{"Listener", func() { shutdown.Listener(nil) }, "Listener(nil)"},
