@@ -78,7 +78,8 @@ type Result[V any] struct {
 	// Err is fn's error, a *weft.PanicError if fn panicked, or
 	// context.Cause of the caller's context if it ended first.
 	Err error
-	// Shared reports whether the execution served more than one caller.
+	// Shared reports whether more than one caller joined the execution,
+	// counting callers that left before it finished.
 	Shared bool
 }
 

@@ -40,6 +40,11 @@ type Latest[T any] struct {
 	// changed is closed by the next Set; nil while no reader waits, so that
 	// Set allocates a channel only when somebody is listening.
 	changed chan struct{}
+	// ahead holds the channels of readers waiting for a version more than
+	// one above the current one, by the version they have seen: a reader
+	// that is ahead, which only a version from elsewhere can make. Each is
+	// closed by the Set that passes it.
+	ahead map[uint64]chan struct{}
 }
 
 type versioned[T any] struct {
@@ -76,6 +81,18 @@ func (l *Latest[T]) Set(v T) uint64 {
 	l.cur.Store(next)
 	ch := l.changed
 	l.changed = nil
+	if len(l.ahead) > 0 {
+		// Rare: a reader ahead. The channel of seen == next.version is
+		// closed by the next Set, so it moves to changed.
+		l.changed = l.ahead[next.version]
+		delete(l.ahead, next.version)
+		for seen, c := range l.ahead {
+			if seen < next.version {
+				close(c)
+				delete(l.ahead, seen)
+			}
+		}
+	}
 	l.mu.Unlock()
 	if ch != nil {
 		close(ch)
@@ -121,8 +138,21 @@ func (l *Latest[T]) Changed(seen uint64) <-chan struct{} {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.Version() > seen {
+	switch v := l.Version(); {
+	case v > seen:
 		return closed
+	case v < seen:
+		// Ahead of this Latest: wait for the Set that passes seen, not the
+		// next one.
+		if l.ahead == nil {
+			l.ahead = make(map[uint64]chan struct{})
+		}
+		ch := l.ahead[seen]
+		if ch == nil {
+			ch = make(chan struct{})
+			l.ahead[seen] = ch
+		}
+		return ch
 	}
 	if l.changed == nil {
 		l.changed = make(chan struct{})

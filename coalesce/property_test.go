@@ -126,6 +126,12 @@ type latestMachine struct {
 	l       *coalesce.Latest[int]
 	value   int
 	version uint64
+	waiting []waiter // channels from Changed, checked after every step
+}
+
+type waiter struct {
+	seen uint64
+	ch   <-chan struct{}
 }
 
 func (m *latestMachine) Set(t *rapid.T) {
@@ -160,16 +166,25 @@ func (m *latestMachine) Next(t *rapid.T) {
 	}
 }
 
+// Changed draws seen up to a few versions ahead too: a reader holding a
+// version from elsewhere waits for the Set that passes it, not the next one.
 func (m *latestMachine) Changed(t *rapid.T) {
-	seen := rapid.Uint64Range(0, m.version+1).Draw(t, "seen")
-	if got, want := isClosed(m.l.Changed(seen)), seen < m.version; got != want {
+	seen := rapid.Uint64Range(0, m.version+3).Draw(t, "seen")
+	ch := m.l.Changed(seen)
+	if got, want := isClosed(ch), seen < m.version; got != want {
 		t.Fatalf("Changed(%d) closed = %v on version %d, want %v", seen, got, m.version, want)
 	}
+	m.waiting = append(m.waiting, waiter{seen, ch})
 }
 
 func (m *latestMachine) Check(t *rapid.T) {
 	if got := m.l.Version(); got != m.version {
 		t.Fatalf("Version() = %d, want %d", got, m.version)
+	}
+	for _, w := range m.waiting {
+		if got, want := isClosed(w.ch), w.seen < m.version; got != want {
+			t.Fatalf("channel of Changed(%d) closed = %v on version %d, want %v", w.seen, got, m.version, want)
+		}
 	}
 }
 
