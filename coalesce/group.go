@@ -116,8 +116,8 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 	return r.Value, r.Err
 }
 
-// DoResult is [Group.Do] that also reports, in [Result.Shared], whether the
-// execution served more than one caller.
+// DoResult is [Group.Do] that also reports, in [Result.Shared], whether
+// more than one caller joined the execution.
 func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Context) (V, error)) Result[V] {
 	if err := ctx.Err(); err != nil {
 		return Result[V]{Err: context.Cause(ctx)}
