@@ -58,7 +58,7 @@ func (f DeadLetterFunc[T]) DeadLetter(ctx context.Context, l Letter[T]) error {
 // Process reads the clock when it starts and when it gives up, for the
 // letter's First and Last; otherwise it costs what Run costs.
 func Process[T any](ctx context.Context, p Policy, item T, f func(context.Context, T) error, dl DeadLetter[T]) error {
-	if dl == nil {
+	if f, ok := dl.(DeadLetterFunc[T]); dl == nil || ok && f == nil {
 		panic("retry: Process: nil DeadLetter")
 	}
 	s := p.Start(time.Now())

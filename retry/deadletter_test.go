@@ -123,4 +123,13 @@ func TestProcessNilSinkPanics(t *testing.T) {
 	if msg != "retry: Process: nil DeadLetter" {
 		t.Errorf("panic = %q, want retry: Process: nil DeadLetter", msg)
 	}
+	// A nil function in the interface is as nil: without the check the item
+	// would be lost at its first failure.
+	msg = panicMessage(func() {
+		var f retry.DeadLetterFunc[int]
+		_ = retry.Process[int](context.Background(), instant, 1, func(context.Context, int) error { return nil }, f)
+	})
+	if msg != "retry: Process: nil DeadLetter" {
+		t.Errorf("panic with a nil DeadLetterFunc = %q, want retry: Process: nil DeadLetter", msg)
+	}
 }

@@ -98,6 +98,9 @@ func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Durati
 	}
 	if err == nil {
 		s.succeeded()
+		if s.start.IsZero() {
+			s.start = now
+		}
 		s.last = now
 		return 0, nil
 	}

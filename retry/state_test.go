@@ -85,6 +85,19 @@ func TestZeroState(t *testing.T) {
 	})
 }
 
+// A zero State takes its start from its first call to Next, a success
+// included.
+func TestZeroStateFirstSuccess(t *testing.T) {
+	var s retry.State
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if d, err := s.Next(context.Background(), nil, now); d != 0 || err != nil {
+		t.Fatalf("Next(nil) = %v, %v, want 0, nil", d, err)
+	}
+	if !s.First().Equal(now) || !s.Last().Equal(now) || s.Attempts() != 1 {
+		t.Errorf("First, Last, Attempts = %v, %v, %d; want %v, %v, 1", s.First(), s.Last(), s.Attempts(), now, now)
+	}
+}
+
 func TestStateContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := retry.New().Start(time.Now())
