@@ -510,6 +510,71 @@ func TestAllBreakStopsPipeline(t *testing.T) {
 	noLeftover(t)
 }
 
+// endlessStream is a pipeline with a worker stage that never ends on its
+// own.
+func endlessStream() *pipeline.Stream[int] {
+	src := pipeline.From(context.Background(), func(yield func(int) bool) {
+		for i := 0; yield(i); i++ {
+		}
+	})
+	return pipeline.Map(src, func(_ context.Context, v int) (int, error) { return v, nil }, pipeline.Workers(2))
+}
+
+// A panic in the body of a range over All reaches the loop unchanged: a
+// range-over-func iterator must not swallow or replace it. The pipeline is
+// stopped and joined on the way.
+func TestAllBodyPanicPassesThrough(t *testing.T) {
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		for v, err := range pipeline.All(endlessStream()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v == 100 {
+				panic("boom")
+			}
+		}
+	}()
+	if got != "boom" {
+		t.Fatalf("recovered %T %v, want the loop body's panic \"boom\"", got, got)
+	}
+	noLeftover(t)
+}
+
+// runtime.Goexit in a sink's function (t.FailNow in a test helper) stops
+// and joins the pipeline before the goroutine exits.
+func TestGoexitInSinkJoinsPipeline(t *testing.T) {
+	sinks := map[string]func(*pipeline.Stream[int]){
+		"all": func(s *pipeline.Stream[int]) {
+			for v := range pipeline.All(s) {
+				if v == 100 {
+					runtime.Goexit()
+				}
+			}
+		},
+		"reduce": func(s *pipeline.Stream[int]) {
+			pipeline.Reduce(s, 0, func(acc, v int) (int, error) {
+				if v == 100 {
+					runtime.Goexit()
+				}
+				return acc + v, nil
+			})
+		},
+	}
+	for name, sink := range sinks {
+		t.Run(name, func(t *testing.T) {
+			exited := make(chan struct{})
+			go func() {
+				defer close(exited)
+				sink(endlessStream())
+			}()
+			<-exited
+			noLeftover(t)
+		})
+	}
+}
+
 func TestAllYieldsErrorLast(t *testing.T) {
 	boom := errors.New("boom")
 	s := pipeline.Map(pipeline.FromSlice(context.Background(), ints(10)), func(_ context.Context, v int) (int, error) {

@@ -12,14 +12,18 @@ import (
 // output on the caller's goroutine, until the output ends, the pipeline stops
 // or each returns false. It then stops the pipeline if it is still running,
 // waits for every stage goroutine to exit, and returns the pipeline's error.
-// A panic in each is returned as a *weft.PanicError naming the sink.
 // s must already be consumed.
-func run[T any](s *Stream[T], kind string, each func(items []T) (bool, error)) error {
+//
+// A panic in each is returned as a *weft.PanicError naming the sink, unless
+// passPanics is set: All's loop body panics through its yield, and a range
+// loop's panic must reach the loop unchanged. Either way, and when each calls
+// runtime.Goexit, the pipeline is stopped and joined on the way out.
+func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T) (bool, error)) error {
 	sc := s.sc
 	sc.begin()
 	src := s.start()
 	early := false
-	err := catch.Call(func() error {
+	loop := func() error {
 		for {
 			c, ok := s.next(src)
 			if !ok {
@@ -32,7 +36,23 @@ func run[T any](s *Stream[T], kind string, each func(items []T) (bool, error)) e
 				return err
 			}
 		}
-	})
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			// A panic or runtime.Goexit is unwinding the caller's
+			// goroutine: no stage may outlive it.
+			sc.stop(errFinished)
+			sc.finish()
+		}
+	}()
+	var err error
+	if passPanics {
+		err = loop()
+	} else {
+		err = catch.Call(loop)
+	}
+	returned = true
 	if err != nil {
 		sc.fail(stageError(kind, err))
 	} else if early {
@@ -51,7 +71,7 @@ func run[T any](s *Stream[T], kind string, each func(items []T) (bool, error)) e
 func Collect[T any](s *Stream[T]) ([]T, error) {
 	s.consume()
 	var out []T
-	err := run(s, "collect", func(items []T) (bool, error) {
+	err := run(s, "collect", false, func(items []T) (bool, error) {
 		out = append(out, items...)
 		return true, nil
 	})
@@ -63,16 +83,17 @@ func Collect[T any](s *Stream[T]) ([]T, error) {
 
 // Reduce runs the pipeline and folds its items into an accumulator: acc =
 // f(acc, item) for every item in order, starting from init. f runs on the
-// caller's goroutine. An error from f fails the pipeline. On failure, Reduce
-// returns the zero A and the error. Reduce returns only after every stage
-// goroutine has exited.
+// caller's goroutine. An error from f fails the pipeline, and so does a panic
+// in f, returned as a *weft.PanicError inside a [*StageError]. On failure,
+// Reduce returns the zero A and the error. Reduce returns only after every
+// stage goroutine has exited.
 func Reduce[T, A any](s *Stream[T], init A, f func(acc A, item T) (A, error)) (A, error) {
 	if f == nil {
 		panic("pipeline: Reduce with a nil function")
 	}
 	s.consume()
 	acc := init
-	err := run(s, "reduce", func(items []T) (bool, error) {
+	err := run(s, "reduce", false, func(items []T) (bool, error) {
 		for _, item := range items {
 			var err error
 			if acc, err = f(acc, item); err != nil {
@@ -111,7 +132,7 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 		return len(items), nil
 	})
 	done.consume()
-	return run(done, "foreach", func([]struct{}) (bool, error) { return true, nil })
+	return run(done, "foreach", false, func([]struct{}) (bool, error) { return true, nil })
 }
 
 // All runs the pipeline as the sequence of its items, for a range-over-func
@@ -127,9 +148,10 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 // Items come with a nil error, in order. If the pipeline fails, the last pair
 // holds T's zero value and the error. Breaking out of the loop stops the
 // pipeline; the loop statement completes only after every stage goroutine has
-// exited, and no stage function runs after that. The pipeline starts when the
-// loop starts. The sequence can be ranged over once; a second range yields
-// only an error.
+// exited, and no stage function runs after that. A panic in the loop body
+// goes on up unchanged, once the pipeline has stopped the same way. The
+// pipeline starts when the loop starts. The sequence can be ranged over
+// once; a second range yields only an error.
 func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	s.consume()
 	started := false
@@ -141,7 +163,7 @@ func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 		}
 		started = true
 		stopped := false
-		err := run(s, "all", func(items []T) (bool, error) {
+		err := run(s, "all", true, func(items []T) (bool, error) {
 			for _, v := range items {
 				if !yield(v, nil) {
 					stopped = true
@@ -172,7 +194,7 @@ func (s *Stream[T]) Chan() <-chan T {
 	go func() {
 		defer close(s.done)
 		defer close(out)
-		s.err = run(s, "chan", func(items []T) (bool, error) {
+		s.err = run(s, "chan", false, func(items []T) (bool, error) {
 			for _, v := range items {
 				select {
 				case out <- v:
