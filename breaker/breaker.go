@@ -50,6 +50,9 @@ type Breaker struct {
 	_       [64]byte
 	ignored atomic.Uint64
 
+	// mu orders state changes. Whoever takes it reads the clock after
+	// taking it, so that the times of events never go back and no lease
+	// starts before the period that grants it.
 	mu         sync.Mutex
 	nextLease  uint64  // guarded by mu
 	queue      []Event // guarded by mu: events not yet delivered
@@ -310,18 +313,20 @@ func (b *Breaker) allowSlow(p *period) (Ticket, error) {
 			b.reject()
 			return Ticket{}, p.err
 		}
-		return b.allowLocked(now)
+		return b.allowLocked()
 	}
 	now := b.now()
 	if busy := p.busyUntil.Load(); busy != 0 && now < busy {
 		b.reject()
 		return Ticket{}, p.err
 	}
-	return b.allowLocked(now)
+	return b.allowLocked()
 }
 
-func (b *Breaker) allowLocked(now int64) (Ticket, error) {
+// allowLocked is Allow under the lock.
+func (b *Breaker) allowLocked() (Ticket, error) {
 	b.mu.Lock()
+	now := b.now()
 	b.advanceLocked(now)
 	p := b.cur.Load()
 	var t Ticket
@@ -333,7 +338,9 @@ func (b *Breaker) allowLocked(now int64) (Ticket, error) {
 		b.nextLease++
 		for i := range p.leases {
 			if p.leases[i].id == 0 {
-				p.leases[i] = lease{id: b.nextLease, expires: now + int64(b.cfg.probeTimeout)}
+				// As for the open time, 2⁶² ns caps the lease, so that
+				// ProbeTimeout(math.MaxInt64), "never", cannot overflow.
+				p.leases[i] = lease{id: b.nextLease, expires: now + min(int64(b.cfg.probeTimeout), 1<<62)}
 				break
 			}
 		}
@@ -420,8 +427,8 @@ func (b *Breaker) counts(p *period, now int64) counts {
 
 // trip opens the breaker if p, a closed period, is still current.
 func (b *Breaker) trip(p *period, reason Reason) {
-	now := b.now()
 	b.mu.Lock()
+	now := b.now()
 	if b.cur.Load() == p {
 		b.setLocked(b.openPeriod(0, now), reason, now)
 	}
@@ -432,8 +439,8 @@ func (b *Breaker) trip(p *period, reason Reason) {
 // recordProbe applies outcome o of the probe holding lease leaseID of the
 // half-open period p.
 func (b *Breaker) recordProbe(p *period, start int64, leaseID uint64, o Outcome) {
-	now := b.now()
 	b.mu.Lock()
+	now := b.now()
 	b.advanceLocked(now) // an expired lease, this one included, is a failure
 	if b.cur.Load() == p && p.release(leaseID) {
 		switch {
@@ -653,8 +660,8 @@ type Stats struct {
 // applies any change that time has made due. It takes the breaker's lock
 // briefly and reads the clock; it does not block the closed-state call path.
 func (b *Breaker) Stats() Stats {
-	now := b.now()
 	b.mu.Lock()
+	now := b.now()
 	b.advanceLocked(now)
 	p := b.cur.Load()
 	s := Stats{
@@ -685,8 +692,8 @@ func (b *Breaker) Stats() Stats {
 // turns it half-open. Calls in flight report into nothing. ForceOpen on a
 // breaker that is already forced open does nothing.
 func (b *Breaker) ForceOpen() {
-	now := b.now()
 	b.mu.Lock()
+	now := b.now()
 	b.advanceLocked(now)
 	if !b.cur.Load().forced {
 		b.setLocked(b.forcedPeriod(), ReasonForced, now)
@@ -700,8 +707,8 @@ func (b *Breaker) ForceOpen() {
 // Reset report into nothing. An event is delivered unless the breaker was
 // already closed.
 func (b *Breaker) Reset() {
-	now := b.now()
 	b.mu.Lock()
+	now := b.now()
 	b.advanceLocked(now)
 	b.setLocked(b.closedPeriod(now), ReasonReset, now)
 	b.mu.Unlock()

@@ -118,6 +118,39 @@ func TestCountWindow(t *testing.T) {
 	wantState(t, b, breaker.Open) // 2 of 4
 }
 
+// A share of failures (or slow calls) exactly equal to the rate trips, and
+// one call fewer does not, for every rate of two decimals and every window
+// up to 100 where the two meet exactly: 7 of 25 at 0.28 is no less than
+// 0.28, although 0.28*25 rounds to more than 7 in float64.
+func TestRateExactlyAtThreshold(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	boom := func(context.Context) error { return errFail }
+	for k := 1; k < 100; k++ {
+		rate := float64(k) / 100
+		for n := 1; n <= 100; n++ {
+			if k*n%100 != 0 {
+				continue
+			}
+			m := k * n / 100 // failures that make exactly the rate
+			for _, tt := range []struct {
+				failures int
+				want     breaker.State
+			}{{m, breaker.Open}, {m - 1, breaker.Closed}} {
+				b := breaker.New(breaker.CountWindow(n), breaker.MinCalls(n), breaker.FailureRate(rate))
+				for range n - tt.failures {
+					b.Run(context.Background(), ok)
+				}
+				for range tt.failures {
+					b.Run(context.Background(), boom)
+				}
+				if got := b.State(); got != tt.want {
+					t.Fatalf("FailureRate(%v), %d of %d calls failed: State() = %v, want %v", rate, tt.failures, n, got, tt.want)
+				}
+			}
+		}
+	}
+}
+
 func TestCountWindowMinCallsDefaultsToSmallWindow(t *testing.T) {
 	b := breaker.New(breaker.CountWindow(3))
 	failN(b, 2)
@@ -295,6 +328,26 @@ func TestHalfOpenProbesAndSuccessesToClose(t *testing.T) {
 			}
 			p.Done(nil)
 		}
+		wantState(t, b, breaker.Closed)
+	})
+}
+
+// The longest ProbeTimeout, a way to say "never take a probe back", does
+// not overflow into a lease that has already run out.
+func TestProbeTimeoutMax(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Second), breaker.ProbeTimeout(math.MaxInt64))
+		failN(b, 1)
+		time.Sleep(time.Second)
+		tk, err := b.Allow()
+		if err != nil || !tk.Probe() {
+			t.Fatalf("Allow() = %v, want a probe", err)
+		}
+		time.Sleep(24 * time.Hour)
+		if s := b.Stats(); s.State != breaker.HalfOpen || s.ProbesInFlight != 1 {
+			t.Fatalf("a day into the probe: Stats() = %+v, want half-open with the probe in flight", s)
+		}
+		tk.Done(nil)
 		wantState(t, b, breaker.Closed)
 	})
 }

@@ -34,9 +34,9 @@
 //
 // # Trip rules
 //
-// A closed breaker opens when a failure (or, for the slow-call rule, a slow
-// success) is recorded and one of its rules is met; a success never trips
-// it:
+// A closed breaker opens when a failure is recorded and a failure rule is
+// met, or when a slow success is recorded and the slow-call rule is met; a
+// success that is not slow never trips it:
 //
 //   - [ConsecutiveFailures](n): n failures in a row. The default rule, with
 //     n = 5, when no window is configured.

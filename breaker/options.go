@@ -115,7 +115,8 @@ func CountWindow(size int) Option {
 
 // TimeWindow counts the outcomes of the calls that finished in the last d,
 // for [FailureRate] and [SlowCall]. The window slides in steps of d/buckets:
-// outcomes are kept per bucket, and a bucket older than d is dropped whole.
+// outcomes are kept per bucket, and the window is the current bucket and the
+// buckets-1 before it, so it reaches back between d - d/buckets and d.
 // Each bucket counts up to about a million calls; past that, further
 // outcomes in the same bucket are not counted. It panics unless
 // 1 ≤ buckets ≤ 4096 and d/buckets is at least a millisecond.
@@ -198,9 +199,11 @@ func OpenFor(d time.Duration) Option {
 }
 
 // OpenBackoff multiplies the open time by factor each time a half-open
-// breaker re-opens, up to max; it falls back to [OpenFor] once the breaker
-// closes. A factor of 1 keeps the open time fixed, the default. It panics
-// unless factor ≥ 1; [New] panics if max is shorter than OpenFor.
+// breaker re-opens, up to max, before [Jitter] spreads it (so a jittered
+// open time can pass max by the jitter's fraction); it falls back to
+// [OpenFor] once the breaker closes. A factor of 1 keeps the open time
+// fixed, the default. It panics unless factor ≥ 1; [New] panics if max is
+// shorter than OpenFor.
 func OpenBackoff(factor float64, max time.Duration) Option {
 	if !(factor >= 1) || math.IsInf(factor, 1) {
 		fail("OpenBackoff(%v, %v): the factor must be at least 1 and finite", factor, max)

@@ -172,7 +172,7 @@ func (m *model) counts(now int64) modelCounts {
 }
 
 func (c modelCounts) trips(part int, rate float64, minCalls int) bool {
-	return c.calls >= minCalls && c.calls > 0 && float64(part) >= rate*float64(c.calls)
+	return c.calls >= minCalls && c.calls > 0 && float64(part)/float64(c.calls) >= rate
 }
 
 // report applies outcome o of t at now and reports whether it counted.

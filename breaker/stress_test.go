@@ -131,6 +131,9 @@ func TestStressConcurrentCalls(t *testing.T) {
 			if i > 0 && e.From != all[i-1].To {
 				t.Fatalf("event %d (%v) does not follow %v", i, e, all[i-1])
 			}
+			if i > 0 && e.At.Before(all[i-1].At) {
+				t.Fatalf("event %d (%v) is earlier than the one before it (%v)", i, e, all[i-1])
+			}
 			at := e.At.Sub(start)
 			if n := len(spans); n > 0 {
 				spans[n-1].to = at

@@ -21,9 +21,11 @@ type counts struct {
 }
 
 // trips reports whether the share of part in c reaches rate, with at least
-// minCalls calls.
+// minCalls calls. It divides rather than multiplies: part/calls rounds to
+// the same float64 as the rate written with the same value (7/25 and 0.28),
+// while rate*calls can round above part (0.28*25 is 7.000000000000001).
 func (c counts) trips(part int, rate float64, minCalls int) bool {
-	return c.calls >= minCalls && c.calls > 0 && float64(part) >= rate*float64(c.calls)
+	return c.calls >= minCalls && c.calls > 0 && float64(part)/float64(c.calls) >= rate
 }
 
 // countWindow holds the outcomes of the last n calls in a ring of slots.

@@ -117,7 +117,7 @@ func TestTimeWindowSkipsBucketBeingCleared(t *testing.T) {
 // call as a closed one.
 func TestAllowLockedClosed(t *testing.T) {
 	b := New()
-	tk, err := b.allowLocked(b.now())
+	tk, err := b.allowLocked()
 	if err != nil || tk.p != b.cur.Load() || tk.Probe() {
 		t.Fatalf("allowLocked on a closed breaker = %+v, %v", tk, err)
 	}
