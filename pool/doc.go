@@ -47,14 +47,16 @@
 //
 // # Panics
 //
-// A panic in a task, a job's handler, Map's function, a dead-letter sink or
-// an OnDone hook is recovered on the worker, which goes on with its next
-// task. The panic becomes a *weft.PanicError that holds the value and the
-// stack where it happened, and takes the path the function's error would
-// have taken: into Wait's error for Pool and Results, Map's error, and a
-// job's error path for Workers (its dead letter, the OnDone hook, and
-// [Stats.Panicked]); a panic in a sink or hook is returned by Close. It is
-// counted in [Stats] either way.
+// A panic in a task, a job's handler, Map's function, a retry policy's hook,
+// a dead-letter sink or an OnDone hook is recovered on the worker, which
+// goes on with its next task. The panic becomes a *weft.PanicError that
+// holds the value and the stack where it happened, and takes the path the
+// function's error would have taken: into Wait's error for Pool and
+// Results, Map's error, and a job's error path for Workers (its dead
+// letter, the OnDone hook, and [Stats.Panicked]), where a panic in a retry
+// hook ends the job's retries. A panic in a sink or an OnDone hook is
+// returned by Close, in [CloseError]'s Panics; the job itself is counted by
+// its own outcome.
 //
 // The reason is the goroutine: a panic on a worker the caller cannot see
 // would crash the process from a place that has nothing to do with the
@@ -66,7 +68,9 @@
 // A function that calls runtime.Goexit (as t.FailNow does in a test) ends
 // its worker goroutine; its task or job fails with weft.ErrGoexit, a new
 // worker takes the old one's place when there is work for it, and Wait and
-// Close return as usual.
+// Close return as usual. The same holds for a retry hook or a dead-letter
+// sink that calls it: the job is still counted, and its letter kept among
+// the undelivered.
 //
 // # Cancellation
 //

@@ -645,27 +645,52 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 	}
 	_, isPanic := err.(*weft.PanicError)
 	final := err
+	kind := failed
+	var refused *retry.Letter[J]
+	settled := false
+	defer func() {
+		if !settled {
+			// A retry hook or the sink called runtime.Goexit: the worker
+			// goroutine is exiting, and the job is counted on its way out.
+			final = errors.Join(final, weft.ErrGoexit)
+			if refused != nil {
+				refused.Err = final
+			}
+			w.end(it.job, kind, final, refused)
+		}
+	}()
 	if w.hasPolicy {
 		e := err
 		if isPanic || err == weft.ErrGoexit {
 			e = retry.Permanent(err)
 		}
-		delay, gaveUp := st.Next(w.ctx, e, now)
-		if gaveUp == nil {
+		var delay time.Duration
+		var gaveUp error
+		// The policy's RetryIf, OnRetry and backoff are user code too: a
+		// panic in one ends the job with it, rather than the process.
+		if perr := catch.Call(func() error {
+			delay, gaveUp = st.Next(w.ctx, e, now)
+			return nil
+		}); perr != nil {
+			gaveUp, isPanic = errors.Join(err, perr), true
+		} else if gaveUp == nil {
+			settled = true
 			w.delay(it, st, delay)
 			return
 		}
 		final = gaveUp
 	}
-	kind := failed
 	if isPanic {
 		kind = panicked
 	}
-	interrupted := w.ctx.Err() != nil
 	if w.sink == nil {
-		if interrupted {
+		// A job cut short by a hard stop goes back to the caller in
+		// Interrupted, unless it panicked: that is a bug to report, not
+		// a job to run again.
+		if w.ctx.Err() != nil && !isPanic {
 			kind = canceled
 		}
+		settled = true
 		w.end(it.job, kind, final, nil)
 		return
 	}
@@ -673,9 +698,11 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 	if w.hasPolicy {
 		l.Attempts, l.First, l.Last = st.Attempts(), st.First(), st.Last()
 	}
+	refused = &l
 	dlErr := catch.Call(func() error {
 		return w.sink.DeadLetter(context.WithoutCancel(w.ctx), l)
 	})
+	settled = true
 	if dlErr == nil {
 		w.end(it.job, deadLettered, final, nil)
 		return

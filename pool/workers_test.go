@@ -739,6 +739,83 @@ func TestWorkersHookPanic(t *testing.T) {
 	}
 }
 
+// A panic in a retry policy's hook ends the job with it, on its error path,
+// instead of crashing the process from the worker goroutine.
+func TestWorkersRetryHookPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		var got error
+		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom },
+			pool.WithRetry(retry.New(retry.RetryIf(func(error) bool { panic("classifier") }))),
+			pool.OnDone(func(_ int, err error) { got = err }))
+		w.Submit(ctx, 1)
+		if err := w.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s := w.Stats(); s.Panicked != 1 || s.Running != 0 || !isPanic(got, "classifier") || !errors.Is(got, errBoom) {
+			t.Fatalf("Stats = %s, OnDone got %v; want the job panicked with the hook's panic and its own error", stats(s), got)
+		}
+	})
+}
+
+// A sink or a retry hook that calls runtime.Goexit ends its worker, but the
+// job is still counted, and its letter kept as undelivered.
+func TestWorkersGoexitInSinkOrRetryHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		fail := func(context.Context, int) error { return errBoom }
+		w := pool.NewWorkers(ctx, 1, fail,
+			pool.WithDeadLetter[int](retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+				runtime.Goexit()
+				return nil
+			})))
+		w.Submit(ctx, 1)
+		w.Submit(ctx, 2)
+		err := w.Close(ctx)
+		var ce *pool.CloseError[int]
+		if !errors.As(err, &ce) || len(ce.Undelivered) != 2 || !errors.Is(ce.Undelivered[0].Err, weft.ErrGoexit) {
+			t.Fatalf("Close = %v, want both letters undelivered with weft.ErrGoexit", err)
+		}
+		if s := w.Stats(); s.Failed != 2 || s.Running != 0 {
+			t.Fatalf("Stats = %s, want 2 failed and none running", stats(s))
+		}
+
+		var got error
+		w2 := pool.NewWorkers(ctx, 1, fail,
+			pool.WithRetry(retry.New(retry.OnRetry(func(int, error, time.Duration) { runtime.Goexit() }))),
+			pool.OnDone(func(_ int, err error) { got = err }))
+		w2.Submit(ctx, 1)
+		if err := w2.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s := w2.Stats(); s.Failed != 1 || s.Running != 0 || !errors.Is(got, weft.ErrGoexit) || !errors.Is(got, errBoom) {
+			t.Fatalf("Stats = %s, OnDone got %v; want the job failed with its error and weft.ErrGoexit", stats(s), got)
+		}
+	})
+}
+
+// A handler that panics while a hard stop cuts the drain short is a bug to
+// report: it is counted as a panic and reaches OnDone, not filed among the
+// interrupted jobs.
+func TestWorkersPanicDuringHardStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got error
+		w := pool.NewWorkers(context.Background(), 1,
+			func(ctx context.Context, _ int) error { <-ctx.Done(); panic("cleanup") },
+			pool.OnDone(func(_ int, err error) { got = err }))
+		w.Submit(context.Background(), 1)
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := w.Close(ctx); err != nil {
+			t.Fatalf("Close = %v, want nil: no job to give back", err)
+		}
+		if s := w.Stats(); s.Panicked != 1 || s.Canceled != 0 || !isPanic(got, "cleanup") {
+			t.Fatalf("Stats = %s, OnDone got %v; want the panic counted and delivered", stats(s), got)
+		}
+	})
+}
+
 func TestCloseErrorMessages(t *testing.T) {
 	tests := []struct {
 		e    *pool.CloseError[int]
