@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Results is a [Pool] whose tasks return a value: [Results.Wait] returns
@@ -54,6 +55,16 @@ type Results[R any] struct {
 	holes  []int // places given back out of order
 	out    []R   // the values, once Wait has collected them
 	ready  bool
+
+	// A Go call between taking its place and learning whether the group
+	// accepted its task is unsettled; Wait must not collect until none
+	// is, or it would take a refused task's place for a value. closing
+	// (set under mu) stops new places from being taken, and the call that
+	// settles the last one then closes settled.
+	unsettled atomic.Int64
+	closing   atomic.Bool
+	settled   chan struct{}
+	once      sync.Once
 }
 
 // resultTask is a Results' task: the function and the place for its value.
@@ -125,20 +136,32 @@ func (r *Results[R]) TryGo(f func(ctx context.Context) (R, error)) bool {
 func (r *Results[R]) submit(ctx context.Context, f func(context.Context) (R, error), block bool) error {
 	slot, idx := r.take()
 	err := r.g.submit(ctx, resultTask[R]{f, slot, idx}, block)
+	if idx < 0 {
+		return err // refused: Wait had begun collecting
+	}
 	if err != nil {
 		r.giveBack(idx)
 	}
+	r.settle()
 	return err
 }
 
+// settle ends the unsettled state of a Go call that took a place.
+func (r *Results[R]) settle() {
+	if r.unsettled.Add(-1) == 0 && r.closing.Load() {
+		r.once.Do(func() { close(r.settled) })
+	}
+}
+
 // take returns the next place in submission order, or none once Wait has
-// collected the values, when the group refuses every task.
+// begun collecting the values, when the group refuses every task.
 func (r *Results[R]) take() (*R, int) {
 	r.mu.Lock()
-	if r.ready {
+	if r.closing.Load() {
 		r.mu.Unlock()
 		return nil, -1
 	}
+	r.unsettled.Add(1)
 	if r.off == len(r.cur) {
 		size := firstBlock
 		if len(r.cur) > 0 {
@@ -158,9 +181,7 @@ func (r *Results[R]) take() (*R, int) {
 // giveBack returns the place of a refused task. Its slot was never written.
 func (r *Results[R]) giveBack(idx int) {
 	r.mu.Lock()
-	if r.ready {
-		// Refused after Wait: nothing was taken.
-	} else if idx == r.n-1 && r.off > 0 {
+	if idx == r.n-1 && r.off > 0 {
 		// The last place taken, in the block being filled, as it is with
 		// one submitter: reuse it.
 		r.n--
@@ -182,6 +203,17 @@ func (r *Results[R]) giveBack(idx int) {
 // Wait panics instead if a task panicked.
 func (r *Results[R]) Wait() ([]R, error) {
 	err := r.g.wait()
+	r.mu.Lock()
+	if !r.closing.Load() {
+		r.settled = make(chan struct{})
+		r.closing.Store(true)
+	}
+	r.mu.Unlock()
+	// The group is closed, so every unsettled Go call is about to learn
+	// that it was refused, or is returning from being accepted.
+	if r.unsettled.Load() != 0 {
+		<-r.settled
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.ready {

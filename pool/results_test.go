@@ -113,6 +113,45 @@ func TestResultsRefusedTasksTakeNoPlace(t *testing.T) {
 	})
 }
 
+// A Go call refused at the moment Wait ends takes no place: Wait returns
+// exactly one value per accepted task, never a zero value for a refused
+// one. Go may be called while Wait waits; the race is between a refusal and
+// Wait collecting the values.
+func TestResultsRefusedDuringWaitTakesNoPlace(t *testing.T) {
+	one := func(context.Context) (int, error) { return 1, nil }
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 2000 {
+		r := pool.NewResults[int](context.Background(), 1)
+		accepted := 0
+		if r.Go(one) == nil {
+			accepted++
+		}
+		stop := make(chan int)
+		go func() {
+			n := 0
+			if i%2 == 0 {
+				for r.Go(one) == nil {
+					n++
+				}
+			} else {
+				// Refused at once, by a done context, while Wait runs.
+				for r.GoContext(done, one) == nil {
+				}
+			}
+			stop <- n
+		}()
+		vals, err := r.Wait()
+		accepted += <-stop
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vals) != accepted || slices.Contains(vals, 0) {
+			t.Fatalf("run %d: %d tasks accepted, Wait returned %d values: %v", i, accepted, len(vals), vals)
+		}
+	}
+}
+
 func TestResultsFailFast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := pool.NewResults[int](context.Background(), 1, pool.FailFast(true))
