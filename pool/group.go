@@ -96,6 +96,10 @@ type taskError struct {
 // has by default; see [Pool].
 const defaultGroupQueue = 64
 
+// maxGroupQueue bounds WithQueue for a Pool or Results, whose queue is a
+// channel made at once.
+const maxGroupQueue = 1 << 24
+
 // maxWorkers is the most workers a Pool or Results may have: what the state
 // word can count.
 const maxWorkers = 1<<31 - 1
@@ -114,6 +118,9 @@ func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opt
 	queue := cfg.queue
 	if queue < 0 {
 		queue = max(workers, defaultGroupQueue)
+	}
+	if queue > maxGroupQueue {
+		panic(fmt.Sprintf("pool: %s: WithQueue(%d): a %s allocates its queue up front, which allows at most %d", ctor, queue, noun, maxGroupQueue))
 	}
 	g.tasks = make(chan T, queue)
 	g.exited = make(chan struct{})

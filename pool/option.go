@@ -79,7 +79,8 @@ func Repanic(on bool) Option {
 }
 
 // WithQueue sets how many jobs or tasks wait for a free worker before
-// Submit or Go blocks. It panics if n < 0.
+// Submit or Go blocks. It panics if n < 0, and [New] and [NewResults], which
+// allocate their queue up front, panic if n > 2²⁴ (16,777,216).
 //
 // For a [Workers] the default is 2 × workers, and jobs waiting out a retry
 // delay count against the queue too. For a [Pool] or [Results] the default
@@ -135,7 +136,7 @@ func WithRetry(p retry.Policy) Option {
 // [CloseError.Undelivered]. J must be the job type of the Workers it is
 // given to, or NewWorkers panics. For Workers only.
 func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
-	if dl == nil {
+	if f, ok := dl.(retry.DeadLetterFunc[J]); dl == nil || ok && f == nil {
 		panic("pool: WithDeadLetter(nil)")
 	}
 	return option{"WithDeadLetter", forWorkers, func(c *config) { c.deadLetter = dl }}

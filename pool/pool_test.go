@@ -510,6 +510,7 @@ func TestPoolMisuse(t *testing.T) {
 		{"idle option", func() { pool.NewResults[int](ctx, 1, pool.IdleTimeout(time.Second)) }, "pool: NewResults: option IdleTimeout does not apply to a Results"},
 		{"nil option", func() { pool.New(ctx, 1, nil) }, "pool: New: nil Option"},
 		{"negative queue", func() { pool.New(ctx, 1, pool.WithQueue(-1)) }, "pool: WithQueue(-1): negative queue size"},
+		{"huge queue", func() { pool.NewResults[int](ctx, 1, pool.WithQueue(1<<62)) }, "pool: NewResults: WithQueue(4611686018427387904): a Results allocates its queue up front, which allows at most 16777216"},
 		{"nil Go", func() { pool.New(ctx, 1).Go(nil) }, "pool: Pool.Go(nil)"},
 		{"nil GoContext", func() { pool.New(ctx, 1).GoContext(ctx, nil) }, "pool: Pool.GoContext(nil)"},
 		{"nil TryGo", func() { pool.New(ctx, 1).TryGo(nil) }, "pool: Pool.TryGo(nil)"},
