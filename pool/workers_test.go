@@ -882,7 +882,9 @@ func TestWorkersMisuse(t *testing.T) {
 		{"FailFast", func() { pool.NewWorkers(ctx, 1, h, pool.FailFast(true)) }, "pool: NewWorkers: option FailFast does not apply to a Workers"},
 		{"Repanic", func() { pool.NewWorkers(ctx, 1, h, pool.Repanic(true)) }, "pool: NewWorkers: option Repanic does not apply to a Workers"},
 		{"retry on a Pool", func() { pool.New(ctx, 1, pool.WithRetry(retry.New())) }, "pool: New: option WithRetry does not apply to a Pool"},
-		{"sink type", func() { pool.NewWorkers(ctx, 1, h, pool.WithDeadLetter[string](retry.DeadLetterFunc[string](func(context.Context, retry.Letter[string]) error { return nil }))) }, "pool: NewWorkers: WithDeadLetter sink retry.DeadLetterFunc[string] does not take jobs of type int"},
+		{"sink type", func() {
+			pool.NewWorkers(ctx, 1, h, pool.WithDeadLetter[string](retry.DeadLetterFunc[string](func(context.Context, retry.Letter[string]) error { return nil })))
+		}, "pool: NewWorkers: WithDeadLetter sink retry.DeadLetterFunc[string] does not take jobs of type int"},
 		{"hook type", func() { pool.NewWorkers(ctx, 1, h, pool.OnDone(func(string, error) {})) }, "pool: NewWorkers: OnDone hook func(string, error) does not take jobs of type int"},
 		{"resize to zero", func() { pool.NewWorkers(ctx, 1, h).Resize(0) }, "pool: Resize(0): need at least one worker"},
 	}
