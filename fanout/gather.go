@@ -127,6 +127,10 @@ type CallError struct {
 	Status Status
 	// Err is the call's error, as in its [Result].
 	Err error
+	// Cause is [context.Cause] of Gather's context when that context ended
+	// the call (Status is Canceled, or TimedOut at its deadline) and Err
+	// does not already carry it; nil otherwise.
+	Cause error
 }
 
 // Error returns `fanout: required call "NAME" ` followed by what happened and
@@ -140,11 +144,20 @@ func (e *CallError) Error() string {
 	if e.Status == Canceled {
 		what = "was canceled"
 	}
+	if e.Cause != nil {
+		return fmt.Sprintf("fanout: required call %s %s: %v (%v)", name, what, e.Err, e.Cause)
+	}
 	return fmt.Sprintf("fanout: required call %s %s: %v", name, what, e.Err)
 }
 
-// Unwrap returns the call's error.
-func (e *CallError) Unwrap() error { return e.Err }
+// Unwrap returns the call's error, and the cause of Gather's context when
+// that ended the call.
+func (e *CallError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
 
 // Gather runs every call at once (scatter-gather) and returns when all of
 // them have returned, with one [Result] per call in call order: value,
@@ -327,5 +340,14 @@ func (g *gather[R]) err() error {
 		return nil
 	}
 	r := &g.results[g.failed]
-	return &CallError{Name: r.Name, Index: g.failed, Status: r.Status, Err: r.Err}
+	e := &CallError{Name: r.Name, Index: g.failed, Status: r.Status, Err: r.Err}
+	// The first required call to fail was cancelled, or timed out without
+	// a timeout of its own: only ctx can have done that.
+	byParent := r.Status == Canceled || r.Status == TimedOut && !g.calls[g.failed].own
+	if byParent && g.parent.Err() != nil {
+		if cause := context.Cause(g.parent); !errors.Is(r.Err, cause) {
+			e.Cause = cause
+		}
+	}
+	return e
 }

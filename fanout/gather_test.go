@@ -307,6 +307,38 @@ func TestGatherParentCancelledOrExpired(t *testing.T) {
 	})
 }
 
+// A Gather ended by its context carries context.Cause of it, whether the
+// context was done before Gather began or while the calls ran, and whether
+// it was cancelled or reached its deadline.
+func TestGatherCarriesTheCause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cause := errors.New("client went away")
+		wait := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
+
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(cause)
+		_, before := fanout.Gather(ctx, fanout.Required("a", 0, wait))
+
+		ctx, cancel = context.WithCancelCause(context.Background())
+		time.AfterFunc(time.Millisecond, func() { cancel(cause) })
+		_, during := fanout.Gather(ctx, fanout.Required("a", 0, wait))
+
+		dctx, dcancel := context.WithTimeoutCause(context.Background(), time.Millisecond, cause)
+		defer dcancel()
+		_, deadline := fanout.Gather(dctx, fanout.Required("a", time.Hour, wait))
+
+		for _, err := range []error{before, during, deadline} {
+			var ce *fanout.CallError
+			if !errors.Is(err, cause) || !errors.As(err, &ce) || ce.Name != "a" {
+				t.Errorf("Gather() error = %v, want a *CallError naming a that carries the cause", err)
+			}
+		}
+		if got, want := during.Error(), `fanout: required call "a" was canceled: context canceled (client went away)`; got != want {
+			t.Errorf("Error() = %q, want %q", got, want)
+		}
+	})
+}
+
 // A call that ignores its context is waited for; a success that comes late
 // is still a success.
 func TestGatherWaitsForCallsThatIgnoreTheirContext(t *testing.T) {
