@@ -12,7 +12,8 @@ import (
 //
 // Each batch is a new slice that the consumer owns. Batch runs on one
 // goroutine; it accepts [Buffer], [Chunk] and [Name]. It panics if size < 1
-// or maxWait < 0.
+// or maxWait < 0, and on [Workers] or [OnError], which need a per-item
+// function.
 func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option) *Stream[[]T] {
 	if size < 1 {
 		panic(fmt.Sprintf("pipeline: Batch(size %d): need at least one item per batch", size))
@@ -21,7 +22,7 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 		panic(fmt.Sprintf("pipeline: Batch(maxWait %v): negative wait", maxWait))
 	}
 	s.consume()
-	cfg := newConfig(opts)
+	cfg := newConfig(opts, "Batch", false)
 	sc := s.sc
 	return newStream(sc, "batch", cfg, func(out *Stream[[]T]) func() <-chan *chunk[[]T] {
 		return func() <-chan *chunk[[]T] {

@@ -22,16 +22,31 @@ type config struct {
 
 const defaultChunk = 64
 
-func newConfig(opts []Option) config {
+// newConfig applies opts. A source or Batch (perItem false) has no per-item
+// function, so Workers and OnError could never do anything there: they
+// panic, naming the call.
+func newConfig(opts []Option, call string, perItem bool) config {
 	cfg := config{workers: 1, buffer: -1, chunk: defaultChunk}
 	for _, o := range opts {
 		if o == nil {
 			panic("pipeline: nil Option")
 		}
+		if n, ok := o.(named); ok && !perItem && n.perItem {
+			panic(fmt.Sprintf("pipeline: %s: option %s does not apply: it has no per-item function", call, n.name))
+		}
 		o.apply(&cfg)
 	}
 	return cfg
 }
+
+// named is an option that only stages with a per-item function take.
+type named struct {
+	name    string
+	perItem bool
+	f       func(*config)
+}
+
+func (o named) apply(c *config) { o.f(c) }
 
 // defaultBuffer is how many items a stage may produce ahead of its consumer
 // unless told otherwise: one full chunk at the default chunk size.
@@ -59,7 +74,7 @@ func Workers(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
 	}
-	return optionFunc(func(c *config) { c.workers = n })
+	return named{"Workers", true, func(c *config) { c.workers = n }}
 }
 
 // Buffer sets how many items a stage may have produced ahead of its consumer
@@ -102,13 +117,13 @@ func Name(name string) Option {
 // pipeline and does not reach handle.
 //
 // T must be the stage's input type; a handler of another type panics when the
-// stage is built. Sources and [Batch] have no per-item function and ignore
-// OnError.
+// stage is built. Sources and [Batch] have no per-item function: given
+// OnError, they panic.
 func OnError[T any](handle func(ctx context.Context, item T, err error) error) Option {
 	if handle == nil {
 		panic("pipeline: OnError(nil)")
 	}
-	return optionFunc(func(c *config) { c.onError = handle })
+	return named{"OnError", true, func(c *config) { c.onError = handle }}
 }
 
 // handler returns the stage's typed error handler, or nil.

@@ -446,6 +446,13 @@ func TestMisuse(t *testing.T) {
 		{"Chunk(0)", func() { pipeline.Chunk(0) }, "Chunk(0)"},
 		{"OnError(nil)", func() { pipeline.OnError[int](nil) }, "OnError(nil)"},
 		{"nil option", func() { pipeline.FromSlice(ctx, ints(1), nil) }, "nil Option"},
+		{"Workers on a source", func() { pipeline.FromSlice(ctx, ints(1), pipeline.Workers(8)) }, "FromSlice: option Workers does not apply"},
+		{"OnError on a source", func() {
+			pipeline.Generate(ctx, func(context.Context, func(int) error) error { return nil }, pipeline.OnError(func(context.Context, int, error) error { return nil }))
+		}, "Generate: option OnError does not apply"},
+		{"Workers on From", func() { pipeline.From(ctx, slices.Values(ints(1)), pipeline.Workers(2)) }, "From: option Workers"},
+		{"Workers on FromChan", func() { pipeline.FromChan(ctx, make(chan int), pipeline.Workers(2)) }, "FromChan: option Workers"},
+		{"Workers on Batch", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 1, 0, pipeline.Workers(2)) }, "Batch: option Workers"},
 		{"Batch size", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 0, 0) }, "Batch(size 0)"},
 		{"Batch wait", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 1, -1) }, "Batch(maxWait -1ns)"},
 		{"nil ctx", func() {

@@ -12,12 +12,13 @@ import (
 // is done, every stage stops and the sink returns [context.Cause](ctx).
 //
 // A panic in seq fails the pipeline with a *weft.PanicError. Sources accept
-// [Chunk], [Buffer] and [Name].
+// [Chunk], [Buffer] and [Name]; [Workers] and [OnError], which need a
+// per-item function, make them panic.
 func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T] {
 	if seq == nil {
 		panic("pipeline: From with a nil sequence")
 	}
-	return generate(ctx, "from", opts, func(ctx context.Context, emit func(T) bool) error {
+	return generate(ctx, "from", "From", opts, func(ctx context.Context, emit func(T) bool) error {
 		for v := range seq {
 			if !emit(v) {
 				break
@@ -31,7 +32,7 @@ func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T
 // reads s while it runs; do not modify s until the sink has returned.
 func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 	sc := newScope(ctx)
-	cfg := newConfig(opts)
+	cfg := newConfig(opts, "FromSlice", false)
 	return newStream(sc, "from", cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
 		return func() <-chan *chunk[T] {
 			ch := make(chan *chunk[T], cfg.channelCap())
@@ -58,7 +59,7 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 		panic("pipeline: FromChan with a nil channel")
 	}
 	sc := newScope(ctx)
-	cfg := newConfig(opts)
+	cfg := newConfig(opts, "FromChan", false)
 	return newStream(sc, "from", cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
 		return func() <-chan *chunk[T] {
 			outCh := make(chan *chunk[T], cfg.channelCap())
@@ -97,7 +98,7 @@ func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit fun
 	if gen == nil {
 		panic("pipeline: Generate with a nil function")
 	}
-	return generate(ctx, "generate", opts, func(ctx context.Context, emit func(T) bool) error {
+	return generate(ctx, "generate", "Generate", opts, func(ctx context.Context, emit func(T) bool) error {
 		return gen(ctx, func(v T) error {
 			if !emit(v) {
 				return context.Cause(ctx)
@@ -114,9 +115,9 @@ func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit fun
 // wait for user code to produce the value that would fill it; and while the
 // consumer waits (hungry), the source hands on each value at once. The chunk
 // being filled is guarded by a mutex for that.
-func generate[T any](ctx context.Context, kind string, opts []Option, gen func(ctx context.Context, emit func(T) bool) error) *Stream[T] {
+func generate[T any](ctx context.Context, kind, call string, opts []Option, gen func(ctx context.Context, emit func(T) bool) error) *Stream[T] {
 	sc := newScope(ctx)
-	cfg := newConfig(opts)
+	cfg := newConfig(opts, call, false)
 	return newStream(sc, kind, cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
 		var mu sync.Mutex
 		var e *emitter[T]

@@ -126,7 +126,7 @@ var errHalted = errors.New("pipeline: halted")
 // stage builds a stage that runs k over the items of in.
 func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k kernel[T, R]) *Stream[R] {
 	in.consume()
-	cfg := newConfig(opts)
+	cfg := newConfig(opts, kind, true)
 	sc := in.sc
 	return newStream(sc, kind, cfg, func(out *Stream[R]) func() <-chan *chunk[R] {
 		h := handler[T](cfg, out.name)
