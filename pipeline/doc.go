@@ -48,7 +48,9 @@
 //
 // Memory is bounded: a stage holds, for each worker, the share of input it is
 // processing and one output chunk it is filling, plus its output [Buffer] (64
-// items by default). Items move between
+// items by default). The exception is [FlatMap] with several workers, which
+// holds everything emitted for a share of input until that share's turn
+// comes: bound what f emits per item there. Items move between
 // stages in chunks of up to [Chunk] items (64 by default), one channel
 // operation per chunk, which is what makes a pipeline cheaper per item than
 // channels that carry one item each. A chunk is handed on as soon as the stage
