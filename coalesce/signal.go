@@ -17,7 +17,8 @@ import "context"
 //
 // A Signal is safe for use by any number of notifiers and receivers; each
 // pending wake-up is delivered to one receiver. It starts no goroutines and
-// needs no Close. Create it with [NewSignal]; the zero value is not usable.
+// needs no Close. Create it with [NewSignal]; the zero value is not usable,
+// and its methods panic.
 type Signal struct {
 	ch chan struct{}
 }
@@ -35,13 +36,16 @@ func (s *Signal) Notify() {
 	// The pending case is the common one in a burst: answer it with one
 	// load, inlined at the call site. A receiver racing with this check takes
 	// the pending wake-up after the check, so the Notify is not lost.
-	if len(s.ch) == cap(s.ch) {
+	if len(s.ch) != 0 {
 		return
 	}
 	s.send()
 }
 
 func (s *Signal) send() {
+	if s.ch == nil {
+		panic(errZeroSignal)
+	}
 	select {
 	case s.ch <- struct{}{}:
 	default:
@@ -61,13 +65,24 @@ func (s *Signal) send() {
 //		}
 //	}
 func (s *Signal) C() <-chan struct{} {
+	if s.ch == nil {
+		panic(errZeroSignal)
+	}
 	return s.ch
 }
+
+// errZeroSignal is the panic of a Signal not made by NewSignal, whose
+// wake-ups would otherwise be dropped without a word.
+const errZeroSignal = "coalesce: Signal not created with NewSignal"
+
 
 // Wait blocks until a wake-up is pending and takes it, or until ctx is done,
 // in which case it returns [context.Cause](ctx) without taking a wake-up.
 // When both are ready, Wait prefers the wake-up.
 func (s *Signal) Wait(ctx context.Context) error {
+	if s.ch == nil {
+		panic(errZeroSignal)
+	}
 	select {
 	case <-s.ch:
 		return nil

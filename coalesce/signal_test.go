@@ -39,6 +39,26 @@ func TestSignalCoalesces(t *testing.T) {
 	}
 }
 
+// A Signal not made by NewSignal would drop every wake-up: its methods
+// panic instead.
+func TestZeroSignalPanics(t *testing.T) {
+	var s coalesce.Signal
+	for name, f := range map[string]func(){
+		"Notify": s.Notify,
+		"C":      func() { s.C() },
+		"Wait":   func() { s.Wait(context.Background()) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != "coalesce: Signal not created with NewSignal" {
+					t.Errorf("%s on a zero Signal: panic %v, want the NewSignal message", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
 func TestSignalNotifyAfterReceiveIsKept(t *testing.T) {
 	s := coalesce.NewSignal()
 	s.Notify()
