@@ -75,7 +75,6 @@ func (s *Signal) C() <-chan struct{} {
 // wake-ups would otherwise be dropped without a word.
 const errZeroSignal = "coalesce: Signal not created with NewSignal"
 
-
 // Wait blocks until a wake-up is pending and takes it, or until ctx is done,
 // in which case it returns [context.Cause](ctx) without taking a wake-up.
 // When both are ready, Wait prefers the wake-up.
