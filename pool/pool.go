@@ -117,10 +117,14 @@ func (p *Pool) Go(f func(ctx context.Context) error) error {
 // GoContext is [Pool.Go] for callers that must bound their own wait for a
 // free worker: it also gives up, returning [context.Cause](ctx), when ctx is
 // done first, without cancelling the pool or its tasks. f runs with the
-// pool's context, not ctx. If ctx is already done, f does not run.
+// pool's context, not ctx. If ctx is already done, f does not run. It
+// panics if ctx or f is nil.
 func (p *Pool) GoContext(ctx context.Context, f func(ctx context.Context) error) error {
 	if f == nil {
 		panic("pool: Pool.GoContext(nil)")
+	}
+	if ctx == nil {
+		panic("pool: Pool.GoContext: nil Context")
 	}
 	return p.g.submit(ctx, fn(f), true)
 }

@@ -513,6 +513,7 @@ func TestPoolMisuse(t *testing.T) {
 		{"huge queue", func() { pool.NewResults[int](ctx, 1, pool.WithQueue(1<<62)) }, "pool: NewResults: WithQueue(4611686018427387904): a Results allocates its queue up front, which allows at most 16777216"},
 		{"nil Go", func() { pool.New(ctx, 1).Go(nil) }, "pool: Pool.Go(nil)"},
 		{"nil GoContext", func() { pool.New(ctx, 1).GoContext(ctx, nil) }, "pool: Pool.GoContext(nil)"},
+		{"nil GoContext ctx", func() { pool.New(ctx, 1).GoContext(noContext, func(context.Context) error { return nil }) }, "pool: Pool.GoContext: nil Context"},
 		{"nil TryGo", func() { pool.New(ctx, 1).TryGo(nil) }, "pool: Pool.TryGo(nil)"},
 	}
 	for _, tt := range tests {

@@ -116,9 +116,13 @@ func (r *Results[R]) Go(f func(ctx context.Context) (R, error)) error {
 
 // GoContext is [Results.Go] that also stops waiting for a free worker, and
 // returns [context.Cause](ctx), when ctx is done, as [Pool.GoContext] does.
+// It panics if ctx or f is nil.
 func (r *Results[R]) GoContext(ctx context.Context, f func(ctx context.Context) (R, error)) error {
 	if f == nil {
 		panic("pool: Results.GoContext(nil)")
+	}
+	if ctx == nil {
+		panic("pool: Results.GoContext: nil Context")
 	}
 	return r.submit(ctx, f, true)
 }

@@ -219,8 +219,11 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 // the outcomes counted by [Stats]. It returns [context.Cause](ctx) if ctx is
 // done first (also when ctx is already done on entry), [ErrClosed] once
 // Close has been called, and the cause of the pool's own context once that
-// is done. A refused job is the caller's to keep.
+// is done. A refused job is the caller's to keep. It panics if ctx is nil.
 func (w *Workers[J]) Submit(ctx context.Context, job J) error {
+	if ctx == nil {
+		panic("pool: Workers.Submit: nil Context")
+	}
 	if ctx.Err() != nil {
 		w.mu.Lock()
 		w.reject()
@@ -823,8 +826,12 @@ func (w *Workers[J]) Resize(n int) {
 //
 // Close may be called more than once, from any goroutine: every call waits
 // for the pool to stop (and stops it if its own ctx is done first), but only
-// the first returns the CloseError; the others return [ErrClosed].
+// the first returns the CloseError; the others return [ErrClosed]. It
+// panics if ctx is nil, before it changes anything.
 func (w *Workers[J]) Close(ctx context.Context) error {
+	if ctx == nil {
+		panic("pool: Workers.Close: nil Context")
+	}
 	w.mu.Lock()
 	first := w.state == open
 	if first {

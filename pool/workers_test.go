@@ -877,6 +877,8 @@ func TestWorkersMisuse(t *testing.T) {
 		{"negative queue", func() { pool.WithQueue(-1) }, "pool: WithQueue(-1): negative queue size"},
 		{"negative idle", func() { pool.IdleTimeout(-time.Second) }, "pool: IdleTimeout(-1s): negative timeout"},
 		{"nil sink", func() { pool.WithDeadLetter[int](nil) }, "pool: WithDeadLetter(nil)"},
+		{"nil Submit ctx", func() { pool.NewWorkers(ctx, 1, h).Submit(noContext, 1) }, "pool: Workers.Submit: nil Context"},
+		{"nil Close ctx", func() { pool.NewWorkers(ctx, 1, h).Close(noContext) }, "pool: Workers.Close: nil Context"},
 		{"nil sink func", func() { pool.WithDeadLetter[int](retry.DeadLetterFunc[int](nil)) }, "pool: WithDeadLetter(nil)"},
 		{"nil hook", func() { pool.OnDone[int](nil) }, "pool: OnDone(nil)"},
 		{"FailFast", func() { pool.NewWorkers(ctx, 1, h, pool.FailFast(true)) }, "pool: NewWorkers: option FailFast does not apply to a Workers"},
