@@ -83,7 +83,9 @@ func Repanic(on bool) Option {
 // allocate their queue up front, panic if n > 2²⁴ (16,777,216).
 //
 // For a [Workers] the default is 2 × workers, and jobs waiting out a retry
-// delay count against the queue too. For a [Pool] or [Results] the default
+// delay count against the queue too: a Workers holds at most workers + n
+// jobs, running, queued or waiting to retry, and while retries fill that
+// room Submit waits even if a worker is idle. For a [Pool] or [Results] the default
 // is max(workers, 64): the room that lets the submitter and the workers
 // each run through many tasks per goroutine switch.
 //

@@ -830,6 +830,9 @@ type workersMachine struct {
 	interrupt []int
 	closeErr  error
 	closed    bool
+	// at is the model's clock while advance replays the retries that came
+	// back during a sleep, each at its own instant; zero otherwise.
+	at time.Duration
 }
 
 // retryDelay is job id's own retry delay, different for every job so that
@@ -907,7 +910,11 @@ func (m *workersMachine) run(id int) {
 	case kFail:
 		if m.policy && m.attempts[id] < 2 && !m.stopping() {
 			m.want.Retried++
-			m.waiting = append(m.waiting, waitingJob{id, m.now() + retryDelay(id)})
+			now := m.now()
+			if m.at != 0 {
+				now = m.at
+			}
+			m.waiting = append(m.waiting, waitingJob{id, now + retryDelay(id)})
 			return
 		}
 		m.final(id, &m.want.Failed)
@@ -937,6 +944,9 @@ func (m *workersMachine) final(id int, counter *uint64) {
 // place models a job arriving: a new one from Submit (which may have to
 // wait), or one back from a retry delay (which never waits).
 func (m *workersMachine) place(id int, isRetry bool) bool {
+	if !isRetry && len(m.queue)+len(m.busy)+len(m.waiting) >= m.limit+m.capacity {
+		return false // holding all it may: not even to a free worker
+	}
 	if len(m.queue) == 0 && !m.stopping() && len(m.busy) < m.limit {
 		m.run(id)
 		return true
@@ -975,6 +985,7 @@ func (m *workersMachine) settle() {
 // their retry delays in order, each at its own instant. It returns the
 // time of the last of them, or zero if none came back.
 func (m *workersMachine) advance(until time.Duration) (last time.Duration) {
+	defer func() { m.at = 0 }()
 	for {
 		slices.SortFunc(m.waiting, func(a, b waitingJob) int { return int(a.due - b.due) })
 		if len(m.waiting) == 0 || m.waiting[0].due > until {
@@ -982,6 +993,7 @@ func (m *workersMachine) advance(until time.Duration) (last time.Duration) {
 		}
 		j := m.waiting[0]
 		last = j.due
+		m.at = j.due // a job it lets in, and fails, waits from then
 		m.waiting = m.waiting[1:]
 		switch {
 		case m.state == wStopped:

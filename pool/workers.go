@@ -42,6 +42,10 @@ import (
 // [WithQueue]) counts the queued jobs and those waiting out a retry delay.
 // When the queue is full, Submit blocks, first come first served, until
 // there is room or its context is done, and [Workers.TrySubmit] refuses.
+// In all, a Workers holds at most the limit plus the queue's bound of jobs,
+// running, queued or waiting to retry, however its jobs fail: while jobs
+// waiting to retry fill that room, a new job waits for it even when a
+// worker is idle.
 // [Workers.Resize] changes the limit at run time, and with [IdleTimeout]
 // workers that have waited long enough for a job exit, down to none.
 //
@@ -338,6 +342,9 @@ func (w *Workers[J]) reject() {
 // in waiting, and its place in the queue may go beyond the capacity, which
 // it held while it waited. It returns false if the job must wait for room.
 func (w *Workers[J]) place(it item[J], retry bool) bool {
+	if !retry && w.full() {
+		return false
+	}
 	switch {
 	case w.queue.len() > 0 || w.stopping():
 		// Jobs are already waiting for a worker, or none may start: keep
@@ -364,6 +371,17 @@ func (w *Workers[J]) place(it item[J], retry bool) bool {
 	w.st.highWater = max(w.st.highWater, w.st.queued)
 	w.startQueued()
 	return true
+}
+
+// full reports whether the pool holds as many jobs as it may: the limit
+// plus the queue's bound, counting the running jobs, the queued ones and
+// those waiting out a retry delay. A new job may not come in then, even to
+// a free worker, or jobs that fail and wait would pile up without bound.
+// A running job that fails and waits changes nothing here, so whether a
+// new job comes in never depends on which of two workers got there first.
+// w.mu must be held.
+func (w *Workers[J]) full() bool {
+	return w.queue.len()+int(w.st.running)+int(w.st.waiting) >= w.limit+w.capacity
 }
 
 // entered counts a job entering the pool, or coming back from a retry
@@ -498,7 +516,7 @@ func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 		w.st.running++
 		w.admit()
 		return it, true, true
-	case !w.waiters.empty() && w.closedErr() == nil:
+	case !w.waiters.empty() && w.closedErr() == nil && !w.full():
 		// Submit calls wait although the queue is empty, because jobs
 		// waiting to retry hold its room: this worker is free, so it takes
 		// the first one's job.

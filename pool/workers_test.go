@@ -739,6 +739,40 @@ func TestWorkersHookPanic(t *testing.T) {
 	}
 }
 
+// Jobs waiting out a retry delay count against the pool's room: however
+// many fail, a Workers holds at most the limit plus the queue's bound, and
+// Submit waits for room even when a worker is idle.
+func TestWorkersRetriesStayBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := pool.NewWorkers(ctx, 2, func(context.Context, int) error { return errBoom },
+			pool.WithQueue(3),
+			pool.WithRetry(retry.New(retry.Attempts(3), retry.Constant(time.Second))))
+		const bound = 2 + 3
+		stop := time.Now().Add(10 * time.Second)
+		submitted := 0
+		for time.Now().Before(stop) {
+			sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			if w.Submit(sctx, submitted) == nil {
+				submitted++
+			}
+			cancel()
+			s := w.Stats()
+			if held := s.Queued + s.Running + s.Waiting; held > bound {
+				t.Fatalf("after %d submissions the pool holds %d jobs (%s), want at most %d", submitted, held, stats(s), bound)
+			}
+		}
+		if err := w.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Intake went on as jobs gave up, and every job took its three
+		// attempts and failed.
+		if s := w.Stats(); submitted <= 2*bound || s.Failed != uint64(submitted) || s.Retried != 2*uint64(submitted) {
+			t.Fatalf("%d jobs submitted, Stats = %s; want more than %d, each retried twice and failed", submitted, stats(s), 2*bound)
+		}
+	})
+}
+
 // A panic in a retry policy's hook ends the job with it, on its error path,
 // instead of crashing the process from the worker goroutine.
 func TestWorkersRetryHookPanic(t *testing.T) {
