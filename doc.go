@@ -3,10 +3,12 @@
 // and fan-out, coalescing signals, retry with dead letters, circuit breakers
 // and graceful shutdown. Each pattern lives in its own package, owns every
 // goroutine it starts, stops when its context is done, keeps its memory
-// bounded, and reports panics in user code as errors. The library depends on
-// the standard library and golang.org/x/sync only.
+// bounded, and reports panics in user code as errors. The library imports
+// the standard library only.
 //
-// This root package holds what every other package shares: [PanicError].
+// This root package holds what every other package shares: [PanicError],
+// the error a recovered panic becomes, and [ErrGoexit], the error of a
+// function that called runtime.Goexit.
 //
 // # Which package do I need?
 //

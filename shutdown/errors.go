@@ -27,6 +27,7 @@ type StartError struct {
 	Err  error
 }
 
+// Error returns `shutdown: start "NAME": ` and the component's error.
 func (e *StartError) Error() string {
 	return fmt.Sprintf("shutdown: start %q: %v", e.Name, e.Err)
 }
@@ -41,6 +42,7 @@ type StopError struct {
 	Err  error
 }
 
+// Error returns `shutdown: stop "NAME": ` and the component's error.
 func (e *StopError) Error() string {
 	return fmt.Sprintf("shutdown: stop %q: %v", e.Name, e.Err)
 }

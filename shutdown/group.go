@@ -175,7 +175,7 @@ func (g *Group) Add(name string, c Component) {
 // Start that runs until its context is done needs no Stop of its own. A
 // panic in Start or Stop is recovered and reported as a *weft.PanicError
 // inside the component's error, and a call of [runtime.Goexit] as
-// [weft.ErrGoexit].
+// [github.com/weftgo/weft.ErrGoexit].
 // Run may be called once; a second call returns [ErrRunTwice].
 func (g *Group) Run(ctx context.Context) error {
 	g.mu.Lock()

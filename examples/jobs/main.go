@@ -235,9 +235,9 @@ func run(ctx context.Context, cfg config) (summary, error) {
 
 	// Drain: everything accepted runs, bounded by -drain once a stop was
 	// asked for. Jobs that never ran come back in a CloseError.
-	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.drain)
-	defer cancel()
+	drainCtx, release := drainContext(ctx, cfg.drain)
 	closeErr := w.Close(drainCtx)
+	release()
 	close(progressDone)
 	<-progressStopped
 
@@ -495,4 +495,30 @@ func serveMetrics(addr string, m *metrics) (stop func(), err error) {
 		srv.Shutdown(ctx)
 		<-done
 	}, nil
+}
+
+// drainContext returns the context for Close: it never ends while the
+// program runs as usual, so every accepted job runs, and it ends drain after
+// ctx does, when a signal asked the program to stop, so that a stop takes at
+// most that long. release stops the timer and waits for its goroutine.
+func drainContext(ctx context.Context, drain time.Duration) (dctx context.Context, release func()) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(done)
+		t := time.NewTimer(drain)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-dctx.Done():
+		}
+	})
+	return dctx, func() {
+		if !stop() { // the timer goroutine started: end it and join it
+			cancel()
+			<-done
+		}
+		cancel()
+	}
 }
