@@ -249,10 +249,25 @@ func openInput(cfg config) (io.ReadCloser, string, error) {
 		return f, cfg.in, nil
 	}
 	pr, pw := io.Pipe()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		pw.CloseWithError(generate(pw, cfg.rows))
 	}()
-	return pr, "generated", nil
+	return generated{pr, done}, "generated", nil
+}
+
+// generated is the read end of the generated CSV. Close stops the writer,
+// whose next write fails, and waits for its goroutine to exit.
+type generated struct {
+	*io.PipeReader
+	done chan struct{}
+}
+
+func (g generated) Close() error {
+	err := g.PipeReader.Close()
+	<-g.done
+	return err
 }
 
 // generate writes n deterministic rows; every 50th has an empty name and is
