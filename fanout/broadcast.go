@@ -214,8 +214,11 @@ func (s *broadcast[T]) run() error {
 		}
 		for _, i := range s.live {
 			o := &b.outs[i]
-			if o.closed {
-				continue // unsubscribed while this value was going out
+			if o.closed || o.gone.Load() {
+				// Unsubscribed, maybe while this value was going out (its
+				// channel is closed later): it gets nothing more, not even
+				// a drop.
+				continue
 			}
 			switch o.policy {
 			case Block:

@@ -142,6 +142,36 @@ func TestBroadcastUnsubscribeWhileBlocked(t *testing.T) {
 
 // Unsubscribing closes the output soon even when no value is coming, and
 // keeps what is buffered readable.
+// An output that unsubscribes while a value is going out gets nothing more
+// of it: not the value, not a drop. Here output 0's OnDrop unsubscribes
+// output 1 in the middle of handing out a value that both are too full
+// for.
+func TestBroadcastUnsubscribeDuringAValue(t *testing.T) {
+	in := make(chan int)
+	var b *fanout.Broadcaster[int]
+	var dropped []int
+	ready := make(chan struct{})
+	b = fanout.Broadcast(context.Background(), in, 2,
+		fanout.Buffer(1), fanout.OnFull(fanout.DropNewest),
+		fanout.OnDrop(func(out, v int) {
+			<-ready
+			dropped = append(dropped, out)
+			if out == 0 {
+				b.Unsubscribe(1)
+			}
+		}))
+	close(ready)
+	in <- 1 // fills both outputs
+	in <- 2 // dropped on 0, whose hook unsubscribes 1
+	close(in)
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Dropped(1); got != 0 || !slices.Equal(dropped, []int{0}) {
+		t.Fatalf("Dropped(1) = %d, OnDrop called for outputs %v; want 0 and [0]", got, dropped)
+	}
+}
+
 func TestBroadcastUnsubscribeWhileIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		in := make(chan int)

@@ -43,7 +43,9 @@ var errWon = errors.New("fanout: another call answered first")
 // every call it started has returned. Calls not started by then never start.
 // If every call fails, the error wraps [errors.Join] of their errors in call
 // order. If ctx is done first, the calls are cancelled and the error wraps
-// [context.Cause] of ctx and the errors of the calls that ran.
+// [context.Cause] of ctx and the errors of the calls that ran, unless one
+// of them succeeded in the meantime: a success that comes before Hedged
+// returns is returned.
 //
 // A panic in a call is a bug, not a slow or failed answer to hedge around:
 // it cancels the others and Hedged returns it as a *weft.PanicError once
@@ -167,9 +169,15 @@ func hedged[R any](ctx context.Context, fn string, delay time.Duration, calls []
 			cancel(context.Cause(ctx))
 			wg.Wait()
 			close(results)
+			// The outcomes that came meanwhile count as they would have
+			// in the loop: a success that was already waiting when ctx
+			// ended, which select may have passed over, still wins.
 			for o := range results {
-				if o.panicky {
+				switch {
+				case o.panicky:
 					return zero, o.err
+				case o.err == nil:
+					return o.v, nil
 				}
 				errs[o.i] = o.err
 			}

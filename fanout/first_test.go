@@ -141,6 +141,27 @@ func TestFirstContextDone(t *testing.T) {
 	})
 }
 
+// A success that is waiting when ctx ends wins: whichever of the two the
+// loop sees first, the answer is not thrown away for an error.
+func TestFirstSuccessAtCancellationWins(t *testing.T) {
+	for range 100 {
+		ctx, cancel := context.WithCancel(context.Background())
+		v, err := fanout.First(ctx,
+			func(context.Context) (int, error) {
+				cancel() // ctx ends before this success is delivered
+				return 42, nil
+			},
+			func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			})
+		cancel()
+		if v != 42 || err != nil {
+			t.Fatalf("First() = %v, %v; want the success that came as ctx ended", v, err)
+		}
+	}
+}
+
 // Hedges start delay apart while no answer comes.
 func TestHedgedStartsAfterDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
