@@ -138,7 +138,9 @@ func EqualJitter() Option {
 
 // DecorrelatedJitter draws each delay uniformly from [base, 3·previous],
 // clamped to cap, where base and cap are the backoff's and the previous delay
-// starts at base: "Decorrelated Jitter" in the AWS article. It grows by its
+// starts at base: "Decorrelated Jitter" in the AWS article. The previous
+// delay is the last one it drew: a delay set by [After] or an honoured
+// RetryAfter hint is the server's, and does not feed it. It grows by its
 // own rule, so the backoff's step or multiplier is not used. It needs a
 // backoff with a base and a cap: Constant (where it makes every delay d),
 // Linear or Exponential; [New] and [Policy.With] panic if it is combined with

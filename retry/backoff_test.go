@@ -1,6 +1,8 @@
 package retry_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -99,6 +101,23 @@ func TestDecorrelatedJitter(t *testing.T) {
 	for i, d := range got {
 		if d != time.Second {
 			t.Fatalf("constant delay %d = %v, want 1s", i+1, d)
+		}
+	}
+}
+
+// A delay the server set does not feed decorrelated jitter: after an
+// After(5s), the next delay is drawn from the backoff's own range again.
+func TestDecorrelatedJitterIgnoresTheServersDelay(t *testing.T) {
+	p := retry.New(retry.Attempts(retry.Unlimited), retry.Exponential(10*time.Millisecond, 2, 10*time.Second), retry.DecorrelatedJitter())
+	errX := errors.New("x")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 200 {
+		s := p.Start(now)
+		if d, err := s.Next(context.Background(), retry.After(errX, 5*time.Second), now); d != 5*time.Second || err != nil {
+			t.Fatalf("Next(After(5s)) = %v, %v; want 5s", d, err)
+		}
+		if d, err := s.Next(context.Background(), errX, now); err != nil || d > 30*time.Millisecond {
+			t.Fatalf("Next after the server's 5s = %v, %v; want at most 3·10ms", d, err)
 		}
 	}
 }

@@ -186,7 +186,11 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 	if c.onRetry != nil {
 		c.onRetry(s.attempts, last, d)
 	}
-	s.prev = d
+	if !forced {
+		// A delay the server chose is not the backoff's: decorrelated
+		// jitter goes on from its own last draw.
+		s.prev = d
+	}
 	return d, nil
 }
 
