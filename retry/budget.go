@@ -18,8 +18,9 @@ import (
 // per success. Once more than about tokenRatio/(1+tokenRatio) of the
 // attempts fail (one in eleven for tokenRatio 0.1), the bucket drains and
 // retries stop until successes refill it: NewBudget(10, 0.1) keeps retries
-// near the "at most 10% of requests" budget of the Google SRE book, at most
-// maxTokens/2 retries in a burst.
+// near the "at most 10% of requests" budget of the Google SRE book, and
+// allows fewer than maxTokens/2 retries in a burst from a full bucket (4
+// for NewBudget(10, 0.1)).
 //
 // Share one Budget, through [WithBudget], between all the policies and
 // goroutines that call the same dependency. A Budget is safe for concurrent
