@@ -28,7 +28,9 @@ const (
 	DropNewest
 	// DropOldest drops the oldest value in the output's buffer to make room
 	// for the new one: the buffer is a ring that keeps the newest values.
-	// It needs a buffer of at least one value.
+	// It needs a buffer of at least one value. It takes no lock, so a
+	// consumer that reads just as the buffer is found full may leave room
+	// the drop did not need; every drop is still counted and reported.
 	DropOldest
 )
 
