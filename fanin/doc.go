@@ -30,7 +30,9 @@
 // Closing. The output is closed exactly once, when every input has been
 // read to its end (for a Merger, also when [Merger.Close] has been called),
 // or as soon as ctx is done. Values still in the inputs then stay there: the
-// inputs are the caller's, and fanin never closes them.
+// inputs are the caller's, and fanin never closes them. A value a goroutine
+// had already received and was waiting to send when ctx ended is dropped
+// with the rest of the stream, as the consumer asked.
 //
 // The consumer's duty. The output holds up to [DefaultBuffer] values (a
 // Merger takes [Buffer]), so the goroutines run that far ahead of the
