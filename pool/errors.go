@@ -42,7 +42,9 @@ type CloseError[J any] struct {
 	// Unrun holds the jobs that were not running when the drain was cut
 	// short: first the queued ones, which never started, in queue order,
 	// then those waiting out a retry delay, in the order they were due to
-	// come back. None of them is running; each may be submitted again.
+	// come back, then any that had just been handed to a worker and found
+	// the stop before they started. None of them is running; each may be
+	// submitted again.
 	Unrun []J
 	// Interrupted holds the jobs that were running when the drain was cut
 	// short, whose handler then returned an error, and which no dead-letter

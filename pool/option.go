@@ -82,7 +82,8 @@ func Repanic(on bool) Option {
 // Submit or Go blocks. It panics if n < 0, and [New] and [NewResults], which
 // allocate their queue up front, panic if n > 2²⁴ (16,777,216).
 //
-// For a [Workers] the default is 2 × workers, and jobs waiting out a retry
+// For a [Workers] the default is 2 × the workers given to [NewWorkers]
+// ([Workers.Resize] does not change it), and jobs waiting out a retry
 // delay count against the queue too: a Workers holds at most workers + n
 // jobs, running, queued or waiting to retry, and while retries fill that
 // room Submit waits even if a worker is idle. For a [Pool] or [Results] the default

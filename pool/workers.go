@@ -591,6 +591,16 @@ func (w *Workers[J]) dismiss(n int) {
 // success it reports, which the worker counts as it takes the next job: one
 // lock per job saved on the busiest path.
 func (w *Workers[J]) run(it item[J]) (succeeded bool) {
+	if w.ctx.Err() != nil {
+		// Handed to this worker just before the pool's context ended: it
+		// has not started, and does not start now. It goes back unrun.
+		w.mu.Lock()
+		w.st.running--
+		w.st.canceled++
+		w.unrun = append(w.unrun, it.job)
+		w.mu.Unlock()
+		return false
+	}
 	var (
 		st    retry.State
 		start time.Time
@@ -842,9 +852,11 @@ func (w *Workers[J]) Resize(n int) {
 // completed, and also when the context ended but every job it cancelled
 // succeeded anyway, or there was none.
 //
-// Close may be called more than once, from any goroutine: every call waits
-// for the pool to stop (and stops it if its own ctx is done first), but only
-// the first returns the CloseError; the others return [ErrClosed]. It
+// Close may be called more than once, from any goroutine but the pool's own
+// (a handler or an OnDone hook that called it would wait for itself): every
+// call waits for the pool to stop (and stops it if its own ctx is done
+// first), but only the first returns the CloseError; the others return
+// [ErrClosed]. It
 // panics if ctx is nil, before it changes anything.
 func (w *Workers[J]) Close(ctx context.Context) error {
 	if ctx == nil {

@@ -773,6 +773,44 @@ func TestWorkersRetriesStayBounded(t *testing.T) {
 	})
 }
 
+// A job handed to a worker just before the pool's context ends does not
+// start after it: it comes back unrun, through the parent's context and
+// through a hard stop alike. With one P, the new worker cannot run before
+// the test goroutine blocks in Close, after the context has ended.
+func TestWorkersNoStartAfterContextDone(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, hard := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			parent, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := false
+			w := pool.NewWorkers(parent, 1, func(ctx context.Context, j int) error {
+				started = true
+				return ctx.Err()
+			})
+			if err := w.Submit(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+			closeCtx := context.Background()
+			if hard {
+				done, cancelDone := context.WithCancel(context.Background())
+				cancelDone()
+				closeCtx = done
+			} else {
+				cancel()
+			}
+			err := w.Close(closeCtx)
+			var ce *pool.CloseError[int]
+			if started || !errors.As(err, &ce) || !slices.Equal(ce.Unrun, []int{1}) || len(ce.Interrupted) != 0 {
+				t.Fatalf("hard stop %v: job started = %v, Close = %v; want it unrun, not started", hard, started, err)
+			}
+			if s := w.Stats(); s.Canceled != 1 || s.Running != 0 {
+				t.Fatalf("Stats = %s, want the job canceled", stats(s))
+			}
+		})
+	}
+}
+
 // A panic in a retry policy's hook ends the job with it, on its error path,
 // instead of crashing the process from the worker goroutine.
 func TestWorkersRetryHookPanic(t *testing.T) {
