@@ -21,9 +21,12 @@ import (
 //
 // The shared execution runs fn with a context that carries the values of the
 // caller that started it, but neither that caller's cancellation nor its
-// deadline; give fn a timeout of its own if it needs one. That context is
-// cancelled when, and only when, every caller waiting on the execution has
-// given up. A caller whose context ends returns at once with
+// deadline; give fn a timeout of its own if it needs one. While fn runs,
+// that context is cancelled when, and only when, every caller waiting on the
+// execution has given up, with the cause of the last one to leave; like a
+// context from context.WithCancel, it is also cancelled once fn has
+// returned, so work fn leaves behind must not rely on it. A caller whose
+// context ends returns at once with
 // [context.Cause] of its context; the other callers keep waiting and get the
 // result. This fixes the flaw that makes singleflight unsafe in
 // context-taking code, where the first caller's cancellation fails every
