@@ -33,7 +33,8 @@
 // are still called, with whatever time is left, so that they can release
 // what they hold. Run returns every error joined, each naming its
 // component, and [Group.Unfinished] names the components it gave up on. A
-// panic in Start or Stop is reported as a *weft.PanicError.
+// panic in Start, Stop or the [OnStop] hook is reported as a
+// *weft.PanicError.
 //
 // The overall [Timeout] is a hard limit. Once it has passed, the Stops not
 // yet called are still called, with a context that is already done, but Run

@@ -40,12 +40,13 @@ type entry struct {
 	name string
 	c    Component
 
-	marked    atomic.Bool   // MarkReady was called
-	failed    bool          // Start failed before it was ready: not stopped
-	reported  bool          // its end is already Run's failure
-	readyCh   chan struct{} // closed by the first MarkReady
-	startDone chan struct{} // closed when Start has returned
-	startErr  error         // set before startDone is closed
+	marked    atomic.Bool     // MarkReady was called
+	failed    bool            // Start failed before it was ready: not stopped
+	reported  bool            // its end is already Run's failure
+	readyCh   chan struct{}   // closed by the first MarkReady
+	startDone chan struct{}   // closed when Start has returned
+	startErr  error           // set before startDone is closed
+	ctx       context.Context // Start's
 	cancel    context.CancelFunc
 }
 
@@ -98,9 +99,12 @@ func DrainDelay(d time.Duration) Option {
 }
 
 // OnStop sets a hook called after each component's stop, with the
-// component's name, its stop error (nil if it stopped cleanly) and how long
-// the stop took: the place to log or export stop timings. It runs on Run's
-// goroutine, outside any lock of the group. It panics if hook is nil.
+// component's name, the errors its stop reported (a [*StopError], and a
+// [*StartError] if its Start ended with an error meanwhile, joined; nil if
+// it stopped cleanly) and how long the stop took: the place to log or
+// export stop timings. It runs on Run's goroutine, outside any lock of the
+// group; a panic in it is recovered and returned by Run, and the other
+// components are still stopped. It panics if hook is nil.
 func OnStop(hook func(name string, err error, took time.Duration)) Option {
 	if hook == nil {
 		panic("shutdown: OnStop(nil)")
@@ -161,10 +165,12 @@ func (g *Group) Add(name string, c Component) {
 // all of them have stopped, or when the overall [Timeout] has passed.
 //
 // Run returns nil after a clean stop caused by ctx, such as a signal from
-// [OnSignal]. Otherwise it returns [errors.Join] of a [*StartError] for the
-// component that failed or ended on its own and a [*StopError] for each
-// component whose Stop failed, panicked or overran ([ErrAbandoned]); nothing
-// collected is dropped. [Group.Unfinished] then names the components that
+// [OnSignal]. Otherwise it returns [errors.Join] of a [*StartError] for each
+// component whose Start failed or ended on its own, also during shutdown,
+// and a [*StopError] for each component whose Stop failed, panicked or
+// overran ([ErrAbandoned]); nothing collected is dropped. A Start that
+// returns its context's error once the group has cancelled that context
+// (after its Stop) has ended cleanly. [Group.Unfinished] then names the components that
 // were still running when Run gave up on them: their goroutines, and the
 // goroutines running their Start and Stop, may outlive Run. In every other
 // case, every goroutine Run started has exited when it returns.
@@ -252,7 +258,7 @@ func (g *Group) start(ctx context.Context, e *entry, ended chan<- *entry) {
 		})
 	}
 	sctx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), readyKey{}, ready))
-	e.cancel = cancel
+	e.ctx, e.cancel = sctx, cancel
 	go catch.Guard(func() error { return e.c.Start(sctx) }, func(err error) {
 		e.startErr = err
 		close(e.startDone)
@@ -298,21 +304,38 @@ func (g *Group) stop(ctx context.Context, started []*entry) []error {
 	var unfinished []string
 	for i := len(started) - 1; i >= 0; i-- {
 		e := started[i]
+		if !e.failed && e.startFailed() {
+			// Its Start failed before the component was ready, while
+			// shutdown was already under way: it is not stopped either.
+			e.failed, e.reported = true, true
+			errs = append(errs, &StartError{Name: e.name, Err: e.startErr})
+		}
 		if e.failed {
 			e.cancel()
 			continue
 		}
 		begin := time.Now()
-		err, finished := g.stopOne(base, e)
-		if err != nil {
-			err = &StopError{Name: e.name, Err: err}
+		stopErr, startErr, finished := g.stopOne(base, e)
+		var err error
+		if stopErr != nil {
+			err = &StopError{Name: e.name, Err: stopErr}
 			errs = append(errs, err)
+		}
+		if startErr != nil {
+			// A blocking Start that failed on its way out, as a server
+			// whose Serve broke: its own error, next to Stop's.
+			errs = append(errs, &StartError{Name: e.name, Err: startErr})
+			err = errors.Join(err, errs[len(errs)-1])
 		}
 		if !finished {
 			unfinished = append(unfinished, e.name)
 		}
 		if g.cfg.onStop != nil {
-			g.cfg.onStop(e.name, err, time.Since(begin))
+			// A panic in the hook must not keep the rest from stopping.
+			took := time.Since(begin)
+			if perr := catch.Call(func() error { g.cfg.onStop(e.name, err, took); return nil }); perr != nil {
+				errs = append(errs, fmt.Errorf("shutdown: OnStop hook for %q: %w", e.name, perr))
+			}
 		}
 	}
 	g.mu.Lock()
@@ -321,10 +344,22 @@ func (g *Group) stop(ctx context.Context, started []*entry) []error {
 	return errs
 }
 
+// startFailed reports whether e's Start has returned an error before the
+// component was ready.
+func (e *entry) startFailed() bool {
+	select {
+	case <-e.startDone:
+		return e.startErr != nil && !e.marked.Load()
+	default:
+		return false
+	}
+}
+
 // stopOne calls e's Stop within its budget and waits, within the same
-// budget, for a Start still running to return. It reports whether the
-// component finished.
-func (g *Group) stopOne(base context.Context, e *entry) (error, bool) {
+// budget, for a Start still running to return. It returns Stop's error, the
+// error of a Start that ended with one and had not been reported, and
+// whether the component finished.
+func (g *Group) stopOne(base context.Context, e *entry) (stopErr, startErr error, finished bool) {
 	ctx, cancel := base, context.CancelFunc(func() {})
 	if g.cfg.stopTimeout > 0 {
 		ctx, cancel = context.WithTimeout(base, g.cfg.stopTimeout)
@@ -344,26 +379,26 @@ func (g *Group) stopOne(base context.Context, e *entry) (error, bool) {
 	}
 	done := make(chan error, 1)
 	go catch.Guard(func() error { return e.c.Stop(sctx) }, func(err error) { done <- err })
-	var err error
 	select {
-	case err = <-done:
+	case stopErr = <-done:
 	case <-ctx.Done():
-		return ErrAbandoned, false
+		return ErrAbandoned, nil, false
 	}
 	// Stop has returned: a Start still running, one that waits for its
 	// context rather than for Stop, ends now.
 	e.cancel()
 	select {
 	case <-e.startDone:
-		// A blocking Start that fails on its way out (a server whose Serve
-		// broke) fails the stop.
-		if e.startErr != nil && err == nil && !e.reported {
-			err = e.startErr
-		}
 	case <-ctx.Done():
-		return errors.Join(err, ErrAbandoned), false
+		return errors.Join(stopErr, ErrAbandoned), nil, false
 	}
-	return err, true
+	err := e.startErr
+	if err == nil || e.reported || errors.Is(err, context.Canceled) && e.ctx.Err() != nil {
+		// Clean, already reported, or the end of a Start that ran until
+		// the context the group just cancelled was done.
+		return stopErr, nil, true
+	}
+	return stopErr, err, true
 }
 
 // Ready returns an http.Handler for a readiness probe: it answers 200 once

@@ -424,6 +424,84 @@ func TestGroupGoexit(t *testing.T) {
 	})
 }
 
+// A Start that fails before its component is ready, after shutdown began
+// (here during the drain delay), is a start failure: reported as a
+// *StartError, and its Stop is not called.
+func TestGroupStartFailsDuringShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := shutdown.New(shutdown.DrainDelay(100*time.Millisecond), shutdown.Timeout(time.Second))
+		stopped := false
+		errDial := errors.New("dial failed")
+		g.Add("db", shutdown.Func(func(context.Context) error {
+			time.Sleep(50 * time.Millisecond) // still connecting when shutdown begins
+			return errDial
+		}, func(context.Context) error { stopped = true; return nil }))
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(10*time.Millisecond, cancel)
+		err := g.Run(ctx)
+		var se *shutdown.StartError
+		var sp *shutdown.StopError
+		if stopped || !errors.As(err, &se) || se.Name != "db" || !errors.Is(err, errDial) || errors.As(err, &sp) {
+			t.Fatalf("Run = %v, Stop called = %v; want only a *StartError for db and no Stop", err, stopped)
+		}
+	})
+}
+
+// A blocking Start that breaks during shutdown and a Stop that fails are
+// both reported, each as what it is; a Start that returns its context's
+// error once the group cancelled it is a clean end.
+func TestGroupStartAndStopErrorsDuringShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errServe, errClose := errors.New("serve broke"), errors.New("close failed")
+		g := shutdown.New(shutdown.DrainDelay(time.Second))
+		g.Add("loop", shutdown.Func(func(ctx context.Context) error {
+			shutdown.MarkReady(ctx)
+			<-ctx.Done()
+			return ctx.Err()
+		}, nil))
+		g.Add("srv", shutdown.Func(func(ctx context.Context) error {
+			shutdown.MarkReady(ctx)
+			<-g.ShuttingDown()
+			return errServe // breaks during the drain
+		}, func(context.Context) error { return errClose }))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-g.Started(); cancel() }()
+		err := g.Run(ctx)
+		var se *shutdown.StartError
+		var sp *shutdown.StopError
+		if !errors.As(err, &se) || se.Name != "srv" || !errors.Is(se, errServe) ||
+			!errors.As(err, &sp) || sp.Name != "srv" || !errors.Is(sp, errClose) {
+			t.Fatalf("Run = %v; want srv's *StartError (serve broke) and *StopError (close failed), and nothing of loop", err)
+		}
+		if strings.Contains(err.Error(), "loop") {
+			t.Fatalf("Run = %v; loop ended cleanly when its context was cancelled", err)
+		}
+	})
+}
+
+// A panic in the OnStop hook is reported, and the other components are
+// still stopped.
+func TestGroupOnStopPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var stopped []string
+		g := shutdown.New(shutdown.OnStop(func(name string, _ error, _ time.Duration) {
+			if name == "b" {
+				panic("hook")
+			}
+		}))
+		for _, name := range []string{"a", "b"} {
+			g.Add(name, shutdown.Func(nil, func(context.Context) error { stopped = append(stopped, name); return nil }))
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-g.Started(); cancel() }()
+		err := g.Run(ctx)
+		var pe *weft.PanicError
+		if !errors.As(err, &pe) || !slices.Equal(stopped, []string{"b", "a"}) {
+			t.Fatalf("Run = %v, stopped %v; want the hook's panic and both stopped", err, stopped)
+		}
+	})
+}
+
 func TestGroupCancelledBeforeRun(t *testing.T) {
 	rec := &recorder{}
 	g := shutdown.New()

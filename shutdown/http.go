@@ -29,10 +29,12 @@ func Listener(ln net.Listener) HTTPOption {
 // HTTPServer makes a Component of an http.Server.
 //
 // Start listens on s.Addr (or uses the [Listener] given), marks the component
-// ready and serves until stopped. Stop turns keep-alives off and calls
-// s.Shutdown: the server stops accepting, closes idle connections and waits
-// for requests in flight to complete. If Stop's budget runs out first, it
-// calls s.Close and returns both errors. Functions registered with
+// ready and serves until stopped: over TLS when s.TLSConfig holds a
+// certificate (Certificates, GetCertificate or GetConfigForClient), as
+// s.ServeTLS does, and plain HTTP otherwise. Stop turns keep-alives off and
+// calls s.Shutdown: the server stops accepting, closes idle connections and
+// waits for requests in flight to complete. If Stop's budget runs out first,
+// it calls s.Close and returns both errors. Functions registered with
 // s.RegisterOnShutdown run when Shutdown begins: use them to tell hijacked and
 // long-lived connections (WebSockets, streams) to finish.
 //
@@ -41,7 +43,8 @@ func Listener(ln net.Listener) HTTPOption {
 // that is cancelled only when the stop budget runs out or the server has shut
 // down. HTTPServer sets s.BaseContext for that; a BaseContext set before is
 // replaced. An error from Serve other than [http.ErrServerClosed] is the
-// component's failure. Use one HTTPServer per http.Server.
+// component's failure; the requests in flight then still get the graceful
+// Shutdown of the stop that follows. Use one HTTPServer per http.Server.
 func HTTPServer(s *http.Server, opts ...HTTPOption) Component {
 	if s == nil {
 		panic("shutdown: HTTPServer(nil)")
@@ -79,11 +82,18 @@ func (h *httpServer) Start(ctx context.Context) error {
 	h.mu.Unlock()
 	h.s.BaseContext = func(net.Listener) context.Context { return hard }
 	MarkReady(ctx)
-	err := h.s.Serve(ln)
+	var err error
+	if c := h.s.TLSConfig; c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil) {
+		err = h.s.ServeTLS(ln, "", "")
+	} else {
+		err = h.s.Serve(ln)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
-	cancel()
+	// Serve broke: the group stops the server next, and Stop's Shutdown
+	// lets the requests in flight finish before the hard stop cancels
+	// their contexts.
 	return err
 }
 

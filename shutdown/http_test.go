@@ -3,9 +3,11 @@ package shutdown_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -200,5 +202,95 @@ func TestGraceful(t *testing.T) {
 		if stuck != errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("stuck=%v: Run = %v", stuck, err)
 		}
+	}
+}
+
+// breakingListener accepts until broke is closed, then fails every Accept.
+type breakingListener struct {
+	net.Listener
+	broke chan struct{}
+}
+
+func (b *breakingListener) Accept() (net.Conn, error) {
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := b.Listener.Accept()
+		ch <- res{c, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.c, r.err
+	case <-b.broke:
+		return nil, errors.New("accept: listener broke")
+	}
+}
+
+// When Serve breaks, the requests in flight still finish under the graceful
+// Shutdown that follows: their contexts are not cancelled before it.
+func TestHTTPServerServeFailureDrainsInFlight(t *testing.T) {
+	base := listen(t)
+	ln := &breakingListener{Listener: base, broke: make(chan struct{})}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var ctxErr atomic.Value
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		ctxErr.Store(fmt.Sprint(r.Context().Err()))
+	})}
+	g := shutdown.New(shutdown.Timeout(10 * time.Second))
+	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
+	runErr := make(chan error, 1)
+	go func() { runErr <- g.Run(context.Background()) }()
+	<-g.Started()
+	got := make(chan int, 1)
+	go func() {
+		code, _, _ := get("http://" + base.Addr().String())
+		got <- code
+	}()
+	<-entered
+	close(ln.broke)
+	<-g.ShuttingDown()
+	close(release)
+	if code := <-got; code != http.StatusOK {
+		t.Fatalf("request in flight got %d, want 200", code)
+	}
+	if e := ctxErr.Load(); e != "<nil>" {
+		t.Fatalf("request context error %v when the handler returned, want none", e)
+	}
+	var se *shutdown.StartError
+	if err := <-runErr; !errors.As(err, &se) || !strings.Contains(err.Error(), "listener broke") {
+		t.Fatalf("Run = %v, want the *StartError of the broken listener", err)
+	}
+}
+
+// A server whose TLSConfig holds a certificate serves TLS.
+func TestHTTPServerTLS(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "secure") })
+	ts := httptest.NewUnstartedServer(h)
+	ts.StartTLS() // for its certificate and a client that trusts it
+	cfg, client := ts.TLS.Clone(), ts.Client()
+	ts.Close()
+	ln := listen(t)
+	g := shutdown.New()
+	g.Add("https", shutdown.HTTPServer(&http.Server{Handler: h, TLSConfig: cfg}, shutdown.Listener(ln)))
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- g.Run(ctx) }()
+	<-g.Started()
+	resp, err := client.Get("https://" + ln.Addr().String())
+	if err != nil {
+		cancel()
+		<-runErr
+		t.Fatalf("GET over TLS: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cancel()
+	if err := <-runErr; err != nil || string(body) != "secure" || resp.TLS == nil {
+		t.Fatalf("Run = %v, body %q, TLS %v; want a clean stop and the body over TLS", err, body, resp.TLS != nil)
 	}
 }
