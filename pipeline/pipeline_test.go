@@ -657,3 +657,38 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// MapUnordered with several workers hands on every finished result while
+// the source is quiet: a source that sends a burst and then waits for its
+// results (request and response over FromChan) is never left waiting for a
+// result a worker holds. A worker that kept its output because it saw input
+// queued, which another worker then took, must not wait on with it.
+func TestMapUnorderedDeliversWhileSourceIsQuiet(t *testing.T) {
+	const workers = 4
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan int, 16)
+	out := pipeline.MapUnordered(pipeline.FromChan(ctx, ch, pipeline.Chunk(1)), func(_ context.Context, v int) (int, error) {
+		time.Sleep(100 * time.Microsecond)
+		return v, nil
+	}, pipeline.Workers(workers))
+	results := out.Chan()
+	defer func() {
+		cancel()
+		for range results {
+		}
+	}()
+	for burst := range 300 {
+		for i := range workers + 1 {
+			ch <- burst*(workers+1) + i
+		}
+		timeout := time.After(5 * time.Second)
+		for got := 0; got < workers+1; got++ {
+			select {
+			case <-results:
+			case <-timeout:
+				t.Fatalf("burst %d: %d of %d results delivered while the source waits for them", burst, got, workers+1)
+			}
+		}
+	}
+}

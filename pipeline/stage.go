@@ -245,8 +245,12 @@ func (r *runner[T, R]) worker() error {
 	e := newEmitter(r.sc, r.out, r.ch)
 	e.failFast = r.h == nil
 	e.hold = r.turns != nil
+	var idle func() bool // unordered: hand on the output before waiting
+	if r.turns == nil {
+		idle = e.flush
+	}
 	for {
-		c, lo, hi, seq, ok := r.claim()
+		c, lo, hi, seq, ok := r.claim(idle)
 		if !ok {
 			break
 		}
@@ -305,11 +309,26 @@ func (r *runner[T, R]) observe(d time.Duration, n int) {
 // the workers, so that a chunk of slow items is spread over idle workers and
 // shares shrink as it runs out (guided self-scheduling). It returns false
 // when the input is exhausted or the pipeline stopped.
-func (r *runner[T, R]) claim() (c *chunk[T], lo, hi int, seq uint64, ok bool) {
-	select {
-	case r.claiming <- struct{}{}:
-	case <-r.sc.ctx.Done():
-		return nil, 0, 0, 0, false
+//
+// If there is no input ready, claim calls idle (when not nil) before it
+// waits, without the claim lock: a worker that saw input queued, and so
+// kept its output to add more, finds here that another worker took it, and
+// must not sit on finished items while the source is quiet.
+func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uint64, ok bool) {
+	for {
+		select {
+		case r.claiming <- struct{}{}:
+		case <-r.sc.ctx.Done():
+			return nil, 0, 0, 0, false
+		}
+		if idle == nil || r.cur != nil || len(r.src) > 0 {
+			break
+		}
+		<-r.claiming
+		if !idle() {
+			return nil, 0, 0, 0, false
+		}
+		idle = nil // handed on: now wait for input
 	}
 	defer func() { <-r.claiming }()
 	if r.cur == nil {
