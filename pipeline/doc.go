@@ -36,7 +36,10 @@
 // dead-letter path.
 //
 // After a failure, each worker finishes at most the item it is processing:
-// stages check for cancellation before every item.
+// stages check a stop flag before every item, which a failing stage sets at
+// once. A cancellation of the caller's context sets it through a callback
+// on the context, so it reaches the stages a moment later. Items already
+// handed to a sink before the stop still reach it, and count for nothing.
 //
 // # Order
 //

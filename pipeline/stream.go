@@ -186,7 +186,9 @@ var errFinished = errors.New("pipeline: finished")
 // if it panicked. Match the cause with [errors.Is] or [errors.As] through it.
 type StageError struct {
 	// Stage is the stage's name: the one given with [Name], or the kind of
-	// stage and its position, such as "map#2".
+	// stage and its position, such as "map#2". A sink's own function fails
+	// under the sink's kind alone: "reduce", "collect", "all" or "chan"
+	// (ForEach, which runs as a stage, is "foreach#N").
 	Stage string
 	// Err is the stage function's error.
 	Err error
