@@ -354,8 +354,31 @@ func (b *Breaker) allowLocked() (Ticket, error) {
 		err = p.err
 	}
 	b.mu.Unlock()
+	if t.lease != 0 {
+		// A listener that panics here keeps the probe from its caller:
+		// give its slot back, or nothing would until the lease ran out.
+		delivered := false
+		defer func() {
+			if !delivered {
+				b.abandon(t)
+			}
+		}()
+		b.deliver()
+		delivered = true
+		return t, err
+	}
 	b.deliver()
 	return t, err
+}
+
+// abandon frees the probe slot of t, a probe that never reached its caller.
+// Nothing is counted: the call was never made.
+func (b *Breaker) abandon(t Ticket) {
+	b.mu.Lock()
+	if b.cur.Load() == t.p {
+		t.p.release(t.lease)
+	}
+	b.mu.Unlock()
 }
 
 // record applies outcome o of a call admitted by period p at start.
@@ -491,10 +514,10 @@ func (p *period) earliestExpiry() int64 {
 // result to the breaker. It returns f's error, or the breaker's
 // [*OpenError] without calling f.
 //
-// Errors are classified by [Classify], or by default as in [DefaultOutcome],
+// Errors are classified by [Classify]; without it, as in [DefaultOutcome],
 // except that a [context.Canceled] error is ignored only when ctx itself is
 // done: a cancellation that did not come from the caller counts as a
-// failure.
+// failure. A panic in Classify reports the call as a failure and goes on up.
 //
 // Run behaves like a direct call of f: a panic in f (or [runtime.Goexit])
 // goes on up the caller's stack, after the breaker has counted it as a
@@ -579,18 +602,21 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 	}
 	returned := false
 	defer func() {
-		if !returned { // f panicked or called Goexit
+		if !returned { // f, or Classify, panicked or called Goexit
+			var zero T
+			v = zero
 			t.report(Failure)
 		}
 	}()
 	// Runs first: stops a panic, so that Do returns it as an error.
 	defer catch.Recover(&err, &returned)
 	v, err = f(ctx)
-	returned = true
 	if err != nil {
-		t.fail(ctx, err)
+		t.fail(ctx, err) // a panic in Classify is Do's to recover too
+		returned = true
 		return v, err
 	}
+	returned = true
 	if p := t.p; p.quick {
 		t.p = nil
 		p.succeeded()

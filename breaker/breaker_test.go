@@ -352,6 +352,90 @@ func TestProbeTimeoutMax(t *testing.T) {
 	})
 }
 
+// A listener that panics while a probe is being admitted keeps the probe
+// from its caller: its slot is given back at once, not held until the
+// lease runs out.
+func TestListenerPanicAtProbeFreesTheSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		panicky := true
+		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Second),
+			breaker.OnStateChange(func(e breaker.Event) {
+				if panicky && e.To == breaker.HalfOpen {
+					panic("listener")
+				}
+			}))
+		failN(b, 1)
+		time.Sleep(time.Second)
+		func() {
+			defer func() {
+				if r := recover(); r != "listener" {
+					t.Errorf("recovered %v, want the listener's panic", r)
+				}
+			}()
+			b.Run(context.Background(), func(context.Context) error { t.Error("f called"); return nil })
+		}()
+		panicky = false
+		if s := b.Stats(); s.State != breaker.HalfOpen || s.ProbesInFlight != 0 {
+			t.Fatalf("Stats() = %+v, want half-open with no probe in flight", s)
+		}
+		if err := b.Run(context.Background(), func(context.Context) error { return nil }); err != nil {
+			t.Fatalf("the next probe = %v, want it admitted", err)
+		}
+		wantState(t, b, breaker.Closed)
+	})
+}
+
+// A Classify that panics still reports the call, as a failure, through Do
+// (which returns the panic), Run and a Ticket (which let it go on up).
+func TestClassifyPanicStillReports(t *testing.T) {
+	odd := errors.New("odd")
+	newBreaker := func() *breaker.Breaker {
+		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Second),
+			breaker.Classify(func(err error) breaker.Outcome {
+				if err == odd {
+					panic("classifier")
+				}
+				return breaker.Failure
+			}))
+		failN(b, 1)
+		time.Sleep(time.Second)
+		return b
+	}
+	synctest.Test(t, func(t *testing.T) {
+		b := newBreaker()
+		v, err := breaker.Do(context.Background(), b, func(context.Context) (int, error) { return 7, odd })
+		var pe *weft.PanicError
+		if v != 0 || !errors.As(err, &pe) || pe.Value != "classifier" {
+			t.Fatalf("Do = %v, %v; want 0 and the classifier's panic", v, err)
+		}
+		wantState(t, b, breaker.Open) // the probe failed
+	})
+	for name, call := range map[string]func(*breaker.Breaker){
+		"Run": func(b *breaker.Breaker) {
+			b.Run(context.Background(), func(context.Context) error { return odd })
+		},
+		"Ticket": func(b *breaker.Breaker) {
+			tk, _ := b.Allow()
+			tk.Done(odd)
+		},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			b := newBreaker()
+			func() {
+				defer func() {
+					if r := recover(); r != "classifier" {
+						t.Errorf("%s: recovered %v, want the classifier's panic", name, r)
+					}
+				}()
+				call(b)
+			}()
+			if s := b.Stats(); s.State != breaker.Open || s.ProbesInFlight != 0 {
+				t.Fatalf("%s: Stats() = %+v, want the probe reported as a failure", name, s)
+			}
+		})
+	}
+}
+
 func TestForceOpenAndReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev events

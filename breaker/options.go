@@ -274,9 +274,10 @@ func Classify(f func(err error) Outcome) Option {
 // [Breaker.Stats], even [Breaker.ForceOpen]). Changes that happen while it
 // runs are delivered after it returns. It should return quickly. If it
 // panics, the panic reaches the caller of the breaker method that was
-// delivering; the breaker stays consistent, and the events queued behind
-// that one are delivered with the next state change. A nil f removes the
-// listener.
+// delivering; the breaker stays consistent (a probe being admitted when it
+// panicked gives its slot back), and the events queued behind that one are
+// delivered by the next call that delivers events, State and Stats
+// included. A nil f removes the listener.
 func OnStateChange(f func(Event)) Option {
 	return optionFunc(func(c *config) { c.onChange = f })
 }

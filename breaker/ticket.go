@@ -40,8 +40,10 @@ func (o Outcome) String() string {
 //   - an error that matches [ErrOpen], a rejection by another breaker
 //     further down, is ignored: it says nothing about this dependency;
 //   - an error that matches [context.Canceled] is ignored: the caller gave
-//     up, the dependency did not fail ([Breaker.Run] and [Do] narrow this
-//     to the case where the caller's own context is done);
+//     up, the dependency did not fail ([Breaker.Run] and [Do], without a
+//     [Classify] option, narrow this to the case where the caller's own
+//     context is done; a classifier that falls back on DefaultOutcome
+//     makes that choice itself);
 //   - any other error is a [Failure], [context.DeadlineExceeded] from a
 //     per-call timeout included.
 //
@@ -115,7 +117,7 @@ func (t *Ticket) Done(err error) {
 	switch {
 	case p == nil:
 	case err != nil:
-		t.report(p.b.classify(err))
+		t.classified(p.b, err)
 	case p.quick:
 		t.p = nil // report's fast path, one call shorter
 		p.succeeded()
@@ -154,6 +156,15 @@ func (t *Ticket) report(o Outcome) {
 		return
 	}
 	p.b.record(p, t.start, t.lease, o)
+}
+
+// classified reports err as b classifies it. If Classify panics, the call
+// is reported as a failure before the panic goes on up, so that a probe's
+// slot is not held until its lease runs out.
+func (t *Ticket) classified(b *Breaker, err error) {
+	o := Failure
+	defer func() { t.report(o) }()
+	o = b.classify(err)
 }
 
 // fail reports err, a non-nil error returned by a call made through Run or
