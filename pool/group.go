@@ -411,7 +411,18 @@ func (g *group[T]) outcome() error {
 func (g *group[T]) collect() error {
 	g.panic = g.firstPan
 	errs := g.errs
-	canceled := g.canceled.Load() && (!g.failFast || !g.first)
+	// Tasks that never started are reported once, by the reason they did
+	// not, unless that reason is already there: with FailFast, the first
+	// error, when it was what cancelled the pool (and not a parent context
+	// that ended first).
+	var cause error
+	if g.canceled.Load() {
+		cause = context.Cause(g.ctx)
+		if g.failFast && g.first && slices.ContainsFunc(errs, func(e taskError) bool { return e.err == cause }) {
+			cause = nil
+		}
+	}
+	canceled := cause != nil
 	if len(errs) == 0 && !canceled {
 		return nil
 	}
@@ -421,10 +432,7 @@ func (g *group[T]) collect() error {
 		out = append(out, e.err)
 	}
 	if canceled {
-		// Tasks that never started are reported once, by the reason they
-		// did not; with FailFast that reason is the first error, which
-		// is already there.
-		out = append(out, context.Cause(g.ctx))
+		out = append(out, cause)
 	}
 	if len(out) == 1 {
 		return out[0]

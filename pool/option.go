@@ -62,8 +62,11 @@ func newConfig(ctor, noun string, kind int, opts []Option) config {
 // the task's error as its [context.Cause], so that the other tasks can stop
 // early and no new task starts; [Pool.Wait] then returns that first error
 // (and any panics, which are never dropped) instead of all the errors
-// joined. It is errgroup.WithContext's policy. The default, FailFast(false),
-// runs every task and joins every error. For [Pool] and [Results].
+// joined. It is errgroup.WithContext's policy. If the pool's context ended
+// first (its parent was cancelled), the first error does not cancel
+// anything, and Wait reports the tasks that never started by the context's
+// cause too. The default, FailFast(false), runs every task and joins every
+// error. For [Pool] and [Results].
 func FailFast(on bool) Option {
 	return option{"FailFast", forPool, func(c *config) { c.failFast = on }}
 }

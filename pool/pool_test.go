@@ -525,6 +525,27 @@ func TestPoolMisuse(t *testing.T) {
 	}
 }
 
+// With FailFast, a pool ended by its parent context before any task failed
+// reports the tasks that never started by the parent's cause, even when a
+// running task then returns its context's error: that error is not what
+// cancelled the pool.
+func TestPoolFailFastParentCause(t *testing.T) {
+	cause := errors.New("shutting down")
+	parent, cancel := context.WithCancelCause(context.Background())
+	p := pool.New(parent, 1, pool.FailFast(true), pool.WithQueue(3))
+	started := make(chan struct{})
+	p.Go(func(ctx context.Context) error { close(started); <-ctx.Done(); return ctx.Err() })
+	<-started
+	for range 3 {
+		p.Go(func(context.Context) error { return nil }) // waits in the channel
+	}
+	cancel(cause)
+	err := p.Wait()
+	if s := p.Stats(); s.Canceled != 3 || !errors.Is(err, cause) {
+		t.Fatalf("Wait = %v with Stats %s; want 3 canceled, reported by the parent's cause", err, stats(s))
+	}
+}
+
 // The errors of Results come back in submission order; Pool keeps the
 // order of failure. Both hold every error.
 func TestPoolErrorsInFailureOrder(t *testing.T) {

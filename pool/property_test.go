@@ -188,6 +188,7 @@ type groupMachine struct {
 	values   map[int]int    // Results: the value each accepted task ends with
 	labels   []string       // the errors Wait must return
 	first    bool           // FailFast: an error has been recorded
+	parent   bool           // the parent context ended the pool, before any FailFast error
 	alts     [][]string     // FailFast: what a stop may add to labels, one list per task that may be recorded first
 	canceled bool           // a task was canceled
 	outcome  map[int]string // what became of each task
@@ -407,7 +408,7 @@ func (m *groupMachine) settleBlocked(t *rapid.T) {
 
 // isCause reports whether err is what Go returns on a done pool.
 func (m *groupMachine) isCause(err error) bool {
-	if !m.failFast || !m.first {
+	if !m.failFast || !m.first || m.parent {
 		return err == m.cause
 	}
 	return err != nil // the first task error, whatever it was
@@ -537,6 +538,7 @@ func (m *groupMachine) Cancel(t *rapid.T) {
 		t.Skip("not yet")
 	}
 	m.cancel(m.cause)
+	m.parent = !m.first
 	m.stop()
 	synctest.Wait()
 	m.settleBlocked(t)
@@ -589,7 +591,7 @@ func (m *groupMachine) finish(t *rapid.T) {
 	}
 	m.live = 0
 	m.Check(t)
-	if m.canceled && (!m.failFast || !m.first) {
+	if m.canceled && (!m.failFast || !m.first || m.parent) {
 		m.labels = append(m.labels, "cause")
 	}
 	got := m.labelsOf(err)
