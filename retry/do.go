@@ -72,9 +72,7 @@ func do[T any](ctx context.Context, s *State, f func(context.Context) (T, error)
 		}
 		var v T
 		if s.c.attemptTimeout > 0 {
-			actx, cancel := context.WithTimeout(ctx, s.c.attemptTimeout)
-			v, err = f(actx)
-			cancel()
+			v, err = attempt(ctx, s.c.attemptTimeout, f)
 		} else {
 			v, err = f(ctx)
 		}
@@ -83,6 +81,15 @@ func do[T any](ctx context.Context, s *State, f func(context.Context) (T, error)
 			return v, nil
 		}
 	}
+}
+
+// attempt calls f with a context that ends after d. The context is
+// released when f returns, and also when it panics, so that its timer does
+// not outlive a panic on its way up.
+func attempt[T any](ctx context.Context, d time.Duration, f func(context.Context) (T, error)) (T, error) {
+	actx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(actx)
 }
 
 // sleep waits for d or until ctx is done, and reports whether d passed. It
