@@ -14,9 +14,10 @@ import "context"
 //
 // Stop makes the component stop and release what it holds, within the
 // deadline of its ctx. The group calls Stop once, and only if Start was
-// called and did not fail before the component was ready: a blocking Start
-// that fails after [MarkReady] is stopped too, so that it releases what it
-// holds. Stop must not wait for ctx to be done to return. Start's context is
+// called and had not failed before the component was ready by the time the
+// group comes to stop it (a Start still starting then is stopped, to cut it
+// short): a blocking Start that fails after [MarkReady] is stopped too, so
+// that it releases what it holds. Stop must not wait for ctx to be done to return. Start's context is
 // cancelled once Stop has returned, which ends a Start that runs until its
 // context is done.
 type Component interface {

@@ -347,12 +347,7 @@ func (g *Group) stop(ctx context.Context, started []*entry) []error {
 // startFailed reports whether e's Start has returned an error before the
 // component was ready.
 func (e *entry) startFailed() bool {
-	select {
-	case <-e.startDone:
-		return e.startErr != nil && !e.marked.Load()
-	default:
-		return false
-	}
+	return closed(e.startDone) && e.startErr != nil && !e.marked.Load()
 }
 
 // stopOne calls e's Stop within its budget and waits, within the same
@@ -379,6 +374,11 @@ func (g *Group) stopOne(base context.Context, e *entry) (stopErr, startErr error
 	}
 	done := make(chan error, 1)
 	go catch.Guard(func() error { return e.c.Stop(sctx) }, func(err error) { done <- err })
+	if base.Err() != nil {
+		// Called after the overall deadline: Run does not wait for it,
+		// however soon it would return.
+		return ErrAbandoned, nil, false
+	}
 	select {
 	case stopErr = <-done:
 	case <-ctx.Done():
@@ -386,6 +386,7 @@ func (g *Group) stopOne(base context.Context, e *entry) (stopErr, startErr error
 	}
 	// Stop has returned: a Start still running, one that waits for its
 	// context rather than for Stop, ends now.
+	endedBefore := closed(e.startDone)
 	e.cancel()
 	select {
 	case <-e.startDone:
@@ -393,12 +394,22 @@ func (g *Group) stopOne(base context.Context, e *entry) (stopErr, startErr error
 		return errors.Join(stopErr, ErrAbandoned), nil, false
 	}
 	err := e.startErr
-	if err == nil || e.reported || errors.Is(err, context.Canceled) && e.ctx.Err() != nil {
+	if err == nil || e.reported || !endedBefore && errors.Is(err, context.Canceled) {
 		// Clean, already reported, or the end of a Start that ran until
 		// the context the group just cancelled was done.
 		return stopErr, nil, true
 	}
 	return stopErr, err, true
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // Ready returns an http.Handler for a readiness probe: it answers 200 once

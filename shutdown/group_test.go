@@ -479,6 +479,51 @@ func TestGroupStartAndStopErrorsDuringShutdown(t *testing.T) {
 	})
 }
 
+// A Start that fails on its own during shutdown, before the group cancelled
+// its context, is reported even if its error wraps context.Canceled: only
+// the group's own cancellation makes that error a clean end.
+func TestGroupStartFailsWithCanceledDuringShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := shutdown.New(shutdown.DrainDelay(time.Second), shutdown.Timeout(10*time.Second))
+		errPool := fmt.Errorf("db pool: %w", context.Canceled)
+		g.Add("db", shutdown.Func(func(ctx context.Context) error {
+			shutdown.MarkReady(ctx)
+			<-g.ShuttingDown()
+			return errPool // on its own, during the drain delay
+		}, nil))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-g.Started(); cancel() }()
+		err := g.Run(ctx)
+		var se *shutdown.StartError
+		if !errors.As(err, &se) || se.Name != "db" || !errors.Is(err, errPool) {
+			t.Fatalf("Run = %v; want db's *StartError", err)
+		}
+	})
+}
+
+// A Stop called after the overall deadline is reported abandoned, however
+// soon it returns.
+// The Stop that returns at once races the deadline that has already
+// passed; outside a bubble, a few hundred runs used to lose that race.
+func TestGroupStopAfterDeadlineIsAbandoned(t *testing.T) {
+	for range 300 {
+		g := shutdown.New(shutdown.Timeout(2 * time.Millisecond))
+		release := make(chan struct{})
+		var stopped sync.WaitGroup
+		stopped.Add(2)
+		g.Add("fast", shutdown.Func(nil, func(context.Context) error { stopped.Done(); return nil }))
+		g.Add("hang", shutdown.Func(nil, func(context.Context) error { <-release; stopped.Done(); return nil }))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-g.Started(); cancel() }()
+		err := g.Run(ctx)
+		close(release)
+		stopped.Wait() // the Stops Run left behind, joined before the next run
+		if got := g.Unfinished(); !slices.Equal(got, []string{"hang", "fast"}) || !errors.Is(err, shutdown.ErrAbandoned) {
+			t.Fatalf("Run = %v, Unfinished() = %v; want both abandoned", err, got)
+		}
+	}
+}
+
 // A panic in the OnStop hook is reported, and the other components are
 // still stopped.
 func TestGroupOnStopPanic(t *testing.T) {

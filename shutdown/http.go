@@ -17,6 +17,9 @@ func (f httpOptionFunc) applyHTTP(h *httpServer) { f(h) }
 
 // Listener makes the server accept on ln instead of listening on its Addr;
 // tests pass a listener on 127.0.0.1:0. The server closes ln when it stops.
+// Pass a plain listener: if the server's TLSConfig holds a certificate, the
+// server adds TLS itself, and a listener that already speaks TLS would get
+// it twice.
 // If the group never starts the component (an earlier component failed, or
 // the group was cancelled first), ln stays open: close it yourself then.
 func Listener(ln net.Listener) HTTPOption {
