@@ -14,8 +14,9 @@ var (
 	// seen every task finish, or once [Workers.Close] has been called. A
 	// second call to Close returns it too.
 	ErrClosed = errors.New("pool: closed")
-	// ErrFull is returned by [Workers.TrySubmit] when no worker is free and
-	// the queue is full.
+	// ErrFull is returned by [Workers.TrySubmit] when there is no room: no
+	// worker is free and the queue is full, or jobs waiting to retry fill
+	// the room even of idle workers (see [WithQueue]).
 	ErrFull = errors.New("pool: queue full")
 )
 

@@ -81,10 +81,12 @@ type group[T task] struct {
 	stats    groupStats
 	canceled atomic.Bool // a task was taken by a worker after the context ended
 
-	mu       sync.Mutex // guards the error record; never held while waiting
-	errs     []taskError
-	first    bool             // FailFast: the first error is recorded
-	firstPan *weft.PanicError // the first panic
+	mu    sync.Mutex // guards the error record; never held while waiting
+	errs  []taskError
+	first bool // FailFast: the first error is recorded
+	// FailFast: the first error cancelled the context, and is its cause.
+	firstIsCause bool
+	firstPan     *weft.PanicError // the first panic
 }
 
 type taskError struct {
@@ -370,7 +372,9 @@ func (g *group[T]) record(order int, err error, pe *weft.PanicError) {
 		g.first = true
 		g.errs = append(g.errs, taskError{order, err})
 		// Cancelling under g.mu makes the first error recorded the
-		// context's cause. It calls no user code.
+		// context's cause, unless the context had ended already (its
+		// parent was cancelled). It calls no user code.
+		g.firstIsCause = g.ctx.Err() == nil
 		g.cancel(err)
 	case pe != nil:
 		// A panic is a bug that must not vanish behind the first error.
@@ -418,7 +422,7 @@ func (g *group[T]) collect() error {
 	var cause error
 	if g.canceled.Load() {
 		cause = context.Cause(g.ctx)
-		if g.failFast && g.first && slices.ContainsFunc(errs, func(e taskError) bool { return e.err == cause }) {
+		if g.firstIsCause {
 			cause = nil
 		}
 	}

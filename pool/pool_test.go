@@ -546,6 +546,26 @@ func TestPoolFailFastParentCause(t *testing.T) {
 	}
 }
 
+// errList is an error of a type that cannot be compared with ==.
+type errList []error
+
+func (e errList) Error() string { return fmt.Sprint([]error(e)) }
+
+// With FailFast, a first error of a type == cannot compare is returned, not
+// a runtime panic in Wait.
+func TestPoolFailFastUncomparableError(t *testing.T) {
+	p := pool.New(context.Background(), 1, pool.FailFast(true), pool.WithQueue(1))
+	release := make(chan struct{})
+	first := errList{errors.New("invalid field")}
+	p.Go(func(context.Context) error { <-release; return first })
+	p.Go(func(context.Context) error { return nil }) // queued, never starts
+	close(release)
+	var got errList
+	if err := p.Wait(); !errors.As(err, &got) || len(got) != 1 {
+		t.Fatalf("Wait = %v, want the first error", err)
+	}
+}
+
 // The errors of Results come back in submission order; Pool keeps the
 // order of failure. Both hold every error.
 func TestPoolErrorsInFailureOrder(t *testing.T) {

@@ -119,6 +119,7 @@ type Workers[J any] struct {
 	retrying  map[*delayed[J]]struct{}
 	delays    uint64 // delays begun, to order them
 	unrun     []J
+	late      []J // handed to a worker, found the stop before starting; guarded by mu
 	interrupt []J
 	refused   []retry.Letter[J]
 	panics    []error
@@ -304,8 +305,8 @@ func (w *Workers[J]) recycle(wt *waiter[J]) {
 }
 
 // TrySubmit adds job to the pool if it can do so without waiting. It
-// returns nil if the job was accepted, [ErrFull] if the queue is full (or
-// Submit calls are already waiting for room), [ErrClosed] once Close has
+// returns nil if the job was accepted, [ErrFull] if there is no room (or
+// Submit calls are already waiting for it), [ErrClosed] once Close has
 // been called, and the cause of the pool's context once that is done.
 func (w *Workers[J]) TrySubmit(job J) error {
 	w.mu.Lock()
@@ -597,7 +598,7 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		w.mu.Lock()
 		w.st.running--
 		w.st.canceled++
-		w.unrun = append(w.unrun, it.job)
+		w.late = append(w.late, it.job)
 		w.mu.Unlock()
 		return false
 	}
@@ -663,6 +664,7 @@ func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err er
 	w.mu.Lock()
 	w.st.running--
 	w.st.succeeded++
+	w.admit() // the room it held is free, though this worker runs the hook
 	w.mu.Unlock()
 	w.notify(it.job, nil)
 	return false
@@ -682,8 +684,12 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 	defer func() {
 		if !settled {
 			// A retry hook or the sink called runtime.Goexit: the worker
-			// goroutine is exiting, and the job is counted on its way out.
+			// goroutine is exiting, and the job is counted on its way out,
+			// its letter kept as undelivered if there is a sink.
 			final = errors.Join(final, weft.ErrGoexit)
+			if refused == nil && w.sink != nil {
+				refused = &retry.Letter[J]{Item: it.job, Attempts: st.Attempts(), First: st.First(), Last: st.Last()}
+			}
 			if refused != nil {
 				refused.Err = final
 			}
@@ -761,6 +767,7 @@ func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J
 		w.st.undelivered++
 		w.refused = append(w.refused, *refused)
 	}
+	w.admit() // the room it held is free, though this worker runs the hook
 	w.mu.Unlock()
 	if w.onDone != nil && kind != canceled {
 		w.notify(job, err)
@@ -906,7 +913,9 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 		// The pool's own context ended before Close was called.
 		w.cause = context.Cause(w.ctx)
 	}
-	w.cancel(ErrClosed) // releases the context; no handler is running
+	w.cancel(ErrClosed)                  // releases the context; no handler is running
+	w.unrun = append(w.unrun, w.late...) // after the queued and the delayed jobs
+	w.late = nil
 	if len(w.unrun) == 0 && len(w.interrupt) == 0 && len(w.refused) == 0 && len(w.panics) == 0 {
 		// Nothing was lost, even if the context ended: the jobs it
 		// cancelled succeeded anyway, or there were none.

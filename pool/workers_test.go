@@ -811,6 +811,94 @@ func TestWorkersNoStartAfterContextDone(t *testing.T) {
 	}
 }
 
+// The room a job held is free as soon as it ends, even while its worker
+// runs a slow OnDone hook: a waiting Submit comes in at once when another
+// worker is idle. Jobs 1 and 2 wait out a retry delay and job 3 runs, which
+// fills the room of 3; Submit(4) waits; job 3 ends, and its hook sleeps.
+func TestWorkersRoomFreedBeforeOnDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		warm, gate3 := make(chan struct{}), make(chan struct{})
+		w := pool.NewWorkers(context.Background(), 3, func(_ context.Context, job int) error {
+			switch {
+			case job >= 10:
+				<-warm
+			case job == 1 || job == 2:
+				return errBoom
+			case job == 3:
+				<-gate3
+				return retry.Permanent(errBoom)
+			}
+			return nil
+		}, pool.WithQueue(0),
+			pool.WithRetry(retry.New(retry.Attempts(2), retry.Constant(time.Hour), retry.NoJitter())),
+			pool.OnDone(func(job int, _ error) {
+				if job == 3 {
+					time.Sleep(10 * time.Minute)
+				}
+			}))
+		ctx := context.Background()
+		for j := 10; j < 13; j++ {
+			w.Submit(ctx, j) // three workers
+		}
+		close(warm)
+		synctest.Wait() // all three idle
+		w.Submit(ctx, 1)
+		w.Submit(ctx, 2)
+		synctest.Wait() // both wait out an hour's delay
+		w.Submit(ctx, 3)
+		synctest.Wait() // running: the room of 3 is full
+		done := make(chan error, 1)
+		go func() { done <- w.Submit(ctx, 4) }()
+		synctest.Wait()
+		close(gate3)
+		start := time.Now()
+		if err := <-done; err != nil || time.Since(start) != 0 {
+			t.Fatalf("Submit(4) = %v after %v, want nil at once", err, time.Since(start))
+		}
+		w.Close(ctx)
+	})
+}
+
+// A retry hook that calls runtime.Goexit still leaves the job's letter
+// among the undelivered when there is a sink, since the sink never saw it.
+func TestWorkersGoexitInRetryHookKeepsTheLetter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var got []retry.Letter[int]
+		w := pool.NewWorkers(context.Background(), 1, func(context.Context, int) error { return errBoom },
+			pool.WithRetry(retry.New(retry.Attempts(3), retry.OnRetry(func(int, error, time.Duration) { runtime.Goexit() }))),
+			pool.WithDeadLetter[int](retry.DeadLetterFunc[int](func(_ context.Context, l retry.Letter[int]) error {
+				got = append(got, l)
+				return nil
+			})))
+		w.Submit(context.Background(), 7)
+		err := w.Close(context.Background())
+		var ce *pool.CloseError[int]
+		if !errors.As(err, &ce) || len(ce.Undelivered) != 1 || ce.Undelivered[0].Item != 7 || !errors.Is(ce.Undelivered[0].Err, weft.ErrGoexit) || len(got) != 0 {
+			t.Fatalf("Close = %v, sink got %v; want job 7's letter undelivered with weft.ErrGoexit", err, got)
+		}
+	})
+}
+
+// Unrun keeps its documented order when the pool's own context ends: the
+// queued jobs first, then one just handed to a worker.
+func TestWorkersUnrunOrderAfterParentCancel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // the handed job cannot start before cancel
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return nil }, pool.WithQueue(1))
+		w.Submit(context.Background(), 0)
+		synctest.Wait()                   // worker idle
+		w.Submit(context.Background(), 1) // handed to the idle worker
+		w.Submit(context.Background(), 2) // queued
+		cancel()
+		synctest.Wait() // the worker finds the stop before it starts job 1
+		var ce *pool.CloseError[int]
+		if err := w.Close(context.Background()); !errors.As(err, &ce) || !slices.Equal(ce.Unrun, []int{2, 1}) {
+			t.Fatalf("Close = %v, want Unrun [2 1]", err)
+		}
+	})
+}
+
 // A panic in a retry policy's hook ends the job with it, on its error path,
 // instead of crashing the process from the worker goroutine.
 func TestWorkersRetryHookPanic(t *testing.T) {
