@@ -310,16 +310,29 @@ func (r *runner[T, R]) observe(d time.Duration, n int) {
 // shares shrink as it runs out (guided self-scheduling). It returns false
 // when the input is exhausted or the pipeline stopped.
 //
-// If there is no input ready, claim calls idle (when not nil) before it
-// waits, without the claim lock: a worker that saw input queued, and so
-// kept its output to add more, finds here that another worker took it, and
-// must not sit on finished items while the source is quiet.
+// If it may have to wait, for input or for the claim lock (which a worker
+// waiting for input holds), claim first calls idle (when not nil) without
+// the lock: a worker that saw input queued, and so kept its output to add
+// more, may find that another worker took it, and must not sit on finished
+// items while the source is quiet.
 func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uint64, ok bool) {
 	for {
 		select {
 		case r.claiming <- struct{}{}:
-		case <-r.sc.ctx.Done():
-			return nil, 0, 0, 0, false
+		default:
+			// Another worker holds the claim lock, and may be waiting
+			// for input with it: hand on the output before waiting too.
+			if idle != nil {
+				if !idle() {
+					return nil, 0, 0, 0, false
+				}
+				idle = nil
+			}
+			select {
+			case r.claiming <- struct{}{}:
+			case <-r.sc.ctx.Done():
+				return nil, 0, 0, 0, false
+			}
 		}
 		if idle == nil || r.cur != nil || len(r.src) > 0 {
 			break
