@@ -6,6 +6,9 @@
 // bad); -in reads a file instead. Bad rows (a missing name, an amount that is
 // not a number) go to an error report on stderr and the load goes on; a file
 // that is not valid CSV stops it with an error naming the file and line.
+// Each batch is one transaction, and a row loaded again replaces the one
+// before: a load stopped by an error or a signal leaves whole batches
+// behind, and running it again completes it.
 //
 //	go -C examples run ./etl
 //	go -C examples run ./etl -in orders.csv -db orders.db
@@ -19,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -47,6 +51,21 @@ type config struct {
 	// failWrite, when set, is called before each batch is written; an error
 	// from it fails the load. Tests use it to break the writer.
 	failWrite func(batch int) error
+}
+
+// check reports a flag value the load cannot work with.
+func (c config) check() error {
+	switch {
+	case c.rows < 0:
+		return fmt.Errorf("-rows %d: need zero or more", c.rows)
+	case c.workers < 1:
+		return fmt.Errorf("-workers %d: need at least one", c.workers)
+	case c.batch < 1:
+		return fmt.Errorf("-batch %d: need at least one row", c.batch)
+	case c.wait < 0:
+		return fmt.Errorf("-wait %v: need zero or more", c.wait)
+	}
+	return nil
 }
 
 // order is one parsed row.
@@ -79,6 +98,10 @@ func main() {
 	flag.DurationVar(&cfg.wait, "wait", 100*time.Millisecond, "longest a row waits for its batch to fill")
 	flag.Parse()
 	cfg.report, cfg.out = os.Stderr, os.Stdout
+	if err := cfg.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "etl:", err)
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -135,8 +158,8 @@ func run(ctx context.Context, cfg config) (summary, error) {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			line, _ := r.FieldPos(0)
-			if line == 1 && fields[0] == "id" {
-				continue // header
+			if line == 1 && strings.TrimPrefix(fields[0], "\ufeff") == "id" {
+				continue // header, with or without the byte-order mark Excel writes
 			}
 			read.Add(1)
 			if err := emit(record{line: line, fields: fields}); err != nil {
@@ -171,7 +194,7 @@ func run(ctx context.Context, cfg config) (summary, error) {
 				return err
 			}
 		}
-		if err := insert(ctx, db, b); err != nil {
+		if err := insert(ctx, db, name, b); err != nil {
 			return err
 		}
 		written.Add(int64(len(b)))
@@ -199,7 +222,7 @@ func parse(_ context.Context, rec record) (order, error) {
 		return order{}, errors.New("name is empty")
 	}
 	amount, err := strconv.ParseFloat(strings.TrimSpace(rec.fields[2]), 64)
-	if err != nil {
+	if err != nil || math.IsNaN(amount) || math.IsInf(amount, 0) {
 		return order{}, fmt.Errorf("amount %q is not a number", rec.fields[2])
 	}
 	return order{line: rec.line, id: id, name: name, amount: amount}, nil
@@ -220,20 +243,24 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 }
 
 // insert writes one batch in one transaction.
-func insert(ctx context.Context, db *sql.DB, b []order) error {
+func insert(ctx context.Context, db *sql.DB, name string, b []order) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() // a no-op after Commit
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO orders (id, name, amount) VALUES (?, ?, ?)`)
+	// An upsert: a row loaded again, by a rerun after a stop or a
+	// duplicate id in the file, replaces the one before, so a load can
+	// always be run again to completion.
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO orders (id, name, amount) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, amount = excluded.amount`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, o := range b {
 		if _, err := stmt.ExecContext(ctx, o.id, o.name, o.amount); err != nil {
-			return fmt.Errorf("line %d: %w", o.line, err)
+			return fmt.Errorf("%s:%d: %w", name, o.line, err)
 		}
 	}
 	return tx.Commit()

@@ -128,3 +128,55 @@ func TestInputFile(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// Rows a spreadsheet writes: a byte-order mark before the header, amounts
+// that ParseFloat reads but the table cannot hold, an id given twice. The
+// bad amounts are rejected, the last of a duplicate wins, and a second run
+// over the same database completes as the first did.
+func TestSpreadsheetInputAndRerun(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "sheet.csv")
+	if err := os.WriteFile(in, []byte("\ufeffid,name,amount\n1,ann,10\n2,bob,NaN\n3,cy,-Inf\n1,ann,11\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, report, _ := testConfig(t)
+	cfg.in = in
+	for run1 := range 2 {
+		sum, err := run(context.Background(), cfg)
+		if err != nil || sum.read != 4 || sum.rejected != 2 || sum.written != 2 {
+			t.Fatalf("run %d = %+v, %v; want 4 read, 2 rejected, 2 written\n%s", run1+1, sum, err, report)
+		}
+	}
+	db, err := openDB(context.Background(), cfg.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	var amount float64
+	if err := db.QueryRow(`SELECT COUNT(*), SUM(amount) FROM orders`).Scan(&n, &amount); err != nil || n != 1 || amount != 11 {
+		t.Fatalf("table holds %d rows summing %v (%v), want the one order 1 at 11", n, amount, err)
+	}
+	if !strings.Contains(report.String(), `:3: rejected: amount "NaN" is not a number`) {
+		t.Fatalf("report lacks the NaN row:\n%s", report)
+	}
+}
+
+// Flag values the load cannot work with are refused before it starts.
+func TestConfigCheck(t *testing.T) {
+	cfg, _, _ := testConfig(t)
+	if err := cfg.check(); err != nil {
+		t.Fatalf("check() = %v on the defaults", err)
+	}
+	for _, bad := range []func(*config){
+		func(c *config) { c.batch = 0 },
+		func(c *config) { c.workers = 0 },
+		func(c *config) { c.rows = -5 },
+		func(c *config) { c.wait = -time.Second },
+	} {
+		c := cfg
+		bad(&c)
+		if err := c.check(); err == nil {
+			t.Errorf("check() = nil on %+v", c)
+		}
+	}
+}
