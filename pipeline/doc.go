@@ -31,7 +31,9 @@
 // that names the stage (`pipeline: stage "parse": ...`), with a panic as a
 // *weft.PanicError inside. When the context given to the source is done, every
 // stage stops and the sink returns [context.Cause] of it. Errors that stages
-// return because the pipeline was already cancelled are not reported. A stage
+// return because the pipeline was already cancelled are not reported, but a
+// panic is, unless an error came before it: a bug does not hide behind a
+// cancellation. A stage
 // with an [OnError] handler hands failed items to it and goes on: the
 // dead-letter path.
 //

@@ -692,3 +692,22 @@ func TestMapUnorderedDeliversWhileSourceIsQuiet(t *testing.T) {
 		}
 	}
 }
+
+// A panic in a stage function is reported even when the caller cancelled
+// the pipeline first: a bug does not hide behind the cancellation.
+func TestPanicAfterCancelIsReported(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := pipeline.Map(pipeline.FromSlice(ctx, ints(10)), func(_ context.Context, v int) (int, error) {
+		if v == 5 {
+			cancel()
+			panic("bug")
+		}
+		return v, nil
+	})
+	_, err := pipeline.Collect(s)
+	var pe *weft.PanicError
+	if !errors.As(err, &pe) || pe.Value != "bug" {
+		t.Fatalf("Collect = %v, want the stage's panic", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/weftgo/weft"
 	"github.com/weftgo/weft/internal/catch"
 )
 
@@ -124,7 +125,10 @@ func (sc *scope) stop(cause error) {
 func (sc *scope) fail(err error) {
 	sc.halt.Store(true) // first, so that other workers stop as soon as possible
 	sc.mu.Lock()
-	if sc.err == nil && sc.ctx.Err() == nil {
+	// A panic is a bug, not an echo of the cancellation: it is kept even
+	// after the pipeline was cancelled, unless an error came first.
+	var pe *weft.PanicError
+	if sc.err == nil && (sc.ctx.Err() == nil || errors.As(err, &pe)) {
 		sc.err = err
 	}
 	sc.mu.Unlock()
