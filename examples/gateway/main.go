@@ -274,11 +274,16 @@ func (gw *gateway) product(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errNotFound):
 			outcome, code = "not_found", http.StatusNotFound
 		case errors.As(err, &open):
-			// The breaker refused without calling: say when it will try again.
+			// The breaker refused without calling: say when it will try
+			// again. A half-open breaker whose probe is out may admit
+			// calls at any moment (RetryAfter 0): a second, then.
 			code = http.StatusServiceUnavailable
-			if s := math.Ceil(open.RetryAfter().Seconds()); s > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int(s)))
-			}
+			s := max(math.Ceil(open.RetryAfter().Seconds()), 1)
+			w.Header().Set("Retry-After", strconv.Itoa(int(s)))
+		case r.Context().Err() != nil:
+			// The client hung up: nobody reads the answer, and the
+			// dependencies did not fail.
+			outcome, code = "canceled", 499
 		case ce.Status == fanout.TimedOut:
 			code = http.StatusGatewayTimeout
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ func newMetrics() *metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_requests_total",
-			Help: "Requests to /product/{id} by outcome: full, degraded, failed, not_found, bad_request.",
+			Help: "Requests to /product/{id} by outcome: full, degraded, failed, not_found, bad_request, canceled (the client hung up).",
 		}, []string{"outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "gateway_request_duration_seconds", Buckets: buckets,
@@ -36,7 +37,7 @@ func newMetrics() *metrics {
 		}, []string{"outcome"}),
 		calls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "gateway_downstream_duration_seconds", Buckets: buckets,
-			Help: "Time of a downstream call, retries included, by downstream and status (ok, failed, timed_out, canceled).",
+			Help: "Time of a downstream call, retries included, by downstream and status (ok, not_found, failed, timed_out, canceled).",
 		}, []string{"downstream", "status"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_retries_total",
@@ -71,6 +72,9 @@ func (m *metrics) answered(outcome string, took time.Duration) {
 func (m *metrics) gathered(res fanout.Results[json.RawMessage]) {
 	for _, c := range res {
 		status := strings.ReplaceAll(c.Status.String(), " ", "_") // "timed out" → timed_out
+		if errors.Is(c.Err, errNotFound) {
+			status = "not_found" // an answer, not a failure
+		}
 		m.calls.WithLabelValues(c.Name, status).Observe(c.Duration.Seconds())
 	}
 }
