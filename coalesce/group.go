@@ -25,7 +25,9 @@ import (
 // that context is cancelled when, and only when, every caller waiting on the
 // execution has given up, with the cause of the last one to leave; like a
 // context from context.WithCancel, it is also cancelled once fn has
-// returned, so work fn leaves behind must not rely on it. A caller whose
+// returned, so work fn leaves behind must not rely on it. (When fn runs on
+// its caller's goroutine, see Goroutines, it gets that caller's context,
+// which can never be cancelled.) A caller whose
 // context ends returns at once with
 // [context.Cause] of its context; the other callers keep waiting and get the
 // result. This fixes the flaw that makes singleflight unsafe in
@@ -46,8 +48,9 @@ import (
 //
 // A panic in fn is recovered and every caller of that execution gets the same
 // *weft.PanicError; the key is not poisoned, the next call starts afresh. If
-// fn calls runtime.Goexit, the callers get weft.ErrGoexit instead of
-// hanging.
+// fn calls runtime.Goexit, the callers that joined get weft.ErrGoexit
+// instead of hanging; when fn ran on the goroutine of the caller that
+// started it, that goroutine exits, as runtime.Goexit makes it.
 //
 // # Goroutines
 //
@@ -122,6 +125,7 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 // DoResult is [Group.Do] that also reports, in [Result.Shared], whether
 // more than one caller joined the execution.
 func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Context) (V, error)) Result[V] {
+	checkKey(key)
 	if err := ctx.Err(); err != nil {
 		return Result[V]{Err: context.Cause(ctx)}
 	}
@@ -176,6 +180,7 @@ func (c *call[V]) waitChan() chan struct{} {
 // fn always runs on a goroutine of the Group's for DoChan callers that start
 // an execution.
 func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context) (V, error)) <-chan Result[V] {
+	checkKey(key)
 	ch := make(chan Result[V], 1)
 	if err := ctx.Err(); err != nil {
 		ch <- Result[V]{Err: context.Cause(ctx)}
@@ -211,6 +216,7 @@ func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context
 // result. Use it when the value behind key has changed and an execution that
 // started earlier may return stale data. Forget does not cancel anything.
 func (g *Group[K, V]) Forget(key K) {
+	checkKey(key)
 	g.mu.Lock()
 	delete(g.calls, key)
 	g.mu.Unlock()
@@ -310,4 +316,12 @@ func (g *Group[K, V]) finish(key K, c *call[V]) {
 // set.
 func (c *call[V]) result() Result[V] {
 	return Result[V]{Value: c.value, Err: c.err, Shared: c.joined > 0}
+}
+
+// checkKey panics, as a map would, if key cannot be hashed (a slice in an
+// interface-typed key): here, before the Group's lock is taken, so that the
+// panic does not leave the lock held and the Group stuck for every key. A
+// lookup in a nil map hashes the key and costs nothing else.
+func checkKey[K comparable](key K) {
+	_ = map[K]struct{}(nil)[key]
 }

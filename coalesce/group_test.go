@@ -379,3 +379,27 @@ func TestGroupResultAndCancelRace(t *testing.T) {
 		}
 	}
 }
+
+// A key that cannot be hashed panics, as a map key would, and leaves the
+// Group usable for every other key.
+func TestGroupUnhashableKeyPanicsAndLeavesTheGroupUsable(t *testing.T) {
+	var g coalesce.Group[any, int]
+	one := func(context.Context) (int, error) { return 1, nil }
+	for name, call := range map[string]func(){
+		"Do":     func() { g.Do(context.Background(), []int{1}, one) },
+		"DoChan": func() { g.DoChan(context.Background(), []int{1}, one) },
+		"Forget": func() { g.Forget([]int{1}) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s with a slice key did not panic", name)
+				}
+			}()
+			call()
+		}()
+		if v, err := g.Do(context.Background(), "ok", one); v != 1 || err != nil {
+			t.Fatalf("after %s: Do = %v, %v; want 1, nil", name, v, err)
+		}
+	}
+}

@@ -98,5 +98,8 @@ func (s *Signal) Wait(ctx context.Context) error {
 // Pending reports whether a wake-up is waiting to be taken. The answer may be
 // stale by the time the caller acts on it; it is meant for metrics and tests.
 func (s *Signal) Pending() bool {
+	if s.ch == nil {
+		panic(errZeroSignal)
+	}
 	return len(s.ch) > 0
 }

@@ -44,9 +44,10 @@ func TestSignalCoalesces(t *testing.T) {
 func TestZeroSignalPanics(t *testing.T) {
 	var s coalesce.Signal
 	for name, f := range map[string]func(){
-		"Notify": s.Notify,
-		"C":      func() { s.C() },
-		"Wait":   func() { s.Wait(context.Background()) },
+		"Notify":  s.Notify,
+		"C":       func() { s.C() },
+		"Wait":    func() { s.Wait(context.Background()) },
+		"Pending": func() { s.Pending() },
 	} {
 		func() {
 			defer func() {

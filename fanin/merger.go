@@ -51,7 +51,8 @@ func Merge[T any](ctx context.Context, ins ...<-chan T) <-chan T {
 // Merger merges inputs that arrive while it runs: a channel per client, per
 // partition or per subscription, added with [Merger.Add] and read from one
 // output, [Merger.Out]. Each input's values come out in their order; values
-// of different inputs interleave as they arrive.
+// of different inputs interleave as they arrive. A channel added twice is
+// read by two goroutines, and its order is lost.
 //
 // The output is closed exactly once: after [Merger.Close] has been called
 // and every input added before it has been read to its end, or as soon as

@@ -146,9 +146,10 @@ func (l *Loop) release() {
 func (a Attempt) Number() int { return a.n }
 
 // Context returns the context for this attempt: the loop's context, or one
-// derived from it with the policy's [AttemptTimeout]. It is cancelled when
-// the body goes round to the next attempt or leaves the loop, so the body
-// may still use it after Done.
+// derived from it with the policy's [AttemptTimeout]. The derived one is
+// cancelled when the body goes round to the next attempt or leaves the
+// loop, so the body may still use it after Done; the loop's own context, the
+// one without an AttemptTimeout, lives as long as the caller made it.
 func (a Attempt) Context() context.Context {
 	a.check("Context")
 	return a.l.actx
