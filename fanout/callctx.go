@@ -55,10 +55,11 @@ type callCtx struct {
 	isDone atomic.Bool // err is set; read without the lock by Err
 
 	// Guarded by g.mu.
-	done    chan struct{} // made when first asked for
-	err     error
-	watched bool // the timer and the parent watcher cover this call
-	afters  []*afterFunc
+	done       chan struct{} // made when first asked for
+	err        error
+	fromParent bool // err is the parent's: the parent ended the call
+	watched    bool // the timer and the parent watcher cover this call
+	afters     []*afterFunc
 }
 
 type afterFunc struct {
@@ -107,10 +108,47 @@ func (c *callCtx) Err() error {
 	return c.err
 }
 
-// Value returns the parent's value for key.
+// Value returns the parent's value for key. The one exception is the key by
+// which context.Cause finds the nearest cancelable context: once the call
+// has ended for a reason of its own (its deadline, a required call's
+// failure, its return), Cause must not find the parent's, whose cause may
+// be something that happened later, and falls back on Err.
 func (c *callCtx) Value(key any) any {
+	if key == cancelCtxKey {
+		g := c.g
+		perr := g.parentErr()
+		g.mu.Lock()
+		g.check(c, time.Now(), perr)
+		own := c.err != nil && !c.fromParent
+		g.mu.Unlock()
+		if own {
+			return nil
+		}
+	}
 	return c.g.parent.Value(key)
 }
+
+// cancelCtxKey is the context package's private key for the nearest
+// cancelable context, as context.Cause asks for it: read once, by a
+// context that records the key it is asked for.
+var cancelCtxKey = func() any {
+	var p keyProbe
+	_ = context.Cause(&p)
+	return p.key
+}()
+
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
+}
+
+// Err says the probe is done: Cause asks for the key only then.
+func (p *keyProbe) Err() error { return context.Canceled }
 
 // AfterFunc runs f on a goroutine of its own once the context is done, and
 // returns a func that stops that if it has not happened yet. Contexts derived
@@ -171,7 +209,7 @@ func (g *core) check(c *callCtx, now time.Time, perr error) {
 		return
 	}
 	if perr != nil {
-		g.cancel(c, perr)
+		g.cancelByParent(c, perr)
 	} else if c.hasDeadline && !now.Before(c.deadline) {
 		g.cancel(c, context.DeadlineExceeded)
 	}
@@ -194,6 +232,15 @@ func (g *core) cancel(c *callCtx, err error) {
 		}
 	}
 	c.afters = nil
+}
+
+// cancelByParent cancels c with perr, the parent's error. g.mu must be
+// held.
+func (g *core) cancelByParent(c *callCtx, perr error) {
+	if c.err == nil {
+		c.fromParent = true
+		g.cancel(c, perr)
+	}
 }
 
 // cancelAll cancels every call that is not done yet with err. g.mu must be
@@ -267,7 +314,9 @@ func (g *core) parentDone() {
 	perr := g.parent.Err()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.cancelAll(perr)
+	for i := range g.calls {
+		g.cancelByParent(&g.calls[i], perr)
+	}
 }
 
 // close ends the Gather: it cancels any call still running (only a Goexit

@@ -50,7 +50,8 @@ type Status uint8
 const (
 	// OK: Fn returned a nil error.
 	OK Status = iota + 1
-	// Failed: Fn returned an error while its context was live.
+	// Failed: Fn returned an error while its context was live, or called
+	// runtime.Goexit (its Err is weft.ErrGoexit).
 	Failed
 	// TimedOut: Fn returned an error after its deadline (its own Timeout,
 	// or the deadline of Gather's context) had passed.

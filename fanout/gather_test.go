@@ -463,3 +463,59 @@ func TestResultsDegraded(t *testing.T) {
 		}
 	}
 }
+
+// context.Cause on a call's context says why the call ended, as it would on
+// a context from context.WithTimeout: its own deadline or a required call's
+// failure, not a cancellation of Gather's context that came after.
+func TestGatherCallContextCause(t *testing.T) {
+	errLater := errors.New("client went away")
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancelCause(context.Background())
+		go func() { time.Sleep(15 * time.Millisecond); cancel(errLater) }()
+		var own, derived error
+		fanout.Gather(parent, fanout.Optional("slow", 10*time.Millisecond, func(ctx context.Context) (int, error) {
+			d, dcancel := context.WithCancel(ctx)
+			defer dcancel()
+			<-ctx.Done()
+			time.Sleep(10 * time.Millisecond) // cleaning up while the parent ends
+			own, derived = context.Cause(ctx), context.Cause(d)
+			return 0, ctx.Err()
+		}))
+		if !errors.Is(own, context.DeadlineExceeded) || !errors.Is(derived, context.DeadlineExceeded) {
+			t.Fatalf("Cause = %v, of a derived context %v; want the call's own deadline", own, derived)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		parent, cancel := context.WithCancelCause(context.Background())
+		go func() { time.Sleep(15 * time.Millisecond); cancel(errLater) }()
+		var got error
+		fanout.Gather(parent,
+			fanout.Optional("slow", 0, func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				time.Sleep(20 * time.Millisecond)
+				got = context.Cause(ctx)
+				return 0, ctx.Err()
+			}),
+			fanout.Required("bad", 0, func(context.Context) (int, error) {
+				time.Sleep(10 * time.Millisecond)
+				return 0, errBoom
+			}))
+		if errors.Is(got, errLater) || !errors.Is(got, context.Canceled) {
+			t.Fatalf("Cause = %v, want the sibling's cancellation, not the parent's later cause", got)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		// Ended by the parent: the parent's cause, as a derived context has.
+		parent, cancel := context.WithCancelCause(context.Background())
+		go func() { time.Sleep(5 * time.Millisecond); cancel(errLater) }()
+		var got error
+		fanout.Gather(parent, fanout.Optional("slow", 0, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			got = context.Cause(ctx)
+			return 0, ctx.Err()
+		}))
+		if !errors.Is(got, errLater) {
+			t.Fatalf("Cause = %v, want the parent's cause", got)
+		}
+	})
+}
