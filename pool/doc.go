@@ -54,9 +54,10 @@
 // function's error would have taken: into Wait's error for Pool and
 // Results, Map's error, and a job's error path for Workers (its dead
 // letter, the OnDone hook, and [Stats.Panicked]), where a panic in a retry
-// hook ends the job's retries. A panic in a sink or an OnDone hook is
-// returned by Close, in [CloseError]'s Panics; the job itself is counted by
-// its own outcome.
+// hook ends the job's retries. A panic in a sink refuses the letter, which
+// Close returns among the undelivered with the panic in its Err; a panic in
+// an OnDone hook is returned by Close, in [CloseError]'s Panics. Either way
+// the job itself is counted by its own outcome.
 //
 // The reason is the goroutine: a panic on a worker the caller cannot see
 // would crash the process from a place that has nothing to do with the

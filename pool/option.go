@@ -157,8 +157,10 @@ func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
 //
 // hook runs on the worker goroutine after the job is counted in [Stats], so
 // it delays that worker's next job: keep it short (a counter, a histogram, a
-// log line). It must be safe for concurrent use. A panic in it is recovered
-// and returned by [Workers.Close]. J must be the job type of the Workers it
+// log line). It may call Stats, TrySubmit and Resize; a Submit from it may
+// wait for the very worker it runs on, so prefer TrySubmit, and never call
+// Close. It must be safe for concurrent use. A panic in it is recovered and
+// returned by [Workers.Close]. J must be the job type of the Workers it
 // is given to, or NewWorkers panics. For Workers only.
 func OnDone[J any](hook func(job J, err error)) Option {
 	if hook == nil {

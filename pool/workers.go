@@ -45,7 +45,8 @@ import (
 // In all, a Workers holds at most the limit plus the queue's bound of jobs,
 // running, queued or waiting to retry, however its jobs fail: while jobs
 // waiting to retry fill that room, a new job waits for it even when a
-// worker is idle.
+// worker is idle. (Right after [Workers.Resize] lowers the limit, the jobs
+// already running may hold more, until they end.)
 // [Workers.Resize] changes the limit at run time, and with [IdleTimeout]
 // workers that have waited long enough for a job exit, down to none.
 //
@@ -174,6 +175,9 @@ type delayed[J any] struct {
 	timer *time.Timer
 	due   time.Time // when it is to come back
 	seq   uint64    // when it began waiting, in the order of all delays
+	// Its timer had fired when a stop took the job back: its retryDue is
+	// on its way, and only has to take it off retrying. Guarded by mu.
+	taken bool
 }
 
 // NewWorkers returns a Workers that runs handle on each submitted job, on at
@@ -814,6 +818,10 @@ func (w *Workers[J]) retryDue(dj *delayed[J]) {
 		return // taken off the pool by a stop
 	}
 	delete(w.retrying, dj)
+	if dj.taken {
+		w.checkDone()
+		return // a stop returned it unrun
+	}
 	if w.state == stopped {
 		w.st.waiting--
 		w.st.canceled++
@@ -950,10 +958,13 @@ func (w *Workers[J]) stop(cause error) {
 	for dj := range w.retrying {
 		if dj.timer.Stop() {
 			delete(w.retrying, dj)
-			stopped = append(stopped, dj)
+		} else {
+			// Its timer has fired and retryDue waits for the lock: the
+			// job comes back unrun here, in its due order, and retryDue
+			// only takes it off retrying, so that Close waits for it.
+			dj.taken = true
 		}
-		// Otherwise its timer has fired and retryDue, waiting for the
-		// lock, returns the job unrun.
+		stopped = append(stopped, dj)
 	}
 	slices.SortFunc(stopped, func(a, b *delayed[J]) int {
 		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.seq, b.seq))
