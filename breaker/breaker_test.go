@@ -865,3 +865,23 @@ func TestTimeWindowSuccessResetsConsecutiveFailures(t *testing.T) {
 		})
 	}
 }
+
+// A listener that panics while Do reports f's error is the listener's
+// panic, not f's: it goes on up, as it does from Run, and is not returned as
+// Do's error in place of f's result.
+func TestDoListenerPanicGoesOnUp(t *testing.T) {
+	b := breaker.New(breaker.ConsecutiveFailures(1),
+		breaker.OnStateChange(func(breaker.Event) { panic("listener") }))
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != "listener" {
+				t.Errorf("recovered %v (Do returned %v), want the listener's panic", r, err)
+			}
+		}()
+		_, err = breaker.Do(context.Background(), b, func(context.Context) (int, error) { return 42, errFail })
+	}()
+	if s := b.Stats(); s.State != breaker.Open {
+		t.Fatalf("Stats() = %+v, want open: the failure was counted", s)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -376,6 +377,11 @@ func (g *group[T]) record(order int, err error, pe *weft.PanicError) {
 		// parent was cancelled). It calls no user code.
 		g.firstIsCause = g.ctx.Err() == nil
 		g.cancel(err)
+		if g.firstIsCause && reflect.TypeOf(err).Comparable() {
+			// The parent may have ended the context in between: ask it.
+			// (An error of a type == cannot compare keeps the answer above.)
+			g.firstIsCause = context.Cause(g.ctx) == err
+		}
 	case pe != nil:
 		// A panic is a bug that must not vanish behind the first error.
 		g.errs = append(g.errs, taskError{order, err})

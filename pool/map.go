@@ -105,9 +105,10 @@ type mapper[T, R any] struct {
 	next    atomic.Int64 // the first item not claimed
 	stopped atomic.Bool
 
-	mu     sync.Mutex // guards the errors; never held while waiting
-	first  error
-	panics []error
+	mu         sync.Mutex // guards the errors; never held while waiting
+	first      error
+	parentDone bool // ctx had ended when the first error was recorded
+	panics     []error
 }
 
 // maxClaim bounds a batch, so that the last items are not all claimed by
@@ -192,6 +193,9 @@ func (m *mapper[T, R]) fail(err error, panicked bool) {
 	switch {
 	case m.first == nil:
 		m.first = err
+		// Whether ctx had ended when f failed decides whether f's error
+		// was the echo of that (see err), not whether it has by the end.
+		m.parentDone = m.parent.Err() != nil
 		m.cancel(err)
 	case panicked:
 		m.panics = append(m.panics, err)
@@ -202,7 +206,7 @@ func (m *mapper[T, R]) fail(err error, panicked bool) {
 // as ctx.Err(), gives way to ctx's cause, which says why.
 func (m *mapper[T, R]) err() error {
 	first := m.first
-	if err := m.parent.Err(); err != nil && errors.Is(first, err) {
+	if m.parentDone && errors.Is(first, m.parent.Err()) {
 		first = context.Cause(m.parent)
 	}
 	if len(m.panics) == 0 {

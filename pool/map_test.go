@@ -219,6 +219,29 @@ func TestMapContextDone(t *testing.T) {
 	}
 }
 
+// f's own timeout, before ctx ended, stays Map's error: ctx's cause takes
+// its place only when f's error was the echo of ctx having ended.
+func TestMapOwnTimeoutBeforeParent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errParent := errors.New("parent deadline")
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 10*time.Second, errParent)
+		defer cancel()
+		_, err := pool.Map(ctx, 2, []int{0, 1}, func(ctx context.Context, i int) (int, error) {
+			if i == 0 {
+				c, cc := context.WithTimeout(ctx, time.Second)
+				defer cc()
+				<-c.Done()
+				return 0, c.Err() // its own timeout, at 1s
+			}
+			time.Sleep(20 * time.Second) // a slow item that ignores ctx
+			return 1, nil
+		})
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errParent) {
+			t.Fatalf("Map = %v, want f's own DeadlineExceeded, which came first", err)
+		}
+	})
+}
+
 // runtime.Goexit in f on a goroutine Map started ends Map with
 // weft.ErrGoexit; on the calling goroutine it lets that goroutine exit, but
 // only after Map's other goroutines have stopped.
