@@ -75,8 +75,8 @@ func Timeout(d time.Duration) Option {
 }
 
 // StopTimeout bounds each component's stop; its budget is the smaller of d
-// and what is left of the overall [Timeout]. By default a component may use
-// all that is left. The context given to Stop expires a twentieth of the
+// and what is left of the overall [Timeout]. By default, and with d = 0, a
+// component may use all that is left. The context given to Stop expires a twentieth of the
 // budget (at most a second) before the group gives up on it, which leaves a
 // Stop that waited for its deadline the time to force things closed and
 // return its error. It panics if d < 0.
@@ -103,8 +103,11 @@ func DrainDelay(d time.Duration) Option {
 // [*StartError] if its Start ended with an error meanwhile, joined; nil if
 // it stopped cleanly) and how long the stop took: the place to log or
 // export stop timings. It runs on Run's goroutine, outside any lock of the
-// group; a panic in it is recovered and returned by Run, and the other
-// components are still stopped. It panics if hook is nil.
+// group, and its time is not bounded by the [Timeout]: keep it short, and
+// never block it on the components being stopped. A panic in it is recovered
+// and returned by Run, and the other components are still stopped; a
+// runtime.Goexit in it (t.FailNow) ends Run's goroutine with the rest
+// unstopped. It panics if hook is nil.
 func OnStop(hook func(name string, err error, took time.Duration)) Option {
 	if hook == nil {
 		panic("shutdown: OnStop(nil)")
