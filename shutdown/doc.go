@@ -36,12 +36,12 @@
 // panic in Start, Stop or the [OnStop] hook is reported as a
 // *weft.PanicError.
 //
-// The overall [Timeout] is a hard limit. Once it has passed, the Stops not
-// yet called are still called, with a context that is already done, but Run
-// returns without waiting for them: each is reported as [ErrAbandoned] and
-// named by Unfinished, whatever it goes on to return. Give a component that
-// may hang a [StopTimeout], so that it cannot use up the time of the
-// components stopped after it.
+// The overall [Timeout] is a hard limit, the time of an [OnStop] hook aside.
+// Once it has passed, the Stops not yet called are still called, with a
+// context that is already done, but Run returns without waiting for them:
+// each is reported as [ErrAbandoned] and named by Unfinished, whatever it
+// goes on to return. Give a component that may hang a [StopTimeout], so
+// that it cannot use up the time of the components stopped after it.
 //
 // Anything that runs long in a weft program, a pool.Workers or a pipeline,
 // becomes a component through [Func]. This package imports no other weft
