@@ -1,39 +1,58 @@
-// Package weft is a library of small, generic, context-aware concurrency
-// patterns for Go services and tools: pipelines, bounded worker pools, fan-in
-// and fan-out, coalescing signals, retry with dead letters, circuit breakers
-// and graceful shutdown. Each pattern lives in its own package, owns every
-// goroutine it starts, stops when its context is done, keeps its memory
-// bounded, and reports panics in user code as errors. The library imports
-// the standard library only.
+// Package weft holds what every weft package shares, and a guide to which one to use.
 //
-// This root package holds what every other package shares: [PanicError],
-// the error a recovered panic becomes, and [ErrGoexit], the error of a
-// function that called runtime.Goexit.
+// weft is a library of small, generic, context-aware concurrency patterns
+// for Go services and tools: pipelines, bounded worker pools, fan-in and
+// fan-out, coalescing signals, retry with dead letters, circuit breakers and
+// graceful shutdown. Each pattern lives in its own package, owns every
+// goroutine it starts, stops when its context is done, keeps its memory
+// bounded, and reports panics in user code as errors. The library's compiled
+// code imports the standard library only.
+//
+// This root package holds [PanicError], the error a recovered panic becomes,
+// and [ErrGoexit], the error of a function that called runtime.Goexit.
 //
 // # Which package do I need?
 //
-//	Problem                                             Package   Start with
-//	--------------------------------------------------  --------  ---------------------------------------------
-//	read → transform with N workers → batch → write     pipeline  pipeline.From, pipeline.Map, pipeline.ForEach
-//	run at most N tasks at once, collect the errors     pool      pool.New, pool.Map
-//	long-lived workers behind a bounded job queue       pool      pool.NewWorkers
-//	merge many channels into one                        fanin     fanin.Merge, fanin.MergeSorted
-//	send each value to every consumer, or to one        fanout    fanout.Broadcast, fanout.Distribute
-//	call services in parallel, keep partial results     fanout    fanout.Gather, fanout.First, fanout.Hedged
-//	wake a worker once for many events                  coalesce  coalesce.NewSignal
-//	watch the newest config or state, skip the backlog  coalesce  coalesce.NewLatest
-//	one load for many concurrent callers of a key       coalesce  coalesce.Group
-//	retry with backoff, jitter, budgets, dead letters   retry     retry.Do, retry.Policy
-//	stop calling a dependency that is failing           breaker   breaker.New, breaker.Do
-//	stop a service cleanly on SIGTERM or Ctrl-C         shutdown  shutdown.OnSignal, shutdown.New
+//   - Read, transform with N workers, batch, write:
+//     [github.com/weftgo/weft/pipeline.From], [github.com/weftgo/weft/pipeline.Map],
+//     [github.com/weftgo/weft/pipeline.ForEach].
+//   - Run at most N tasks at once and collect the errors:
+//     [github.com/weftgo/weft/pool.New], [github.com/weftgo/weft/pool.Map].
+//   - Long-lived workers behind a bounded job queue, with retries and dead
+//     letters: [github.com/weftgo/weft/pool.NewWorkers].
+//   - Merge many channels into one: [github.com/weftgo/weft/fanin.Merge],
+//     [github.com/weftgo/weft/fanin.MergeSorted].
+//   - Send each value to every consumer, or to one:
+//     [github.com/weftgo/weft/fanout.Broadcast], [github.com/weftgo/weft/fanout.Distribute].
+//   - Call services in parallel and keep partial results, or take the first
+//     answer: [github.com/weftgo/weft/fanout.Gather], [github.com/weftgo/weft/fanout.First],
+//     [github.com/weftgo/weft/fanout.Hedged].
+//   - Wake a worker once for many events: [github.com/weftgo/weft/coalesce.NewSignal].
+//   - Watch the newest config or state and skip the backlog:
+//     [github.com/weftgo/weft/coalesce.NewLatest].
+//   - One load for many concurrent callers of a key:
+//     [github.com/weftgo/weft/coalesce.Group].
+//   - Retry with backoff, jitter, budgets and dead letters:
+//     [github.com/weftgo/weft/retry.Do], [github.com/weftgo/weft/retry.Policy].
+//   - Stop calling a dependency that is failing:
+//     [github.com/weftgo/weft/breaker.New], [github.com/weftgo/weft/breaker.Do].
+//   - Stop a service cleanly on SIGTERM or Ctrl-C:
+//     [github.com/weftgo/weft/shutdown.OnSignal], [github.com/weftgo/weft/shutdown.New].
 //
-// Every package is imported as github.com/weftgo/weft/NAME.
+// What each costs is on the benchmark page,
+// https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
 //
 // # Rules every package follows
 //
 // Context first. Every call that blocks or starts work takes a
 // [context.Context] as its first argument and returns promptly once it is
 // done, with ctx.Err() or [context.Cause] in the returned error's chain.
+// The joins are the exceptions: a join waits for work its owner already
+// started, whose contexts its owner controls, so
+// [github.com/weftgo/weft/pool.Pool.Wait], [github.com/weftgo/weft/pool.Results.Wait],
+// [github.com/weftgo/weft/fanout.Broadcaster.Wait] and
+// [github.com/weftgo/weft/pipeline.Stream.Err] take none, as
+// [sync.WaitGroup.Wait] takes none.
 //
 // Structured concurrency. Every goroutine weft starts has an owner that joins
 // it: the call itself, or a value whose Wait, Close or Stop returns only after
@@ -54,7 +73,7 @@
 //
 // Errors a caller can act on. Sentinel errors are matched with [errors.Is],
 // errors that carry data (a retry-after, an attempt count) with [errors.As];
-// messages start with the package name ("pool: submit after Close").
+// messages start with the package name ("pool: closed").
 //
 // Misuse fails early. A configuration that can never work, such as zero
 // workers or a negative buffer, panics at construction with a message naming
