@@ -3,7 +3,6 @@ package weft
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 )
 
 // ErrGoexit is returned to whoever waits on a callback that called
@@ -32,13 +31,6 @@ type PanicError struct {
 	// Stack is the stack of the panicking goroutine, as formatted by
 	// [runtime/debug.Stack] at the point of recovery.
 	Stack []byte
-}
-
-// NewPanicError returns a *PanicError for value with the current goroutine's
-// stack. Call it from the deferred function that recovered value, so that the
-// stack still shows where the panic happened.
-func NewPanicError(value any) *PanicError {
-	return &PanicError{Value: value, Stack: debug.Stack()}
 }
 
 // Error returns "weft: panic: " followed by the panic value. The stack is left

@@ -3,7 +3,18 @@
 // user code through it; none recovers panics by hand.
 package catch
 
-import "github.com/weftgo/weft"
+import (
+	"runtime/debug"
+
+	"github.com/weftgo/weft"
+)
+
+// newPanicError returns a *weft.PanicError for value with the current
+// goroutine's stack. It is called from the deferred function that recovered
+// value, so that the stack still shows where the panic happened.
+func newPanicError(value any) *weft.PanicError {
+	return &weft.PanicError{Value: value, Stack: debug.Stack()}
+}
 
 // Call calls f and returns its error. A panic in f is recovered and returned
 // as a *weft.PanicError. If f calls runtime.Goexit, Call does not return: the
@@ -16,7 +27,7 @@ func Call(f func() error) (err error) {
 			return
 		}
 		if r := recover(); r != nil {
-			err = weft.NewPanicError(r)
+			err = newPanicError(r)
 		}
 	}()
 	err = f()
@@ -34,7 +45,7 @@ func Value[T any](f func() (T, error)) (v T, err error) {
 		}
 		if r := recover(); r != nil {
 			var zero T
-			v, err = zero, weft.NewPanicError(r)
+			v, err = zero, newPanicError(r)
 		}
 	}()
 	v, err = f()
@@ -53,7 +64,7 @@ func Guard(f func() error, report func(error)) {
 	defer func() {
 		if !normal {
 			if r := recover(); r != nil {
-				err = weft.NewPanicError(r)
+				err = newPanicError(r)
 			}
 		}
 		report(err)
@@ -75,7 +86,7 @@ func Recover(err *error, normal *bool) {
 		return
 	}
 	if r := recover(); r != nil {
-		*err = weft.NewPanicError(r)
+		*err = newPanicError(r)
 		return
 	}
 	*err = weft.ErrGoexit
