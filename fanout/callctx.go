@@ -216,9 +216,19 @@ func (g *core) check(c *callCtx, now time.Time, perr error) {
 }
 
 // cancel makes c done with err. g.mu must be held.
+//
+// A call's own deadline may have passed without anyone noticing: no timer
+// runs for a call that never asked for Done. Under context.WithTimeout the
+// deadline would have ended the context when it passed, and whatever came
+// later could not change that, so a deadline that has passed wins over err.
+// A parent that ended before the deadline while nobody looked cannot be told
+// from one that ended after it; the deadline is what the call overran.
 func (g *core) cancel(c *callCtx, err error) {
 	if c.err != nil {
 		return
+	}
+	if c.own && !time.Now().Before(c.deadline) {
+		err, c.fromParent = context.DeadlineExceeded, false
 	}
 	c.err = err
 	c.isDone.Store(true)

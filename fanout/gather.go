@@ -166,7 +166,9 @@ func (e *CallError) Unwrap() []error {
 //
 // Each call runs with a context that is done at its own Timeout, counted
 // from the start of the Gather, or at the deadline of ctx if that is
-// earlier. When a required call fails (returns an error, times out or
+// earlier; as with [context.WithTimeout], once the Timeout has passed its
+// Err is context.DeadlineExceeded and the call [TimedOut], whatever ends
+// the Gather later. When a required call fails (returns an error, times out or
 // panics), Gather cancels every other call and returns a [*CallError]
 // naming the first required call that failed. When only optional calls
 // fail, the error is nil and [Results.Degraded] reports true: answer with
