@@ -79,3 +79,28 @@ func TestGatherCallPastItsTimeoutIsTimedOutWhateverHappensLater(t *testing.T) {
 		}
 	}
 }
+
+// Many calls with distinct timeouts, given in no particular order, each
+// end exactly at their own deadline. The shared timer takes the deadlines
+// from a schedule sorted once, so each run costs only the calls it ends.
+func TestGatherDistinctTimeoutsEachEndAtTheirOwnDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 500
+		calls := make([]fanout.Call[string], n)
+		for i := range calls {
+			timeout := time.Duration((i*7919)%n+1) * time.Millisecond // a permutation of 1..n ms
+			calls[i] = fanout.Optional("", timeout, func(ctx context.Context) (string, error) {
+				<-ctx.Done()
+				return "", ctx.Err()
+			})
+		}
+		start := time.Now()
+		rs, err := fanout.Gather(context.Background(), calls...)
+		require.NoError(t, err)
+		assert.Equal(t, n*time.Millisecond, time.Since(start))
+		for i, r := range rs {
+			assert.Equal(t, fanout.TimedOut, r.Status, "call %d", i)
+			assert.Equal(t, calls[i].Timeout, r.Duration, "call %d", i)
+		}
+	})
+}
