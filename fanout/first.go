@@ -44,10 +44,10 @@ var errWon = errors.New("fanout: another call answered first")
 // cause says another call answered first), and Hedged returns only after
 // every call it started has returned. Calls not started by then never start.
 // If every call fails, the error wraps [errors.Join] of their errors in call
-// order. If ctx is done first, the calls are cancelled and the error wraps
-// [context.Cause] of ctx and the errors of the calls that ran, unless one
-// of them succeeded in the meantime: a success that comes before Hedged
-// returns is returned.
+// order. If ctx is done first, the calls are cancelled, no other starts,
+// and the error wraps [context.Cause] of ctx and the errors of the calls
+// that ran, unless one of them succeeded in the meantime: a success that
+// comes before Hedged returns is returned.
 //
 // A panic in a call is a bug, not a slow or failed answer to hedge around:
 // it cancels the others and Hedged returns it as a *weft.PanicError once
