@@ -31,11 +31,10 @@ import (
 // execution has given up, with the cause of the last one to leave; like a
 // context from context.WithCancel, it is also cancelled once fn has
 // returned, so work fn leaves behind must not rely on it. (When fn runs on
-// its caller's goroutine, see Goroutines, it gets that caller's context,
-// which can never be cancelled.) A caller whose
-// context ends returns at once with
-// [context.Cause] of its context; the other callers keep waiting and get the
-// result. This fixes the flaw that makes singleflight unsafe in
+// its caller's goroutine, see Goroutines, its context is that caller's,
+// which can never be cancelled.) A caller whose context ends returns at
+// once with [context.Cause] of its context; the other callers keep waiting
+// and get the result. This fixes the flaw that makes singleflight unsafe in
 // context-taking code, where the first caller's cancellation fails every
 // caller that joined it.
 //
