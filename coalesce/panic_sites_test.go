@@ -56,9 +56,9 @@ func captureLog(f func()) string {
 func TestPanicSites(t *testing.T) {
 	tests := []struct {
 		name string
-		// run makes fn panic with "site" and returns the error the caller
-		// or the hook received, and what the standard logger wrote.
-		run func() (error, string)
+		// run makes fn panic with "site" and returns what the standard
+		// logger wrote and the error the caller or the hook received.
+		run func() (string, error)
 		// Where the panic must be: in the returned error, and in the log
 		// (each string in order; none for an empty log).
 		wantErr bool
@@ -66,35 +66,35 @@ func TestPanicSites(t *testing.T) {
 	}{
 		{
 			name: "Do on the caller's goroutine: Do's error",
-			run: func() (error, string) {
+			run: func() (string, error) {
 				var g coalesce.Group[string, int]
 				_, err := g.Do(context.Background(), "k", panics)
-				return err, ""
+				return "", err
 			},
 			wantErr: true,
 		},
 		{
 			name: "Do on a goroutine of the Group's: Do's error",
-			run: func() (error, string) {
+			run: func() (string, error) {
 				var g coalesce.Group[string, int]
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				_, err := g.Do(ctx, "k", panics)
-				return err, ""
+				return "", err
 			},
 			wantErr: true,
 		},
 		{
 			name: "DoChan: the Result's Err",
-			run: func() (error, string) {
+			run: func() (string, error) {
 				var g coalesce.Group[string, int]
-				return (<-g.DoChan(context.Background(), "k", panics)).Err, ""
+				return "", (<-g.DoChan(context.Background(), "k", panics)).Err
 			},
 			wantErr: true,
 		},
 		{
 			name: "a caller that joined: its own error",
-			run: func() (error, string) {
+			run: func() (string, error) {
 				var g coalesce.Group[string, int]
 				release := make(chan struct{})
 				first := g.DoChan(context.Background(), "k", func(context.Context) (int, error) {
@@ -105,13 +105,13 @@ func TestPanicSites(t *testing.T) {
 				joined := g.DoChan(context.Background(), "k", panics)
 				close(release)
 				<-first
-				return (<-joined).Err, ""
+				return "", (<-joined).Err
 			},
 			wantErr: true,
 		},
 		{
 			name: "an execution every caller left: the OnPanic hook, with the key",
-			run: func() (error, string) {
+			run: func() (string, error) {
 				var got error
 				g := coalesce.NewGroup[string, int](coalesce.OnPanic(func(key string, pe *weft.PanicError) {
 					if key == "k" {
@@ -119,22 +119,22 @@ func TestPanicSites(t *testing.T) {
 					}
 				}))
 				logged := captureLog(func() { abandoned(g) })
-				return got, logged
+				return logged, got
 			},
 			wantErr: true,
 		},
 		{
 			name: "an execution every caller left, no OnPanic: the standard logger",
-			run: func() (error, string) {
-				return nil, captureLog(func() { abandoned(new(coalesce.Group[string, int])) })
+			run: func() (string, error) {
+				return captureLog(func() { abandoned(new(coalesce.Group[string, int])) }), nil
 			},
 			wantLog: []string{"coalesce: panic in an execution every caller had left, key k: weft: panic: site\ngoroutine "},
 		},
 		{
 			name: "an OnPanic hook that panics: the standard logger, both panics",
-			run: func() (error, string) {
+			run: func() (string, error) {
 				g := coalesce.NewGroup[string, int](coalesce.OnPanic(func(string, *weft.PanicError) { panic("hook") }))
-				return nil, captureLog(func() { abandoned(g) })
+				return captureLog(func() { abandoned(g) }), nil
 			},
 			wantLog: []string{
 				"coalesce: panic in an execution every caller had left, key k: weft: panic: site\ngoroutine ",
@@ -145,7 +145,7 @@ func TestPanicSites(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				err, logged := tt.run()
+				logged, err := tt.run()
 				var pe *weft.PanicError
 				inErr := errors.As(err, &pe) && pe.Value == "site" && len(pe.Stack) > 0
 				assert.Equal(t, tt.wantErr, inErr, "error %v", err)
