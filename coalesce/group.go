@@ -165,7 +165,8 @@ type table[K comparable, V any] struct {
 type shard[K comparable, V any] struct {
 	mu    sync.Mutex
 	calls map[K]*call[K, V] // guarded by mu
-	_     [64 - 16]byte     // one cache line each, so the locks do not share one
+	g     *Group[K, V]      // the Group, for its executions' contexts
+	_     [64 - 24]byte     // one cache line each, so the locks do not share one
 }
 
 // Result is the outcome of a call to [Group.DoResult] or [Group.DoChan].
@@ -198,12 +199,12 @@ type call[K comparable, V any] struct {
 
 	// Guarded by sh.mu.
 	done      chan struct{}           // closed once value and err are set; made by the first caller that waits
-	waiters   int                     // callers still waiting
-	joined    int                     // callers beyond the first, ever
+	waiters   int32                   // callers still waiting
+	joined    int32                   // callers beyond the first, ever
 	finished  bool                    // fn has returned and the result is set
 	abandoned bool                    // every caller gave up; cancel was called
 	cancel    context.CancelCauseFunc // nil when fn runs on a caller's goroutine
-	chans     chanWaiter[V]           // sentinel of the ring of DoChan callers still waiting
+	chans     *chanWaiter[V]          // sentinel of the ring of DoChan callers still waiting; nil until one waits
 }
 
 // chanWaiter is a DoChan caller waiting on a call. The waiters of a call
@@ -220,7 +221,6 @@ type chanWaiter[V any] struct {
 // call fn makes on the same Group can tell it would wait on itself.
 type execCtx[K comparable, V any] struct {
 	context.Context
-	g *Group[K, V]
 	c *call[K, V]
 }
 
@@ -229,7 +229,7 @@ type execCtx[K comparable, V any] struct {
 type execKey[K comparable, V any] struct{ g *Group[K, V] }
 
 func (e *execCtx[K, V]) Value(key any) any {
-	if k, ok := key.(execKey[K, V]); ok && k.g == e.g {
+	if k, ok := key.(execKey[K, V]); ok && k.g == e.c.sh.g {
 		return e.c
 	}
 	return e.Context.Value(key)
@@ -363,9 +363,11 @@ func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context
 
 // link adds w to c's DoChan waiters. c.sh.mu must be held.
 func (c *call[K, V]) link(w *chanWaiter[V]) {
-	head := &c.chans
-	if head.next == nil {
+	head := c.chans
+	if head == nil {
+		head = new(chanWaiter[V])
 		head.next, head.prev = head, head
+		c.chans = head
 	}
 	w.prev, w.next = head.prev, head
 	head.prev.next = w
@@ -404,6 +406,9 @@ func (g *Group[K, V]) shard(key K) *shard[K, V] {
 // newTable makes g's table, or returns the one another caller made first.
 func (g *Group[K, V]) newTable() *table[K, V] {
 	t := &table[K, V]{seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].g = g
+	}
 	if g.tab.CompareAndSwap(nil, t) {
 		return t
 	}
@@ -443,11 +448,11 @@ func (g *Group[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(
 	}
 	sh.calls[key] = c
 	if inline && !ok {
-		c.ctx = execCtx[K, V]{ctx, g, c}
+		c.ctx = execCtx[K, V]{ctx, c}
 		return c, true
 	}
 	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	c.ctx = execCtx[K, V]{runCtx, g, c}
+	c.ctx = execCtx[K, V]{runCtx, c}
 	c.cancel = cancel
 	var prevDone chan struct{}
 	if ok {
@@ -519,7 +524,7 @@ func (g *Group[K, V]) finish(c *call[K, V]) (orphan bool) {
 	// watcher that fires from now on sees c.finished and sends nothing,
 	// and one that fired earlier took its waiter out. So this is each
 	// channel's only send.
-	if head := &c.chans; head.next != nil {
+	if head := c.chans; head != nil {
 		for w := head.next; w != head; w = w.next {
 			w.stop()
 			w.ch <- r
