@@ -64,9 +64,16 @@
 // through a Try variant. Dropping values is always opt-in and always counted.
 //
 // Panics are errors. A panic in a callback that weft runs on a goroutine of
-// its own is recovered and returned as a [*PanicError] (the panic value and the
-// stack) through the same path as the callback's error. It never crashes the
-// process from a goroutine the caller cannot see, and never disappears.
+// its own is recovered as a [*PanicError] (the panic value and the stack)
+// and goes back through the error path of the call whose code panicked, as
+// the callback's error would. A success does not hide it: when fanout.First
+// or fanout.Hedged join a losing call that panicked, they return the
+// winner's value together with a non-nil error that [errors.As] finds as a
+// *PanicError. Where no caller is left to receive it, as in a
+// coalesce.Group execution that every caller has left, it goes to a hook
+// (coalesce.OnPanic) whose default writes it and its stack with the
+// standard library's log package. A panic never crashes the process from a
+// goroutine the caller cannot see, and never disappears.
 // Re-panicking on another goroutine would lose the stack of the panic and
 // kill the process wherever the join happens to be; returning it as an error
 // lets the caller decide, and keeps the original stack in the error.

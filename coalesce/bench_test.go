@@ -2,6 +2,7 @@ package coalesce_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/weftgo/weft/coalesce"
@@ -83,5 +84,60 @@ func BenchmarkLatestSetNext(b *testing.B) {
 		l.Set(i)
 		_, seen, _ = l.Next(ctx, seen)
 		i++
+	}
+}
+
+// A DoChan caller that joins a hot key and leaves, while n others wait on
+// the same execution: leaving must cost the same whatever n is (compare
+// n=1000 with n=16000).
+func BenchmarkGroupDoChanLeave(b *testing.B) {
+	for _, n := range []int{1000, 16000} {
+		b.Run(fmt.Sprintf("waiters=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var g coalesce.Group[string, int]
+			release := make(chan struct{})
+			fn := func(context.Context) (int, error) {
+				<-release
+				return 1, nil
+			}
+			waiting := make([]<-chan coalesce.Result[int], n)
+			for i := range waiting {
+				waiting[i] = g.DoChan(context.Background(), "hot", fn)
+			}
+			for b.Loop() {
+				ctx, cancel := context.WithCancel(context.Background())
+				ch := g.DoChan(ctx, "hot", fn)
+				cancel()
+				<-ch
+			}
+			b.StopTimer()
+			close(release)
+			for _, ch := range waiting {
+				<-ch
+			}
+		})
+	}
+}
+
+// Set while n readers that waited for a version ahead of the current one
+// have given up: a Set must cost the same whatever n is (compare n=1000
+// with n=16000).
+func BenchmarkLatestSetAfterAbandonedReaders(b *testing.B) {
+	for _, n := range []int{1000, 16000} {
+		b.Run(fmt.Sprintf("abandoned=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			l := coalesce.NewLatest[int]()
+			gone, cancel := context.WithCancel(context.Background())
+			cancel()
+			for i := range n {
+				// Far ahead, so that no Set below reaches them.
+				l.Next(gone, 1<<40+uint64(i))
+			}
+			i := 0
+			for b.Loop() {
+				l.Set(i)
+				i++
+			}
+		})
 	}
 }

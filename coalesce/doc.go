@@ -26,7 +26,13 @@
 // cancelled once every caller has walked away.
 //
 // Every wait takes a context or is a channel the caller can select on; a wait
-// that ends because its context is done returns [context.Cause] of it. A panic
-// in a Group's call reaches every caller as a *weft.PanicError. All three
-// types are safe for concurrent use.
+// that ends because its context is done returns [context.Cause] of it. All
+// three types are safe for concurrent use.
+//
+// The only user code the package runs is a Group's fn. A panic in it goes
+// back, as a *weft.PanicError, through the error path of the call that ran
+// it: every caller still waiting on the execution gets it as its error. A
+// panic in an execution that every caller has left has nobody to go back
+// to; it goes to the Group's [OnPanic] hook, which by default writes it and
+// its stack with the standard library's log package, prefixed "coalesce:".
 package coalesce

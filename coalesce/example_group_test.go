@@ -2,11 +2,13 @@ package coalesce_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/weftgo/weft"
 	"github.com/weftgo/weft/coalesce"
 )
 
@@ -95,4 +97,44 @@ func ExampleGroup_DoResult() {
 	r := g.DoResult(context.Background(), "answer", func(context.Context) (int, error) { return 42, nil })
 	fmt.Println(r.Value, r.Err, r.Shared)
 	// Output: 42 <nil> false
+}
+
+// OnPanic receives a panic that no caller is left to receive: here the only
+// caller gives up before the load panics. A panic that a caller waits for
+// goes to that caller as its error instead.
+func ExampleOnPanic() {
+	reported := make(chan string, 1)
+	g := coalesce.NewGroup[string, int](coalesce.OnPanic(func(key string, pe *weft.PanicError) {
+		reported <- fmt.Sprintf("load of %q panicked: %v", key, pe.Value)
+	}))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	res := g.DoChan(ctx, "config", func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done() // the caller has left
+		panic("nil map")
+	})
+	<-started
+	cancel()
+	fmt.Println("caller:", (<-res).Err)
+	fmt.Println("hook:", <-reported)
+	// Output:
+	// caller: context canceled
+	// hook: load of "config" panicked: nil map
+}
+
+// A call from fn for the key fn is loading would wait on itself: it fails
+// at once with ErrCycle.
+func ExampleErrCycle() {
+	var g coalesce.Group[string, int]
+	v, err := g.Do(context.Background(), "a", func(ctx context.Context) (int, error) {
+		_, err := g.Do(ctx, "a", func(context.Context) (int, error) { return 0, nil })
+		fmt.Println("inner:", errors.Is(err, coalesce.ErrCycle))
+		return 1, nil
+	})
+	fmt.Println("outer:", v, err)
+	// Output:
+	// inner: true
+	// outer: 1 <nil>
 }

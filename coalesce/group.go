@@ -2,8 +2,13 @@ package coalesce
 
 import (
 	"context"
+	"errors"
+	"hash/maphash"
+	"log"
 	"sync"
+	"sync/atomic"
 
+	"github.com/weftgo/weft"
 	"github.com/weftgo/weft/internal/catch"
 )
 
@@ -26,11 +31,10 @@ import (
 // execution has given up, with the cause of the last one to leave; like a
 // context from context.WithCancel, it is also cancelled once fn has
 // returned, so work fn leaves behind must not rely on it. (When fn runs on
-// its caller's goroutine, see Goroutines, it gets that caller's context,
-// which can never be cancelled.) A caller whose
-// context ends returns at once with
-// [context.Cause] of its context; the other callers keep waiting and get the
-// result. This fixes the flaw that makes singleflight unsafe in
+// its caller's goroutine, see Goroutines, its context is that caller's,
+// which can never be cancelled.) A caller whose context ends returns at
+// once with [context.Cause] of its context; the other callers keep waiting
+// and get the result. This fixes the flaw that makes singleflight unsafe in
 // context-taking code, where the first caller's cancellation fails every
 // caller that joined it.
 //
@@ -46,11 +50,19 @@ import (
 // callers waiting on it and the next call for the key starts a new execution.
 // Put a cache in front of the Group to keep results (see the example).
 //
-// A panic in fn is recovered and every caller of that execution gets the same
-// *weft.PanicError; the key is not poisoned, the next call starts afresh. If
-// fn calls runtime.Goexit, the callers that joined get weft.ErrGoexit
-// instead of hanging; when fn ran on the goroutine of the caller that
-// started it, that goroutine exits, as runtime.Goexit makes it.
+// A panic in fn is recovered and every caller still waiting on that
+// execution gets the same *weft.PanicError; the key is not poisoned, the
+// next call starts afresh. A panic in an execution that every caller has
+// left goes to the [OnPanic] hook, by default the standard logger. If fn
+// calls runtime.Goexit, the callers that joined get weft.ErrGoexit instead
+// of hanging; when fn ran on the goroutine of the caller that started it,
+// that goroutine exits, as runtime.Goexit makes it.
+//
+// # Calls from fn
+//
+// fn may call the Group for other keys. A call made with fn's context (or
+// one derived from it) for a key whose execution is fn's own, or one
+// waiting on fn's, would wait on itself: it returns [ErrCycle] at once.
 //
 // # Goroutines
 //
@@ -67,13 +79,94 @@ import (
 // An uncontended Do on a context that cannot be cancelled costs one small
 // allocation and about as much as singleflight's Do. When fn runs on its own
 // goroutine the goroutine hand-off adds one to two microseconds, small beside
-// the loads a Group is meant for.
+// the loads a Group is meant for. Keys are spread over several locks, so
+// callers of different keys seldom wait for one another.
 //
-// The zero Group is ready to use and safe for concurrent use. A Group must not
-// be copied after first use.
+// The zero Group is ready to use and safe for concurrent use; [NewGroup]
+// makes one with options. A Group must not be copied after first use.
 type Group[K comparable, V any] struct {
+	onPanic func(key K, pe *weft.PanicError) // from OnPanic; nil: logPanic
+	tab     atomic.Pointer[table[K, V]]      // made by the first call
+}
+
+// NewGroup returns an empty Group configured by opts. The zero Group is
+// the same as NewGroup with no options.
+func NewGroup[K comparable, V any](opts ...GroupOption[K]) *Group[K, V] {
+	var cfg groupConfig[K]
+	for _, o := range opts {
+		if o == nil {
+			panic("coalesce: NewGroup: nil GroupOption")
+		}
+		o.applyGroup(&cfg)
+	}
+	return &Group[K, V]{onPanic: cfg.onPanic}
+}
+
+// GroupOption configures a [Group] made by [NewGroup].
+type GroupOption[K comparable] interface {
+	applyGroup(*groupConfig[K])
+}
+
+type groupConfig[K comparable] struct {
+	onPanic func(K, *weft.PanicError)
+}
+
+type onPanicOption[K comparable] func(K, *weft.PanicError)
+
+func (o onPanicOption[K]) applyGroup(c *groupConfig[K]) { c.onPanic = o }
+
+// OnPanic sets the hook that receives a panic in fn that no caller is left
+// to receive: every caller of the execution had given up before fn
+// panicked. A panic that some caller waits for goes to that caller as its
+// error, never here. hook runs on the execution's goroutine after the
+// execution has ended, with the key and the *weft.PanicError; a panic in
+// hook is logged. Without OnPanic, such a panic is written with the
+// standard library's log package, prefixed "coalesce:", stack included.
+// OnPanic panics if hook is nil.
+func OnPanic[K comparable](hook func(key K, pe *weft.PanicError)) GroupOption[K] {
+	if hook == nil {
+		panic("coalesce: OnPanic(nil)")
+	}
+	return onPanicOption[K](hook)
+}
+
+// reportPanic hands a panic nobody waits for to the OnPanic hook, or logs
+// it.
+func (g *Group[K, V]) reportPanic(key K, pe *weft.PanicError) {
+	if g.onPanic == nil {
+		logPanic(key, pe)
+		return
+	}
+	err := catch.Call(func() error {
+		g.onPanic(key, pe)
+		return nil
+	})
+	if hpe, ok := err.(*weft.PanicError); ok {
+		logPanic(key, pe)
+		log.Printf("coalesce: OnPanic hook panicked on key %v: %+v", key, hpe)
+	}
+}
+
+func logPanic[K comparable](key K, pe *weft.PanicError) {
+	log.Printf("coalesce: panic in an execution every caller had left, key %v: %+v", key, pe)
+}
+
+// shards is how many locks a Group's keys are spread over, so that callers
+// of different keys rarely wait for one another.
+const shards = 32
+
+// table is a Group's keys, spread over shards by a hash of the key. It is
+// made on first use so that the zero Group is small and ready.
+type table[K comparable, V any] struct {
+	seed   maphash.Seed
+	shards [shards]shard[K, V]
+}
+
+type shard[K comparable, V any] struct {
 	mu    sync.Mutex
-	calls map[K]*call[V] // guarded by mu
+	calls map[K]*call[K, V] // guarded by mu
+	g     *Group[K, V]      // the Group, for its executions' contexts
+	_     [64 - 24]byte     // one cache line each, so the locks do not share one
 }
 
 // Result is the outcome of a call to [Group.DoResult] or [Group.DoChan].
@@ -90,24 +183,72 @@ type Result[V any] struct {
 }
 
 // call is one execution of fn for a key.
-type call[V any] struct {
+type call[K comparable, V any] struct {
+	key   K
+	sh    *shard[K, V]
 	value V
 	err   error
 
-	// Guarded by Group.mu.
+	// ctx is the context fn runs with. It lives in the call so that the
+	// inline path allocates nothing more for it.
+	ctx execCtx[K, V]
+	// outer is the execution of the same Group, if any, whose fn made the
+	// call that started this one: the chain a call walks to find that it
+	// would wait on itself.
+	outer *call[K, V]
+
+	// Guarded by sh.mu.
 	done      chan struct{}           // closed once value and err are set; made by the first caller that waits
-	waiters   int                     // callers still waiting
-	joined    int                     // callers beyond the first, ever
+	waiters   int32                   // callers still waiting
+	joined    int32                   // callers beyond the first, ever
 	finished  bool                    // fn has returned and the result is set
 	abandoned bool                    // every caller gave up; cancel was called
 	cancel    context.CancelCauseFunc // nil when fn runs on a caller's goroutine
-	chans     []*chanWaiter[V]        // DoChan callers still waiting
+	chans     *chanWaiter[V]          // sentinel of the ring of DoChan callers still waiting; nil until one waits
 }
 
+// chanWaiter is a DoChan caller waiting on a call. The waiters of a call
+// form a ring through prev and next, so that one that leaves unlinks itself
+// in constant time however many wait.
 type chanWaiter[V any] struct {
-	ch   chan Result[V]
-	stop func() bool // stops the context.AfterFunc watching the caller's ctx
+	prev, next *chanWaiter[V]
+	ch         chan Result[V]
+	stop       func() bool // stops the context.AfterFunc watching the caller's ctx
 }
+
+// execCtx is the context an execution's fn runs with: the one it would get
+// anyway, which also answers the Group's key with the execution, so that a
+// call fn makes on the same Group can tell it would wait on itself.
+type execCtx[K comparable, V any] struct {
+	context.Context
+	c *call[K, V]
+}
+
+// execKey is the context key under which an execution's context holds the
+// execution, one per Group.
+type execKey[K comparable, V any] struct{ g *Group[K, V] }
+
+func (e *execCtx[K, V]) Value(key any) any {
+	if k, ok := key.(execKey[K, V]); ok && k.g == e.c.sh.g {
+		return e.c
+	}
+	return e.Context.Value(key)
+}
+
+// String names the context for debugging without reading the execution's
+// state, which another goroutine may be writing.
+func (e *execCtx[K, V]) String() string {
+	if s, ok := e.Context.(interface{ String() string }); ok {
+		return s.String() + ".coalesce"
+	}
+	return "context.coalesce"
+}
+
+// ErrCycle is the error of a call to a Group, made with a context derived
+// from an execution's context, for a key whose execution is that one or one
+// of those waiting on it: the call would wait on itself forever. It comes
+// back at once; the execution in flight is not affected.
+var ErrCycle = errors.New("coalesce: call from fn waits on its own execution")
 
 // Do runs fn once for all concurrent callers that pass the same key and
 // returns its result to each of them. If an execution for key is in flight,
@@ -116,7 +257,9 @@ type chanWaiter[V any] struct {
 // Do blocks until the execution returns or ctx is done. In the second case it
 // returns V's zero value and [context.Cause](ctx) at once, and the execution
 // goes on for the other callers; it is cancelled only when all of them have
-// gone. See [Group] for the rules on contexts, panics and goroutines.
+// gone. A call from fn for a key its own execution waits on returns
+// [ErrCycle] at once. See [Group] for the rules on contexts, panics and
+// goroutines.
 func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) (V, error) {
 	r := g.DoResult(ctx, key, fn)
 	return r.Value, r.Err
@@ -125,20 +268,25 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 // DoResult is [Group.Do] that also reports, in [Result.Shared], whether
 // more than one caller joined the execution.
 func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Context) (V, error)) Result[V] {
-	checkKey(key)
+	sh := g.shard(key)
 	if err := ctx.Err(); err != nil {
 		return Result[V]{Err: context.Cause(ctx)}
 	}
-	g.mu.Lock()
-	c, started := g.join(ctx, key, fn, ctx.Done() == nil)
+	outer := g.outer(ctx)
+	sh.mu.Lock()
+	c, started := g.join(ctx, sh, key, fn, outer, ctx.Done() == nil)
+	if c == nil {
+		sh.mu.Unlock()
+		return Result[V]{Err: ErrCycle}
+	}
 	if started && c.cancel == nil {
-		g.mu.Unlock()
+		sh.mu.Unlock()
 		// This caller can never give up, so it runs fn itself.
-		g.run(ctx, key, c, fn)
+		g.run(c, fn)
 		return c.result()
 	}
 	done := c.waitChan()
-	g.mu.Unlock()
+	sh.mu.Unlock()
 	if ctx.Done() == nil {
 		// A caller that cannot give up waits on the result alone, which is
 		// cheaper than a select.
@@ -150,21 +298,21 @@ func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Conte
 		return c.result()
 	case <-ctx.Done():
 	}
-	g.mu.Lock()
+	sh.mu.Lock()
 	if c.finished {
 		// The result arrived while the caller was giving up: keep it.
-		g.mu.Unlock()
+		sh.mu.Unlock()
 		<-done
 		return c.result()
 	}
-	g.leave(ctx, c)
-	g.mu.Unlock()
+	c.leave(ctx)
+	sh.mu.Unlock()
 	return Result[V]{Err: context.Cause(ctx)}
 }
 
 // waitChan returns the channel closed when c finishes, making it if needed.
-// g.mu must be held and c not finished.
-func (c *call[V]) waitChan() chan struct{} {
+// c.sh.mu must be held and c not finished.
+func (c *call[K, V]) waitChan() chan struct{} {
 	if c.done == nil {
 		c.done = make(chan struct{})
 	}
@@ -178,37 +326,59 @@ func (c *call[V]) waitChan() chan struct{} {
 // if the caller stops listening, and it is never closed.
 //
 // fn always runs on a goroutine of the Group's for DoChan callers that start
-// an execution.
+// an execution. A caller that leaves costs the same however many others
+// wait on the key.
 func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context) (V, error)) <-chan Result[V] {
-	checkKey(key)
+	sh := g.shard(key)
 	ch := make(chan Result[V], 1)
 	if err := ctx.Err(); err != nil {
 		ch <- Result[V]{Err: context.Cause(ctx)}
 		return ch
 	}
+	outer := g.outer(ctx)
 	w := &chanWaiter[V]{ch: ch}
-	g.mu.Lock()
-	c, _ := g.join(ctx, key, fn, false)
-	c.chans = append(c.chans, w)
+	sh.mu.Lock()
+	c, _ := g.join(ctx, sh, key, fn, outer, false)
+	if c == nil {
+		sh.mu.Unlock()
+		ch <- Result[V]{Err: ErrCycle}
+		return ch
+	}
+	c.link(w)
 	// Registering the watcher under the lock orders it before finish can
 	// deliver the result and call w.stop.
 	w.stop = context.AfterFunc(ctx, func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
 		if c.finished {
 			return // finish has delivered the result
 		}
-		for i, other := range c.chans {
-			if other == w {
-				c.chans = append(c.chans[:i], c.chans[i+1:]...)
-				break
-			}
-		}
-		g.leave(ctx, c)
+		w.unlink()
+		c.leave(ctx)
 		w.ch <- Result[V]{Err: context.Cause(ctx)}
 	})
-	g.mu.Unlock()
+	sh.mu.Unlock()
 	return ch
+}
+
+// link adds w to c's DoChan waiters. c.sh.mu must be held.
+func (c *call[K, V]) link(w *chanWaiter[V]) {
+	head := c.chans
+	if head == nil {
+		head = new(chanWaiter[V])
+		head.next, head.prev = head, head
+		c.chans = head
+	}
+	w.prev, w.next = head.prev, head
+	head.prev.next = w
+	head.prev = w
+}
+
+// unlink takes w out of the ring it is in. Its call's sh.mu must be held.
+func (w *chanWaiter[V]) unlink() {
+	w.prev.next = w.next
+	w.next.prev = w.prev
+	w.prev, w.next = nil, nil
 }
 
 // Forget makes the next call for key start a fresh execution even if one is
@@ -216,32 +386,73 @@ func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context
 // result. Use it when the value behind key has changed and an execution that
 // started earlier may return stale data. Forget does not cancel anything.
 func (g *Group[K, V]) Forget(key K) {
-	checkKey(key)
-	g.mu.Lock()
-	delete(g.calls, key)
-	g.mu.Unlock()
+	sh := g.shard(key)
+	sh.mu.Lock()
+	delete(sh.calls, key)
+	sh.mu.Unlock()
+}
+
+// shard returns the shard of key. Hashing the key here, before any lock is
+// taken, also makes a key that cannot be hashed (a slice in an
+// interface-typed key) panic as a map would, without leaving a lock held.
+func (g *Group[K, V]) shard(key K) *shard[K, V] {
+	t := g.tab.Load()
+	if t == nil {
+		t = g.newTable()
+	}
+	return &t.shards[maphash.Comparable(t.seed, key)%shards]
+}
+
+// newTable makes g's table, or returns the one another caller made first.
+func (g *Group[K, V]) newTable() *table[K, V] {
+	t := &table[K, V]{seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].g = g
+	}
+	if g.tab.CompareAndSwap(nil, t) {
+		return t
+	}
+	return g.tab.Load()
+}
+
+// outer returns the execution of g, if any, whose context ctx is or is
+// derived from. It asks ctx, which is user code, so no lock may be held.
+func (g *Group[K, V]) outer(ctx context.Context) *call[K, V] {
+	c, _ := ctx.Value(execKey[K, V]{g}).(*call[K, V])
+	return c
 }
 
 // join returns the execution for key that the caller now waits on, counting
-// the caller as a waiter, and whether the caller started it. When inline is
-// true and no execution is in flight, the new execution has no cancel func
-// and the caller must run fn itself. g.mu must be held.
-func (g *Group[K, V]) join(ctx context.Context, key K, fn func(context.Context) (V, error), inline bool) (*call[V], bool) {
-	prev, ok := g.calls[key]
+// the caller as a waiter, and whether the caller started it; or nil when the
+// caller's context comes from the execution for key or from one that waits
+// on it (outer is the innermost of those), since waiting would deadlock.
+// When inline is true and no execution is in flight, the new execution has
+// no cancel func and the caller must run fn itself. sh.mu must be held.
+func (g *Group[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
+	prev, ok := sh.calls[key]
+	if ok {
+		for o := outer; o != nil; o = o.outer {
+			if o == prev {
+				return nil, false
+			}
+		}
+	}
 	if ok && !prev.abandoned {
 		prev.waiters++
 		prev.joined++
 		return prev, false
 	}
-	c := &call[V]{waiters: 1}
-	if g.calls == nil {
-		g.calls = make(map[K]*call[V])
+	c := &call[K, V]{key: key, sh: sh, outer: outer, waiters: 1}
+	if sh.calls == nil {
+		sh.calls = make(map[K]*call[K, V])
 	}
-	g.calls[key] = c
+	sh.calls[key] = c
 	if inline && !ok {
+		c.ctx = execCtx[K, V]{ctx, c}
 		return c, true
 	}
-	execCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	c.ctx = execCtx[K, V]{runCtx, c}
 	c.cancel = cancel
 	var prevDone chan struct{}
 	if ok {
@@ -253,14 +464,15 @@ func (g *Group[K, V]) join(ctx context.Context, key K, fn func(context.Context) 
 			// one key never has two executions at once.
 			<-prevDone
 		}
-		g.run(execCtx, key, c, fn)
+		g.run(c, fn)
 	}()
 	return c, true
 }
 
 // leave takes a caller whose context ended off c's waiters and cancels the
-// execution when it was the last one. g.mu must be held and c not finished.
-func (g *Group[K, V]) leave(ctx context.Context, c *call[V]) {
+// execution when it was the last one. c.sh.mu must be held and c not
+// finished.
+func (c *call[K, V]) leave(ctx context.Context) {
 	c.waiters--
 	if c.waiters == 0 {
 		c.abandoned = true
@@ -269,59 +481,61 @@ func (g *Group[K, V]) leave(ctx context.Context, c *call[V]) {
 }
 
 // run calls fn and publishes its outcome, whatever way fn ends.
-func (g *Group[K, V]) run(ctx context.Context, key K, c *call[V], fn func(context.Context) (V, error)) {
+func (g *Group[K, V]) run(c *call[K, V], fn func(context.Context) (V, error)) {
+	ctx := &c.ctx
+	returned := false
 	catch.Guard(func() error {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx) // every caller left before fn started
 		}
 		v, err := fn(ctx)
 		c.value = v
+		returned = true
 		return err
 	}, func(err error) {
 		c.err = err
-		g.finish(key, c)
+		pe, panicked := err.(*weft.PanicError)
+		if orphan := g.finish(c); orphan && panicked && !returned {
+			g.reportPanic(c.key, pe)
+		}
 	})
 }
 
 // finish removes c from the group, so that nothing is cached, and hands its
-// result to every caller still waiting.
-func (g *Group[K, V]) finish(key K, c *call[V]) {
-	g.mu.Lock()
-	if g.calls[key] == c {
-		delete(g.calls, key)
+// result to every caller still waiting. It reports whether none was.
+func (g *Group[K, V]) finish(c *call[K, V]) (orphan bool) {
+	sh := c.sh
+	sh.mu.Lock()
+	if sh.calls[c.key] == c {
+		delete(sh.calls, c.key)
 	}
 	c.finished = true
-	chans := c.chans
-	c.chans = nil
+	orphan = c.waiters == 0
 	r := c.result()
 	done := c.done
-	g.mu.Unlock()
+	sh.mu.Unlock()
 	if done != nil {
 		close(done)
 	}
 	if c.cancel != nil {
 		c.cancel(nil) // release the context's resources
 	}
-	for _, w := range chans {
-		// A watcher that fires from now on sees c.finished and sends
-		// nothing, and one that fired earlier took w out of c.chans, so this
-		// is the channel's only send.
-		w.stop()
-		w.ch <- r
+	// Nothing links to or unlinks from the ring once c is finished: a
+	// watcher that fires from now on sees c.finished and sends nothing,
+	// and one that fired earlier took its waiter out. So this is each
+	// channel's only send.
+	if head := c.chans; head != nil {
+		for w := head.next; w != head; w = w.next {
+			w.stop()
+			w.ch <- r
+		}
 	}
+	return orphan
 }
 
 // result is c's outcome. It may be called once c.done is closed, by the
-// caller that ran fn after it returned, or with g.mu held after c.finished is
-// set.
-func (c *call[V]) result() Result[V] {
+// caller that ran fn after it returned, or with c.sh.mu held after
+// c.finished is set.
+func (c *call[K, V]) result() Result[V] {
 	return Result[V]{Value: c.value, Err: c.err, Shared: c.joined > 0}
-}
-
-// checkKey panics, as a map would, if key cannot be hashed (a slice in an
-// interface-typed key): here, before the Group's lock is taken, so that the
-// panic does not leave the lock held and the Group stuck for every key. A
-// lookup in a nil map hashes the key and costs nothing else.
-func checkKey[K comparable](key K) {
-	_ = map[K]struct{}(nil)[key]
 }

@@ -40,6 +40,7 @@ type execution struct {
 	key        int
 	start, end time.Time
 	cancelled  bool
+	panicked   bool
 }
 
 // For random callers, keys, arrival and cancel times and outcomes:
@@ -49,7 +50,8 @@ type execution struct {
 //   - a caller that cancelled returns at its cancel time with its own cause;
 //   - an execution's context is cancelled if and only if no caller got its
 //     result, that is, if every caller that joined it gave up;
-//   - a panic reaches every waiter as *weft.PanicError;
+//   - a panic reaches every waiter as *weft.PanicError, and a panic in an
+//     execution every caller has left goes to the OnPanic hook, once;
 //   - no goroutine is left behind (synctest.Test fails if one is).
 //
 // Events are placed so that a cancellation (at a half millisecond) never
@@ -78,10 +80,16 @@ func TestPropertyGroup(t *testing.T) {
 		var execs []*execution
 		synctest.Test(t, func(t *testing.T) {
 			var (
-				g       coalesce.Group[int, int]
 				mu      sync.Mutex
 				running = map[int]int{}
+				hooked  = map[int]int{} // OnPanic calls by execution
 			)
+			g := coalesce.NewGroup[int, int](coalesce.OnPanic(func(key int, pe *weft.PanicError) {
+				mu.Lock()
+				defer mu.Unlock()
+				ee, _ := pe.Value.(execErr)
+				hooked[ee.id]++
+			}))
 			fail := func(format string, args ...any) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -110,14 +118,15 @@ func TestPropertyGroup(t *testing.T) {
 					running[c.key]--
 					e.end = time.Now()
 					e.cancelled = ctx.Err() != nil
+					e.panicked = c.outcome == 2
 					mu.Unlock()
 					switch {
+					case c.outcome == 2:
+						panic(execErr{e.id}) // also when nobody is left to receive it
 					case e.cancelled:
 						return 0, ctx.Err()
 					case c.outcome == 1:
 						return 0, execErr{e.id}
-					case c.outcome == 2:
-						panic(execErr{e.id})
 					}
 					return e.id, nil
 				}
@@ -189,6 +198,9 @@ func TestPropertyGroup(t *testing.T) {
 			for _, e := range execs {
 				if e.cancelled == received[e.id] {
 					fail("execution %d: cancelled = %v, but a caller received its result = %v", e.id, e.cancelled, received[e.id])
+				}
+				if want := e.cancelled && e.panicked; (hooked[e.id] == 1) != want || hooked[e.id] > 1 {
+					fail("execution %d (cancelled %v, panicked %v): OnPanic called %d times", e.id, e.cancelled, e.panicked, hooked[e.id])
 				}
 			}
 		})

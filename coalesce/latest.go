@@ -37,14 +37,23 @@ type Latest[T any] struct {
 	cur atomic.Pointer[versioned[T]]
 
 	mu sync.Mutex
-	// changed is closed by the next Set; nil while no reader waits, so that
+	// changedCh is closed by the next Set; nil while no reader waits, so that
 	// Set allocates a channel only when somebody is listening.
-	changed chan struct{}
-	// ahead holds the channels of readers waiting for a version more than
-	// one above the current one, by the version they have seen: a reader
-	// that is ahead, which only a version from elsewhere can make. Each is
-	// closed by the Set that passes it.
-	ahead map[uint64]chan struct{}
+	changedCh chan struct{}
+	// ahead holds the waits of readers for a version more than one above
+	// the current one, by the version they have seen: a reader that is
+	// ahead, which only a version from elsewhere can make. Every key is
+	// above the current version, so a Set needs to look at one entry only:
+	// the one it reaches, whose channel it makes the next Set's.
+	ahead map[uint64]*aheadWait
+}
+
+// aheadWait is the channel readers that have seen the same future version
+// wait on, and who still does.
+type aheadWait struct {
+	ch      chan struct{}
+	waiters int  // calls of Next waiting on ch
+	pinned  bool // handed out by Changed, whose caller cannot say it is gone
 }
 
 type versioned[T any] struct {
@@ -79,19 +88,13 @@ func (l *Latest[T]) Set(v T) uint64 {
 		next.version = 1
 	}
 	l.cur.Store(next)
-	ch := l.changed
-	l.changed = nil
-	if len(l.ahead) > 0 {
-		// Rare: a reader ahead. The channel of seen == next.version is
-		// closed by the next Set, so it moves to changed.
-		l.changed = l.ahead[next.version]
+	ch := l.changedCh
+	l.changedCh = nil
+	if w := l.ahead[next.version]; w != nil {
+		// Rare: readers ahead, who have seen the version this Set makes.
+		// The next Set closes their channel.
+		l.changedCh = w.ch
 		delete(l.ahead, next.version)
-		for seen, c := range l.ahead {
-			if seen < next.version {
-				close(c)
-				delete(l.ahead, seen)
-			}
-		}
 	}
 	l.mu.Unlock()
 	if ch != nil {
@@ -131,33 +134,62 @@ func (l *Latest[T]) Version() uint64 {
 //	}
 //
 // A channel returned while the reader is up to date is closed by the next
-// Set, so the version after it fires may be more than one above seen.
+// Set, so the version after it fires may be more than one above seen. A
+// channel returned for a seen above the current version is kept until a Set
+// passes seen; [Latest.Next] lets go of its wait when ctx ends and keeps
+// nothing.
 func (l *Latest[T]) Changed(seen uint64) <-chan struct{} {
+	ch, _ := l.changed(seen, false)
+	return ch
+}
+
+// changed returns the channel closed once the version is greater than seen,
+// and, when seen is ahead of the current version and next is true, the
+// wait it counted the caller in, for release.
+func (l *Latest[T]) changed(seen uint64, next bool) (<-chan struct{}, *aheadWait) {
 	if l.Version() > seen {
-		return closed
+		return closed, nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch v := l.Version(); {
 	case v > seen:
-		return closed
+		return closed, nil
 	case v < seen:
 		// Ahead of this Latest: wait for the Set that passes seen, not the
 		// next one.
 		if l.ahead == nil {
-			l.ahead = make(map[uint64]chan struct{})
+			l.ahead = make(map[uint64]*aheadWait)
 		}
-		ch := l.ahead[seen]
-		if ch == nil {
-			ch = make(chan struct{})
-			l.ahead[seen] = ch
+		w := l.ahead[seen]
+		if w == nil {
+			w = &aheadWait{ch: make(chan struct{})}
+			l.ahead[seen] = w
 		}
-		return ch
+		if !next {
+			w.pinned = true
+			return w.ch, nil
+		}
+		w.waiters++
+		return w.ch, w
 	}
-	if l.changed == nil {
-		l.changed = make(chan struct{})
+	if l.changedCh == nil {
+		l.changedCh = make(chan struct{})
 	}
-	return l.changed
+	return l.changedCh, nil
+}
+
+// release takes a call of Next that gave up off w, the wait for a version
+// after seen, and forgets w once nobody can be waiting on it.
+func (l *Latest[T]) release(seen uint64, w *aheadWait) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ahead[seen] != w {
+		return // a Set has reached seen and taken w out
+	}
+	if w.waiters--; w.waiters == 0 && !w.pinned {
+		delete(l.ahead, seen)
+	}
 }
 
 // Next returns the newest value and its version as soon as the version is
@@ -169,9 +201,13 @@ func (l *Latest[T]) Next(ctx context.Context, seen uint64) (T, uint64, error) {
 		if v, ver := l.Load(); ver > seen {
 			return v, ver, nil
 		}
+		ch, w := l.changed(seen, true)
 		select {
-		case <-l.Changed(seen):
+		case <-ch:
 		case <-ctx.Done():
+			if w != nil {
+				l.release(seen, w)
+			}
 			var zero T
 			return zero, seen, context.Cause(ctx)
 		}

@@ -41,9 +41,9 @@
 // leaves the goroutines blocked on their next send.
 //
 // Panics. The only user code fanin runs is MergeSorted's comparison
-// function. A panic in it stops the merge and comes back from [Sorted.Err]
-// as a *weft.PanicError, never as a crash on a goroutine the caller cannot
-// see.
+// function. A panic in it goes back through the merge's error path: it
+// stops the merge and comes back from [Sorted.Err] as a *weft.PanicError,
+// never as a crash on a goroutine the caller cannot see.
 //
 // Misuse. A nil context, a nil input channel (which would never close) or a
 // nil comparison function panics when the merge is built, naming the

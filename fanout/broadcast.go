@@ -237,7 +237,9 @@ func (s *broadcast[T]) run() error {
 					s.drop(i, v)
 				}
 			case DropOldest:
-				for sent := false; !sent; {
+				// The hook may unsubscribe this very output: from then on
+				// it gets nothing, not even the value being written.
+				for sent := false; !sent && !o.gone.Load(); {
 					select {
 					case o.ch <- v:
 						sent = true

@@ -140,8 +140,6 @@ func TestBroadcastUnsubscribeWhileBlocked(t *testing.T) {
 	})
 }
 
-// Unsubscribing closes the output soon even when no value is coming, and
-// keeps what is buffered readable.
 // An output that unsubscribes while a value is going out gets nothing more
 // of it: not the value, not a drop. Here output 0's OnDrop unsubscribes
 // output 1 in the middle of handing out a value that both are too full
@@ -172,6 +170,30 @@ func TestBroadcastUnsubscribeDuringAValue(t *testing.T) {
 	}
 }
 
+// An OnDrop hook that unsubscribes the very output whose oldest value it
+// was told about stops the write in progress: the output gets nothing from
+// the moment it unsubscribed, not even the value that made room.
+func TestBroadcastOnDropThatUnsubscribesItsOwnOutputStopsTheWrite(t *testing.T) {
+	var b *fanout.Broadcaster[int]
+	ready := make(chan struct{})
+	b = fanout.Broadcast(context.Background(), filled(1, 2, 3), 2,
+		fanout.ForOutput(0, fanout.Buffer(1), fanout.OnFull(fanout.DropOldest)),
+		fanout.OnDrop(func(out, _ int) {
+			<-ready
+			b.Unsubscribe(out)
+		}))
+	close(ready)
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got := drainAll(b.Outputs())
+	if len(got[0]) != 0 || !slices.Equal(got[1], []int{1, 2, 3}) || b.Dropped(0) != 1 {
+		t.Fatalf("outputs got %v, Dropped(0) = %d; want [] and [1 2 3], 1 drop", got, b.Dropped(0))
+	}
+}
+
+// Unsubscribing closes the output soon even when no value is coming, and
+// keeps what is buffered readable.
 func TestBroadcastUnsubscribeWhileIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		in := make(chan int)

@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,8 @@ type core struct {
 
 	mu         sync.Mutex
 	timer      *time.Timer    // the shared deadline timer; nil until a call needs it
+	schedule   []int32        // the calls with deadlines of their own, earliest first; made with timer
+	nextDue    int            // schedule[nextDue:] are the deadlines the timer has not passed
 	timerArmed bool           // a run of onTimer is scheduled or running
 	stopParent func() bool    // stops the AfterFunc watching parent; nil until a call needs it
 	closing    bool           // the Gather is returning: arm nothing more
@@ -216,9 +219,19 @@ func (g *core) check(c *callCtx, now time.Time, perr error) {
 }
 
 // cancel makes c done with err. g.mu must be held.
+//
+// A call's own deadline may have passed without anyone noticing: no timer
+// runs for a call that never asked for Done. Under context.WithTimeout the
+// deadline would have ended the context when it passed, and whatever came
+// later could not change that, so a deadline that has passed wins over err.
+// A parent that ended before the deadline while nobody looked cannot be told
+// from one that ended after it; the deadline is what the call overran.
 func (g *core) cancel(c *callCtx, err error) {
 	if c.err != nil {
 		return
+	}
+	if c.own && !time.Now().Before(c.deadline) {
+		err, c.fromParent = context.DeadlineExceeded, false
 	}
 	c.err = err
 	c.isDone.Store(true)
@@ -274,18 +287,29 @@ func (g *core) watch(c *callCtx) {
 	}
 }
 
-// nextDeadline returns the earliest own deadline of a call not done yet.
-// g.mu must be held.
+// nextDeadline returns the earliest own deadline of a call not done yet,
+// moving past the calls that are done. g.mu must be held.
 func (g *core) nextDeadline() (time.Time, bool) {
-	var next time.Time
-	found := false
-	for i := range g.calls {
-		c := &g.calls[i]
-		if c.own && c.err == nil && (!found || c.deadline.Before(next)) {
-			next, found = c.deadline, true
+	if g.schedule == nil {
+		// The deadlines are fixed: sorting them once makes each run of the
+		// timer cost only the calls it ends, where a scan of every call per
+		// run would cost O(n²) for n distinct timeouts.
+		g.schedule = make([]int32, 0, len(g.calls))
+		for i := range g.calls {
+			if g.calls[i].own {
+				g.schedule = append(g.schedule, int32(i))
+			}
+		}
+		slices.SortFunc(g.schedule, func(a, b int32) int {
+			return g.calls[a].deadline.Compare(g.calls[b].deadline)
+		})
+	}
+	for ; g.nextDue < len(g.schedule); g.nextDue++ {
+		if c := &g.calls[g.schedule[g.nextDue]]; c.err == nil {
+			return c.deadline, true
 		}
 	}
-	return next, found
+	return time.Time{}, false
 }
 
 // onTimer cancels the calls whose deadline has passed and sets the timer
@@ -296,10 +320,12 @@ func (g *core) onTimer() {
 	defer g.mu.Unlock()
 	g.timerArmed = false
 	now := time.Now()
-	for i := range g.calls {
-		if c := &g.calls[i]; c.own {
-			g.check(c, now, nil) // the parent has a watcher of its own
+	for ; g.nextDue < len(g.schedule); g.nextDue++ {
+		c := &g.calls[g.schedule[g.nextDue]]
+		if c.err == nil && now.Before(c.deadline) {
+			break
 		}
+		g.check(c, now, nil) // the parent has a watcher of its own
 	}
 	if at, ok := g.nextDeadline(); ok && !g.closing {
 		g.helpers.Add(1)

@@ -132,10 +132,12 @@ func (s *distribute[T]) run() error {
 		}
 		var out chan T
 		switch {
+		case s.key != nil:
+			// Called with one output too, so that what the key function
+			// does (a panic, a side effect) does not depend on n.
+			out = s.outs[s.key(v)%n]
 		case n == 1:
 			out = s.outs[0]
-		case s.key != nil:
-			out = s.outs[s.key(v)%n]
 		default:
 			out = s.outs[next]
 			if next++; next == n {

@@ -82,17 +82,6 @@ func TestDistributeByKey(t *testing.T) {
 	}
 }
 
-// With one output, ByKey has nothing to choose and does not call key.
-func TestDistributeByKeyOneOutput(t *testing.T) {
-	d := fanout.Distribute(context.Background(), filled(1, 2, 3), 1, fanout.ByKey(func(int) int { panic("called") }))
-	if got := drain(d.Outputs()[0]); !slices.Equal(got, []int{1, 2, 3}) {
-		t.Fatalf("got %v, want [1 2 3]", got)
-	}
-	if err := d.Wait(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestDistributeKeyPanics(t *testing.T) {
 	d := fanout.Distribute(context.Background(), filled(1, 2, 3), 2, fanout.ByKey(func(v int) int {
 		if v == 2 {
@@ -110,6 +99,31 @@ func TestDistributeKeyPanics(t *testing.T) {
 	var pe *weft.PanicError
 	if err := d.Wait(); !errors.As(err, &pe) || pe.Value != "bad key" {
 		t.Fatalf("Wait() = %v, want a PanicError with value %q", err, "bad key")
+	}
+}
+
+// The key function runs for every value however many outputs there are:
+// with one output, a key function that panics stops the distribution as it
+// does with two.
+func TestDistributeByKeyCallsTheKeyFunctionWhateverTheOutputCount(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		calls := 0
+		d := fanout.Distribute(context.Background(), filled(1, 2, 3), n, fanout.ByKey(func(v int) int {
+			calls++
+			if v == 2 {
+				panic("bad key")
+			}
+			return v
+		}))
+		var all []int
+		for _, got := range drainAll(d.Outputs()) {
+			all = append(all, got...)
+		}
+		var pe *weft.PanicError
+		err := d.Wait()
+		if calls != 2 || !slices.Equal(all, []int{1}) || !errors.As(err, &pe) || pe.Value != "bad key" {
+			t.Errorf("n=%d: key called %d times, delivered %v, Wait() = %v; want 2 calls, [1] and the panic", n, calls, all, err)
+		}
 	}
 }
 

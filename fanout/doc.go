@@ -58,12 +58,16 @@
 // it per output, and with ByKey per key. Gather's results are in call order
 // whatever order the calls finish in.
 //
-// Panics. A panic in a function fanout calls on a goroutine of its own comes
-// back as a *weft.PanicError: from a Gather call as that call's result (with
-// status [Panicked]); from a call of First or Hedged as their error; from an
-// [OnDrop] hook or a ByKey function through Wait, after the goroutine has
-// stopped and closed every output. None crashes the process from a goroutine
-// the caller cannot see.
+// Panics. A panic in a function fanout calls on a goroutine of its own goes
+// back, as a *weft.PanicError, through the error path of the call whose
+// code panicked: from a Gather call as that call's result (status
+// [Panicked]), and in Gather's error if the call is required; from a call
+// of First or Hedged as their error, even when another call won, so a
+// loser that panics while it is cancelled makes them return the winner's
+// value together with a non-nil error; from an [OnDrop] hook or a ByKey
+// function through Wait, after the goroutine has stopped and closed every
+// output. Each has a caller waiting to receive it: none is dropped, and
+// none crashes the process from a goroutine the caller cannot see.
 //
 // Errors. Gather's error is a [*CallError]; matching with [errors.Is] and
 // [errors.As] sees through it to the call's error. Ends caused by ctx carry

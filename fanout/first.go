@@ -18,9 +18,11 @@ import (
 //
 // If every call fails, the error wraps [errors.Join] of their errors in call
 // order; if ctx is done first, it wraps [context.Cause] of ctx too. A panic
-// in a call cancels the others and comes back as a *weft.PanicError. First
-// is [Hedged] with no delay; it panics if ctx or a call is nil or there are
-// no calls.
+// in a call cancels the others and comes back as a *weft.PanicError. A panic
+// in a call that lost is not hidden by the success: First then returns the
+// winner's value together with a non-nil error in which [errors.As] finds
+// the *weft.PanicError. First is [Hedged] with no delay; it panics if ctx or
+// a call is nil or there are no calls.
 func First[R any](ctx context.Context, calls ...func(ctx context.Context) (R, error)) (R, error) {
 	return hedged(ctx, "First", 0, calls)
 }
@@ -42,14 +44,17 @@ var errWon = errors.New("fanout: another call answered first")
 // cause says another call answered first), and Hedged returns only after
 // every call it started has returned. Calls not started by then never start.
 // If every call fails, the error wraps [errors.Join] of their errors in call
-// order. If ctx is done first, the calls are cancelled and the error wraps
-// [context.Cause] of ctx and the errors of the calls that ran, unless one
-// of them succeeded in the meantime: a success that comes before Hedged
-// returns is returned.
+// order. If ctx is done first, the calls are cancelled, no other starts,
+// and the error wraps [context.Cause] of ctx and the errors of the calls
+// that ran, unless one of them succeeded in the meantime: a success that
+// comes before Hedged returns is returned.
 //
 // A panic in a call is a bug, not a slow or failed answer to hedge around:
 // it cancels the others and Hedged returns it as a *weft.PanicError once
-// they have returned.
+// they have returned. A panic is never hidden by a success: when a call
+// that lost panics (while being cancelled, say), Hedged returns the
+// winner's value and a non-nil error in which [errors.As] finds the
+// *weft.PanicError; the value is valid, the error reports the bug.
 //
 // Hedged runs each call on a goroutine of its own and waits on the caller's
 // goroutine. It panics if ctx or a call is nil, if there are no calls, or if
@@ -87,10 +92,6 @@ func hedged[R any](ctx context.Context, fn string, delay time.Duration, calls []
 
 	callCtx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
-	defer func() {
-		cancel(errWon)
-		wg.Wait()
-	}()
 	results := make(chan outcome[R], len(calls)) // never blocks a call
 	started, running := 0, 0
 	start := func() {
@@ -117,11 +118,6 @@ func hedged[R any](ctx context.Context, fn string, delay time.Duration, calls []
 
 	var next <-chan time.Time // fires when the next hedge is due
 	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
 	startNext := func() {
 		start()
 		switch {
@@ -142,46 +138,96 @@ func hedged[R any](ctx context.Context, fn string, delay time.Duration, calls []
 		startNext()
 	}
 
+	// The loop ends with the outcome that decides (a success or a panic),
+	// or with none when every call failed or ctx ended.
 	errs := make([]error, len(calls))
+	var end *outcome[R]
+	ctxDone := false
+loop:
 	for {
 		select {
 		case o := <-results:
 			running--
-			switch {
-			case o.panicky:
-				cancel(o.err)
-				return zero, o.err
-			case o.err == nil:
-				return o.v, nil
+			if o.panicky || o.err == nil {
+				end = &o
+				break loop
 			}
 			errs[o.i] = o.err
-			if running > 0 {
-				continue
-			}
-			if started < len(calls) {
+			switch {
+			case running > 0:
+			case started == len(calls):
+				break loop
+			case ctx.Err() != nil:
+				// A failure and the end of ctx came together: start
+				// nothing on a context that is already done.
+				ctxDone = true
+				break loop
+			default:
 				startNext()
-				continue
 			}
-			return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), errors.Join(errs...))
 		case <-next:
+			if ctx.Err() != nil {
+				ctxDone = true
+				break loop
+			}
 			startNext()
 		case <-ctx.Done():
-			cancel(context.Cause(ctx))
-			wg.Wait()
-			close(results)
-			// The outcomes that came meanwhile count as they would have
-			// in the loop: a success that was already waiting when ctx
-			// ended, which select may have passed over, still wins.
-			for o := range results {
-				switch {
-				case o.panicky:
-					return zero, o.err
-				case o.err == nil:
-					return o.v, nil
-				}
-				errs[o.i] = o.err
-			}
-			return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, errors.Join(append([]error{context.Cause(ctx)}, errs...)...))
+			ctxDone = true
+			break loop
 		}
 	}
+	if timer != nil {
+		timer.Stop()
+	}
+
+	// Join every call before returning. The outcomes that come meanwhile
+	// are read too, so that nothing a call did is lost: a loser's panic is
+	// reported next to the winner's value, and when ctx ended, a success
+	// that was already waiting, which select may have passed over, still
+	// wins.
+	switch {
+	case end == nil && ctxDone:
+		cancel(context.Cause(ctx))
+	case end != nil && end.panicky:
+		cancel(end.err)
+	default:
+		cancel(errWon)
+	}
+	wg.Wait()
+	close(results)
+	var panics []error
+	if end != nil && end.panicky {
+		panics = append(panics, end.err)
+	}
+	for o := range results {
+		switch {
+		case o.panicky:
+			panics = append(panics, o.err)
+		case o.err == nil && end == nil:
+			end = &o
+		case o.err != nil:
+			errs[o.i] = o.err
+		}
+	}
+	switch {
+	case end != nil && !end.panicky && len(panics) > 0:
+		return end.v, fmt.Errorf("fanout: %s: call %d succeeded, but %s: %w", fn, end.i, panicked(len(panics)), errors.Join(panics...))
+	case end != nil && !end.panicky:
+		return end.v, nil
+	case len(panics) == 1:
+		return zero, panics[0]
+	case len(panics) > 1:
+		return zero, fmt.Errorf("fanout: %s: %s: %w", fn, panicked(len(panics)), errors.Join(panics...))
+	case ctxDone:
+		return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, errors.Join(append([]error{context.Cause(ctx)}, errs...)...))
+	}
+	return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), errors.Join(errs...))
+}
+
+// panicked says how many calls panicked.
+func panicked(n int) string {
+	if n == 1 {
+		return "another call panicked"
+	}
+	return fmt.Sprintf("%d calls panicked", n)
 }

@@ -221,3 +221,26 @@ func TestFirstMisuse(t *testing.T) {
 		fanout.First(nil, ok)
 	})
 }
+
+// A call that loses and panics while it is cancelled is not hidden by the
+// success: First returns the winner's value and an error holding the panic
+// of every call that lost that way.
+func TestFirstReportsLosersPanicsNextToTheWinnersValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		loser := func(value string) func(context.Context) (string, error) {
+			return func(ctx context.Context) (string, error) {
+				<-ctx.Done()
+				panic(value)
+			}
+		}
+		v, err := fanout.First(context.Background(), loser("a"), after(time.Millisecond, "won", nil), loser("b"))
+		if v != "won" || err == nil {
+			t.Fatalf("First = %q, %v; want the winner's value and an error", v, err)
+		}
+		var pe *weft.PanicError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "call 1 succeeded, but 2 calls panicked") ||
+			!strings.Contains(err.Error(), "panic: a") || !strings.Contains(err.Error(), "panic: b") {
+			t.Fatalf("First error = %q, want both panics after the winner's index", err)
+		}
+	})
+}

@@ -166,7 +166,9 @@ func (e *CallError) Unwrap() []error {
 //
 // Each call runs with a context that is done at its own Timeout, counted
 // from the start of the Gather, or at the deadline of ctx if that is
-// earlier. When a required call fails (returns an error, times out or
+// earlier; as with [context.WithTimeout], once the Timeout has passed its
+// Err is context.DeadlineExceeded and the call [TimedOut], whatever ends
+// the Gather later. When a required call fails (returns an error, times out or
 // panics), Gather cancels every other call and returns a [*CallError]
 // naming the first required call that failed. When only optional calls
 // fail, the error is nil and [Results.Degraded] reports true: answer with
@@ -185,10 +187,10 @@ func (e *CallError) Unwrap() []error {
 // calls; more take two allocations more) and once per goroutine: three
 // calls that return at once cost three allocations and about 3 µs. A call's
 // context allocates its Done channel only if Fn asks for it, and Gather
-// allocates one timer for all Timeouts and one watcher of ctx only once
-// some Fn watches its context. The context a call gets is not one of the
-// standard library's, but behaves as one: contexts derived from it, and
-// context.AfterFunc on it, follow it without a goroutine each.
+// allocates one timer (and its schedule) for all Timeouts and one watcher
+// of ctx only once some Fn watches its context. The context a call gets is
+// not one of the standard library's, but behaves as one: contexts derived
+// from it, and context.AfterFunc on it, follow it without a goroutine each.
 //
 // Gather panics if ctx or a call's Fn is nil, or a Timeout is negative.
 func Gather[R any](ctx context.Context, calls ...Call[R]) (Results[R], error) {

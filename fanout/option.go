@@ -202,7 +202,9 @@ func describe(o Option) string {
 // output that missed it; the value is the one dropped, the newest for
 // [DropNewest] and the evicted oldest for [DropOldest]. hook runs on the
 // broadcasting goroutine while every output waits, so it must be quick and
-// must not block; it suits counting and sampled logging. A panic in hook
+// must not block; it suits counting and sampled logging. It may call
+// [Broadcaster.Unsubscribe], also for the output it is told about, which
+// then gets nothing more, not even the value being written. A panic in hook
 // stops the broadcast, and [Broadcaster.Wait] returns it as a
 // *weft.PanicError.
 //
