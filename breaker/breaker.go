@@ -178,13 +178,31 @@ func (b *Breaker) forcedPeriod() *period {
 }
 
 func (b *Breaker) halfOpenPeriod(reopens int) *period {
-	return &period{
+	p := &period{
 		b:       b,
 		state:   HalfOpen,
 		reopens: reopens,
 		leases:  make([]lease, b.cfg.probes),
-		err:     &OpenError{Name: b.cfg.name, State: HalfOpen},
 	}
+	p.err = &OpenError{Name: b.cfg.name, State: HalfOpen, p: p}
+	return p
+}
+
+// retryAfter is the wait a rejection by p, a half-open period, suggests:
+// drawn from (0, min(OpenFor, time left on the first lease)]. A wait of
+// zero would send every caller turned away straight back to be turned away
+// again, a busy loop for a retry policy that honours it; a wait as long as
+// the lease (30s by default) would keep callers away long after a quick probe
+// closed the breaker. While the period lasts busyUntil is that lease's end;
+// once a slot is free or the period is over, it is 0 and OpenFor bounds the
+// wait alone.
+func (p *period) retryAfter() time.Duration {
+	b := p.b
+	d := int64(b.cfg.openFor)
+	if busy := p.busyUntil.Load(); busy != 0 {
+		d = min(d, busy-b.now())
+	}
+	return time.Duration(1 + rand.Int64N(max(d, 1)))
 }
 
 // setLocked installs np, which took effect at time at, and queues its event.

@@ -85,8 +85,8 @@ func ExamplePermanent() {
 	// 1 true true
 }
 
-// After asks for a specific delay, as a server's Retry-After does: it
-// replaces the backoff's delay, without jitter.
+// After asks for a specific delay, as a server's Retry-After does: the
+// policy waits that long, or for its backoff's delay if that is longer.
 func ExampleAfter() {
 	errTooMany := errors.New("429 too many requests")
 	policy := instant.With(retry.OnRetry(func(attempt int, err error, delay time.Duration) {

@@ -99,7 +99,8 @@ func (p Policy) config() *config {
 
 // Attempts sets the most attempts a call makes, the first one included:
 // Attempts(1) never retries. Pass [Unlimited] to have no limit. The default
-// is 3. It panics if n is less than 1 and not Unlimited.
+// is 3. Refusals waited out under [HonorRetryAfter] by a call with a time
+// limit are not counted. It panics if n is less than 1 and not Unlimited.
 func Attempts(n int) Option {
 	if n < 1 && n != Unlimited {
 		panic(fmt.Sprintf("retry: Attempts(%d): must be at least 1, or Unlimited", n))
@@ -187,11 +188,13 @@ func WithBudget(b *Budget) Option {
 // as an open circuit breaker's or a rate limiter's refusal has. By default
 // such errors are not retried: the dependency has said it will refuse until
 // then, and retrying sooner only adds load. With HonorRetryAfter the error is
-// retried after exactly the delay it asks for (a negative one counts as
-// zero), as if it had been wrapped with [After], whatever [RetryIf] says. A
-// hint longer than max is left to the classifier: the default one does not
-// retry it, a [RetryIf] may. It panics if max is negative; zero, the default,
-// honours no hint.
+// retried, whatever [RetryIf] says, after the delay it asks for or the
+// backoff's delay, whichever is longer (a negative hint counts as zero). It
+// is a refusal, which the call did not make: with [MaxElapsed] or a deadline
+// on ctx it uses up no attempt and takes nothing from the [Budget] (see
+// "Circuit breakers" in the package documentation). A hint longer than max
+// is left to the classifier: the default one does not retry it, a [RetryIf]
+// may. It panics if max is negative; zero, the default, honours no hint.
 func HonorRetryAfter(max time.Duration) Option {
 	if max < 0 {
 		panic(fmt.Sprintf("retry: HonorRetryAfter(%v): must not be negative", max))

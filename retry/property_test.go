@@ -180,9 +180,9 @@ type scenario struct {
 }
 
 type outcome struct {
-	kind  string // fail, ok, permanent, after
+	kind  string // fail, ok, permanent, after, refused
 	took  time.Duration
-	after time.Duration
+	after time.Duration // after and refused: the hint
 }
 
 func drawScenario(t *rapid.T) scenario {
@@ -205,10 +205,10 @@ func drawScenario(t *rapid.T) scenario {
 	n := rapid.IntRange(1, 8).Draw(t, "outcomes")
 	for i := range n {
 		o := outcome{
-			kind: rapid.SampledFrom([]string{"fail", "fail", "fail", "ok", "permanent", "after"}).Draw(t, fmt.Sprint("kind", i)),
+			kind: rapid.SampledFrom([]string{"fail", "fail", "fail", "ok", "permanent", "after", "refused"}).Draw(t, fmt.Sprint("kind", i)),
 			took: sec(fmt.Sprint("took", i), 0, 2),
 		}
-		if o.kind == "after" {
+		if o.kind == "after" || o.kind == "refused" {
 			o.after = sec(fmt.Sprint("after", i), 0, 4)
 		}
 		sc.outcomes = append(sc.outcomes, o)
@@ -227,6 +227,7 @@ func (sc scenario) outcome(attempt int) outcome {
 type result struct {
 	cause    string
 	attempts int
+	refused  int           // refusals that did not use up an attempt, if the call failed
 	retries  int           // OnRetry calls
 	end      time.Duration // when the call returned
 }
@@ -268,11 +269,16 @@ func (sc scenario) model() result {
 			r.cause = "not retryable"
 			break
 		}
+		// A hint is a floor under the backoff; a refusal uses up no
+		// attempt when the call has a time limit.
 		delay := sc.delay
-		if o.kind == "after" {
-			delay = o.after
+		if o.kind == "after" || o.kind == "refused" {
+			delay = max(o.after, sc.delay)
 		}
-		if sc.attempts != retry.Unlimited && r.attempts >= sc.attempts {
+		if o.kind == "refused" && (sc.maxElapsed > 0 || sc.deadline > 0) {
+			r.refused++
+		}
+		if sc.attempts != retry.Unlimited && r.attempts-r.refused >= sc.attempts {
 			r.cause = "exhausted"
 			break
 		}
@@ -293,6 +299,9 @@ func (sc scenario) model() result {
 		now += delay
 	}
 	r.end = now
+	if r.cause == "success" {
+		r.refused = 0
+	}
 	return r
 }
 
@@ -334,6 +343,7 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 			defer cancelDeadline()
 		}
 		p := retry.New(retry.Attempts(sc.attempts), retry.Constant(sc.delay), retry.NoJitter(), retry.MaxElapsed(sc.maxElapsed),
+			retry.HonorRetryAfter(4*time.Second),
 			retry.OnRetry(func(int, error, time.Duration) { r.retries++ }))
 		err := retry.Run(ctx, p, func(actx context.Context) error {
 			r.attempts++
@@ -349,6 +359,8 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 				return retry.Permanent(errTransient)
 			case "after":
 				return retry.After(errTransient, o.after)
+			case "refused":
+				return fmt.Errorf("%w: %w", errTransient, &openError{o.after})
 			}
 			return errTransient
 		})
@@ -358,6 +370,9 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 		if err != nil && (!errors.As(err, &re) || re.Attempts != r.attempts) {
 			violations = append(violations, fmt.Sprintf("error %v does not count %d attempts", err, r.attempts))
 		}
+		if re != nil {
+			r.refused = re.Refused
+		}
 		if err != nil && r.attempts > 0 && !errors.Is(err, errTransient) {
 			violations = append(violations, fmt.Sprintf("error %v lost the last error", err))
 		}
@@ -366,7 +381,7 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 }
 
 // A call ends for the rule the model says, after the attempts, retries and
-// time it says: the attempt limit holds, OnRetry is called once per retry
+// time it says: the attempt limit holds (refusals aside), OnRetry is called once per retry
 // (attempts-1 on exhaustion), f is never called with the caller's context
 // done, and no wait runs into the deadline.
 func TestPropertyCallFollowsTheRules(t *testing.T) {
@@ -380,8 +395,14 @@ func TestPropertyCallFollowsTheRules(t *testing.T) {
 		if got != want {
 			rt.Fatalf("call = %+v, model = %+v", got, want)
 		}
-		if sc.attempts != retry.Unlimited && got.attempts > sc.attempts {
-			rt.Fatalf("%d attempts, more than %d", got.attempts, sc.attempts)
+		limit := sc.attempts
+		for i := 1; i <= got.attempts && (sc.maxElapsed > 0 || sc.deadline > 0); i++ {
+			if sc.outcome(i).kind == "refused" {
+				limit++
+			}
+		}
+		if sc.attempts != retry.Unlimited && got.attempts > limit {
+			rt.Fatalf("%d attempts, more than %d and the refusals", got.attempts, sc.attempts)
 		}
 		if got.cause == "exhausted" && got.retries != got.attempts-1 {
 			rt.Fatalf("exhausted after %d attempts with %d OnRetry calls", got.attempts, got.retries)

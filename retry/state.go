@@ -36,6 +36,7 @@ type State struct {
 	last     time.Time     // when the last outcome was reported
 	prev     time.Duration // the last delay, for decorrelated jitter
 	err      error         // the last failure, markers removed
+	refused  int           // refusals that did not use up an attempt
 }
 
 // Start returns the State of a new call or work item under p, whose first
@@ -124,29 +125,39 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 		return 0, s.stop(ctx, nil, now)
 	}
 
-	d, forced := v.delay, v.after
+	// A hint, from After or an honoured RetryAfter, is a floor under the
+	// backoff's delay, never a shortcut past it: a hint of 0 repeated by
+	// every attempt would otherwise retry in a tight loop.
+	hint, hinted := v.delay, v.after
 	if v.permanent {
 		return 0, s.stop(ctx, ErrNotRetryable, now)
 	}
-	if !forced {
-		var hint time.Duration
-		if v.hint != nil {
-			hint = v.hint.RetryAfter()
-		}
-		switch {
-		case v.hint != nil && c.honorRetryAfter > 0 && hint <= c.honorRetryAfter:
-			d, forced = max(hint, 0), true
-		case !c.retryable(err, v.hint != nil):
-			return 0, s.stop(ctx, ErrNotRetryable, now)
+	refused := false
+	if !hinted && v.hint != nil && c.honorRetryAfter > 0 {
+		if h := v.hint.RetryAfter(); h <= c.honorRetryAfter {
+			hint, hinted, refused = max(h, 0), true, true
 		}
 	}
-	allowed := c.budget.withdraw()
-	if c.attempts != Unlimited && s.attempts >= c.attempts {
+	if !hinted && !c.retryable(err, v.hint != nil) {
+		return 0, s.stop(ctx, ErrNotRetryable, now)
+	}
+	// A refusal was turned away before it reached the dependency: when
+	// the call has a time limit to end it, it neither uses up an attempt
+	// nor takes a token of the budget, which is there to limit load.
+	free := refused && (c.maxElapsed > 0 || timeLimited(ctx))
+	allowed := true
+	if free {
+		s.refused++
+	} else {
+		allowed = c.budget.withdraw()
+	}
+	if c.attempts != Unlimited && s.attempts-s.refused >= c.attempts {
 		return 0, s.stop(ctx, ErrExhausted, now)
 	}
-	if !forced {
-		d = c.delay(s.attempts, s.prev)
-	}
+	// The backoff goes on growing through refusals, so that a dependency
+	// that keeps refusing with a short hint is asked less and less often.
+	backoff := c.delay(s.attempts, s.prev)
+	d := max(hint, backoff)
 
 	// The clock is read only when a rule needs it: to start the elapsed
 	// time, for MaxElapsed, or to compare a real wait with the deadline.
@@ -182,15 +193,15 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 		c.budget.refuse()
 		return 0, s.stop(ctx, ErrBudget, now)
 	}
-	c.budget.retried()
+	if !free {
+		c.budget.retried()
+	}
 	if c.onRetry != nil {
 		c.onRetry(s.attempts, last, d)
 	}
-	if !forced {
-		// A delay the server chose is not the backoff's: decorrelated
-		// jitter goes on from its own last draw.
-		s.prev = d
-	}
+	// A delay a hint set is not the backoff's: decorrelated jitter goes
+	// on from its own last draw.
+	s.prev = backoff
 	return d, nil
 }
 
@@ -203,6 +214,12 @@ func (c *config) retryable(err error, hinted bool) bool {
 	return !hinted
 }
 
+// timeLimited reports whether ctx has a deadline.
+func timeLimited(ctx context.Context) bool {
+	_, ok := ctx.Deadline()
+	return ok
+}
+
 // stop ends the call with cause, or with ctx's cause if cause is nil.
 func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
 	if now.IsZero() {
@@ -212,7 +229,7 @@ func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
 		s.start = now
 	}
 	s.last = now
-	e := &Error{Cause: cause, Last: s.err, Attempts: s.attempts, Elapsed: now.Sub(s.start)}
+	e := &Error{Cause: cause, Last: s.err, Attempts: s.attempts, Refused: s.refused, Elapsed: now.Sub(s.start)}
 	if cause == nil {
 		e.Cause = context.Cause(ctx)
 		if err := ctx.Err(); err != e.Cause {
