@@ -163,11 +163,14 @@ func RetryIf(retryable func(err error) bool) Option {
 // failed (1 for the first), its error and the delay before the next attempt.
 // It is not called when the policy gives up, so a call that ends after n
 // attempts has called it at most n-1 times. If the caller's context is done
-// during the wait, the retry it announced does not happen.
+// during the wait, or the hook itself runs past [MaxElapsed], the retry it
+// announced does not happen.
 //
-// hook runs on the goroutine of the call, delays the retry by as long as it
-// takes, and must be safe for concurrent use if the policy is shared. Use it
-// for logs and metrics. OnRetry(nil) removes the hook.
+// hook runs on the goroutine of the call and must be safe for concurrent
+// use if the policy is shared. Its time is part of the wait, not added to
+// it: the next attempt starts delay after the decision, or when the hook
+// returns if it took longer. Use it for logs and metrics. OnRetry(nil)
+// removes the hook.
 func OnRetry(hook func(attempt int, err error, delay time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onRetry = hook })
 }

@@ -84,7 +84,8 @@ var epoch = time.Now()
 //
 //   - 0 and nil if err is nil: the attempt succeeded and the call is over;
 //   - a delay and nil if the policy retries: start the next attempt after
-//     the delay (0 means at once), unless ctx is done by then;
+//     the delay (0 means at once) from when Next returns, unless ctx is
+//     done by then (the time an [OnRetry] hook took is already taken off);
 //   - 0 and an [*Error] if the policy gives up: ctx is done, err is not
 //     retryable, the attempts are used up, the delay would pass MaxElapsed
 //     or ctx's deadline, or the [Budget] refused.
@@ -196,13 +197,36 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 	if !free {
 		c.budget.retried()
 	}
-	if c.onRetry != nil {
-		c.onRetry(s.attempts, last, d)
-	}
 	// A delay a hint set is not the backoff's: decorrelated jitter goes
 	// on from its own last draw.
 	s.prev = backoff
+	if c.onRetry != nil {
+		return s.hook(ctx, last, d, now)
+	}
 	return d, nil
+}
+
+// hook calls the OnRetry hook for a retry after d, decided at now, and
+// returns what is left of d when the hook returns: the hook's time is part
+// of the wait, so that a slow hook cannot push the next attempt past the
+// limits checked before it ran. A hook that outlasted d and MaxElapsed ends
+// the call.
+func (s *State) hook(ctx context.Context, last error, d time.Duration, now time.Time) (time.Duration, error) {
+	c := s.config()
+	if d == 0 {
+		c.onRetry(s.attempts, last, d)
+		return 0, nil
+	}
+	begin := time.Now()
+	c.onRetry(s.attempts, last, d)
+	took := time.Since(begin)
+	if took < d {
+		return d - took, nil
+	}
+	if c.maxElapsed > 0 && now.Add(took).Sub(s.start) > c.maxElapsed {
+		return 0, s.stop(ctx, ErrMaxElapsed, now.Add(took))
+	}
+	return 0, nil
 }
 
 // retryable is the classifier: RetryIf, or by default every error without
