@@ -237,3 +237,26 @@ func ExampleHonorRetryAfter() {
 	// retry: not retryable after 1 attempt: users: circuit open
 	// <nil>
 }
+
+// A refusal, an error whose RetryAfter hint the policy honours, was turned
+// away before it reached the dependency: within a time limit it uses up no
+// attempt, so callers kept out by a breaker keep their attempts for calls
+// that reach the dependency.
+func ExampleHonorRetryAfter_refusals() {
+	policy := retry.New(retry.Attempts(2), retry.MaxElapsed(time.Second),
+		retry.HonorRetryAfter(time.Second), retry.Constant(time.Millisecond))
+	calls := 0
+	err := retry.Run(context.Background(), policy, func(ctx context.Context) error {
+		calls++
+		switch calls {
+		case 1, 2, 3:
+			return circuitOpen{wait: time.Millisecond} // refused: no attempt used
+		case 4:
+			return errUnavailable // the first attempt that reached the dependency
+		}
+		return nil
+	})
+	fmt.Println(err, calls)
+	// Output:
+	// <nil> 5
+}
