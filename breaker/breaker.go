@@ -195,20 +195,21 @@ func (b *Breaker) halfOpenPeriod(reopens int) *period {
 	return p
 }
 
-// retryAfter is the wait a rejection by p, a half-open period, suggests:
-// drawn from (0, min(OpenFor, time left on the first lease)]. A wait of
-// zero would send every caller turned away straight back to be turned away
-// again, a busy loop for a retry policy that honours it; a wait as long as
-// the lease (30s by default) would keep callers away long after a quick probe
-// closed the breaker. While the period lasts busyUntil is that lease's end;
-// once a slot is free or the period is over, it is 0 and OpenFor bounds the
-// wait alone.
+// retryAfter is the wait a rejection by p, a half-open period, suggests.
+// A zero wait would send every caller turned away straight back to be
+// turned away again, a busy loop for a retry policy that honours it; a wait
+// as long as the lease (30s by default) would keep callers away long after
+// a quick probe closed the breaker. So while every slot is taken the wait
+// is drawn from (0, min(OpenFor, time left on the first lease)], spreading
+// the callers out; once a slot is free or the period is over, the next
+// call will learn more, and the wait is the shortest there is.
 func (p *period) retryAfter() time.Duration {
 	b := p.b
-	d := int64(b.cfg.openFor)
-	if busy := p.busyUntil.Load(); busy != 0 {
-		d = min(d, busy-b.now())
+	busy := p.busyUntil.Load()
+	if busy == 0 || b.cur.Load() != p {
+		return time.Nanosecond
 	}
+	d := min(int64(b.cfg.openFor), busy-b.now())
 	return time.Duration(1 + rand.Int64N(max(d, 1)))
 }
 

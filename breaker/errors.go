@@ -82,11 +82,12 @@ func (e *OpenError) Unwrap() error {
 // Duration when Forced, since only [Breaker.Reset] ends that. When State is
 // [HalfOpen], a slot frees up when a probe is reported, which cannot be
 // foreseen, or at the latest when the first probe's [ProbeTimeout] runs
-// out: RetryAfter then returns a random wait, never zero, of at most [OpenFor]
-// or the time left on that lease, whichever is shorter, so that the callers
-// turned away come back spread out. It reads the clock. A retry policy can
-// honour it through the interface interface{ RetryAfter() time.Duration }
-// without importing this package.
+// out: RetryAfter then returns a random wait, never zero, of at most
+// [OpenFor] or the time left on that lease, whichever is shorter, so that
+// the callers turned away come back spread out; once a slot is free again
+// or the breaker has changed state, it returns a nanosecond. It reads the
+// clock. A retry policy can honour it through the interface
+// interface{ RetryAfter() time.Duration } without importing this package.
 func (e *OpenError) RetryAfter() time.Duration {
 	switch {
 	case e.Forced:

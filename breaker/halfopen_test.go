@@ -53,20 +53,34 @@ func TestHalfOpenRejectionSaysWhenToComeBack(t *testing.T) {
 	}
 }
 
-// Once the first lease has run out, the wait is the shortest there is: the
-// next call re-opens the breaker and learns the real open time.
-func TestHalfOpenRejectionAfterTheLeaseRanOut(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Second), breaker.ProbeTimeout(time.Second))
-		failN(b, 1)
-		time.Sleep(time.Second)
-		probe, err := b.Allow()
-		require.NoError(t, err)
-		defer probe.Done(nil)
-		_, err = b.Allow()
-		var oe *breaker.OpenError
-		require.ErrorAs(t, err, &oe)
-		time.Sleep(2 * time.Second)
-		assert.Equal(t, time.Nanosecond, oe.RetryAfter())
-	})
+// Once the probes a rejection waited for are over (the first lease ran
+// out, a probe was reported, the breaker closed), the wait is the shortest
+// there is: the next call learns more.
+func TestHalfOpenRejectionOnceTheProbesAreOver(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(b *breaker.Breaker, probe *breaker.Ticket)
+	}{
+		{"the lease ran out", func(*breaker.Breaker, *breaker.Ticket) { time.Sleep(2 * time.Second) }},
+		{"the probe succeeded", func(_ *breaker.Breaker, probe *breaker.Ticket) { probe.Done(nil) }},
+		{"the probe was ignored", func(_ *breaker.Breaker, probe *breaker.Ticket) { probe.Report(breaker.Ignore) }},
+		{"the breaker was reset", func(b *breaker.Breaker, _ *breaker.Ticket) { b.Reset() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Second), breaker.ProbeTimeout(time.Second))
+				failN(b, 1)
+				time.Sleep(time.Second)
+				probe, err := b.Allow()
+				require.NoError(t, err)
+				_, err = b.Allow()
+				var oe *breaker.OpenError
+				require.ErrorAs(t, err, &oe)
+				tt.end(b, &probe)
+				assert.Equal(t, time.Nanosecond, oe.RetryAfter())
+				probe.Done(nil)
+			})
+		})
+	}
 }
