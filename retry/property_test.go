@@ -152,21 +152,54 @@ func TestPropertyDelaysWithinBounds(t *testing.T) {
 		var ds []time.Duration
 		var err error
 		synctest.Test(t, func(*testing.T) { ds, err = delays(retry.New(opts...), n) })
-		t := rt
 		if err != nil {
-			t.Fatal(err)
+			rt.Fatal(err)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(ds) {
-			t.Fatalf("OnRetry saw %v, Next returned %v", got, ds)
+			rt.Fatalf("OnRetry saw %v, Next returned %v", got, ds)
 		}
 		prev := time.Duration(0)
 		for i, d := range ds {
 			lo, hi := s.bounds(i+1, prev)
 			_, cap := s.nominal(i + 1)
 			if d < lo || d > hi || d < 0 || d > cap {
-				t.Fatalf("delay %d = %v, want within [%v, %v] and [0, %v]", i+1, d, lo, hi, cap)
+				rt.Fatalf("delay %d = %v, want within [%v, %v] and [0, %v]", i+1, d, lo, hi, cap)
 			}
 			prev = d
+		}
+	})
+}
+
+// A hint, from After or an honoured RetryAfter, is a floor under the
+// backoff: every delay is at least the hint and lies within the jitter's
+// bounds or at the hint, whatever the backoff and jitter.
+func TestPropertyHintIsAFloor(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := drawSpec(rt, false)
+		n := rapid.IntRange(1, 50).Draw(rt, "attempts")
+		p := retry.New(append(s.options(), retry.Attempts(retry.Unlimited), retry.HonorRetryAfter(time.Hour))...)
+		now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		st := p.Start(now)
+		prev := time.Duration(0)
+		for i := range n {
+			hint := drawDuration(rt, "hint", 3000)
+			err := retry.After(errTransient, hint)
+			if rapid.Bool().Draw(rt, "RetryAfter method") {
+				err = &openError{hint}
+			}
+			d, final := st.Next(context.Background(), err, now)
+			if final != nil {
+				rt.Fatal(final)
+			}
+			lo, hi := s.bounds(i+1, prev)
+			if d < hint || d > hint && (d < lo || d > hi) {
+				rt.Fatalf("delay %d with hint %v = %v, want the hint or within [%v, %v] above it", i+1, hint, d, lo, hi)
+			}
+			if d > hint {
+				prev = d
+			} else if s.jitter == "decorrelated" {
+				prev = hi // the backoff's own draw, unseen, was at most hi
+			}
 		}
 	})
 }
