@@ -618,10 +618,10 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 // Unlike Run, Do is panic-safe: a panic in f, or in [Classify], is
 // recovered, counted as a failure, and returned as a *weft.PanicError with
 // T's zero value. If f or Classify calls [runtime.Goexit], the call counts
-// as a failure, its probe slot is freed, and Do does not return. A panic in an [OnStateChange] listener is not f's:
-// it goes on up, as from every method of the breaker. Recovering costs more
-// than Run: Do adds about twenty nanoseconds to a call in the closed state,
-// and no allocation.
+// as a failure, its probe slot is freed, and Do does not return. A panic in
+// an [OnStateChange] listener is not f's: it goes on up, as from every
+// method of the breaker. Recovering costs more than Run: Do adds about
+// twenty nanoseconds to a call in the closed state, and no allocation.
 func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, error)) (v T, err error) {
 	var t Ticket
 	if p := b.cur.Load(); p.admit {
@@ -670,8 +670,9 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 // lease reports [Open]. Such a change is applied, and its event delivered,
 // by the call that first notices it.
 //
-// In the closed state State reads one atomic value; otherwise it reads the
-// clock and may take the breaker's lock briefly.
+// In the closed state State reads two atomic values, and takes the lock
+// only to deliver events that a panicking listener left behind; otherwise
+// it reads the clock and may take the breaker's lock briefly.
 func (b *Breaker) State() State {
 	p := b.cur.Load()
 	switch {
