@@ -121,12 +121,12 @@
 // caller's can use the same method.
 //
 // Such an error is a refusal: the call was turned away before it reached
-// the dependency. When the call has a time limit, [MaxElapsed] or a
-// deadline on ctx, a refusal it waits out uses up no attempt and no
-// [Budget] token, so that callers kept out by a breaker during an outage
-// still have their attempts when it is over; the time limit ends the
-// waiting. Without a time limit a refusal counts as an attempt, so that
-// the call still ends after its attempts.
+// the dependency, so a refusal the policy waits out takes no [Budget]
+// token. When the call has a time limit, [MaxElapsed] or a deadline on ctx,
+// it uses up no attempt either, so that callers kept out by a breaker
+// during an outage still have their attempts when it is over; the time
+// limit ends the waiting. Without a time limit a refusal counts as an
+// attempt, so that the call still ends after its attempts.
 //
 // # Goroutines and panics
 //

@@ -193,11 +193,12 @@ func WithBudget(b *Budget) Option {
 // then, and retrying sooner only adds load. With HonorRetryAfter the error is
 // retried, whatever [RetryIf] says, after the delay it asks for or the
 // backoff's delay, whichever is longer (a negative hint counts as zero). It
-// is a refusal, which the call did not make: with [MaxElapsed] or a deadline
-// on ctx it uses up no attempt and takes nothing from the [Budget] (see
-// "Circuit breakers" in the package documentation). A hint longer than max
-// is left to the classifier: the default one does not retry it, a [RetryIf]
-// may. It panics if max is negative; zero, the default, honours no hint.
+// is a refusal, which the call did not make: it takes nothing from the
+// [Budget], and with [MaxElapsed] or a deadline on ctx it uses up no
+// attempt (see "Circuit breakers" in the package documentation). A hint
+// longer than max is left to the classifier: the default one does not retry
+// it, a [RetryIf] may. It panics if max is negative; zero, the default,
+// honours no hint.
 func HonorRetryAfter(max time.Duration) Option {
 	if max < 0 {
 		panic(fmt.Sprintf("retry: HonorRetryAfter(%v): must not be negative", max))

@@ -146,21 +146,30 @@ func TestErrorCountsTheRefusals(t *testing.T) {
 }
 
 // A refusal puts no load on the dependency, so it takes no token from a
-// shared Budget: retries against an open breaker do not use up the retries
-// of every other caller of the dependency.
+// shared Budget, with a time limit or without: retries against an open
+// breaker do not use up the retries of every other caller of the
+// dependency.
 func TestRefusalTakesNoBudgetToken(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		budget := retry.NewBudget(10, 0.1)
-		p := retry.New(retry.Attempts(3), retry.MaxElapsed(time.Minute), retry.HonorRetryAfter(time.Minute),
-			retry.Constant(time.Second), retry.WithBudget(budget))
-		at, err := attemptTimes(t.Context(), p, func(_ context.Context, call int) error {
-			if call <= 20 {
+	refusedFirst := func(n int) func(context.Context, int) error {
+		return func(_ context.Context, call int) error {
+			if call <= n {
 				return &openError{time.Second}
 			}
 			return nil
-		})
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		budget := retry.NewBudget(10, 0.1)
+		p := retry.New(retry.Attempts(3), retry.HonorRetryAfter(time.Minute), retry.Constant(time.Second), retry.WithBudget(budget))
+
+		at, err := attemptTimes(t.Context(), p.With(retry.MaxElapsed(time.Minute)), refusedFirst(20))
 		require.NoError(t, err)
-		assert.Len(t, at, 21)
+		assert.Len(t, at, 21, "with a time limit")
+
+		at, err = attemptTimes(t.Context(), p, refusedFirst(2))
+		require.NoError(t, err)
+		assert.Len(t, at, 3, "without a time limit")
+
 		s := budget.Stats()
 		assert.Equal(t, 10.0, s.Tokens)
 		assert.Equal(t, uint64(0), s.Retries+s.Refused)

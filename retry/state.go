@@ -142,15 +142,14 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 	if !hinted && !c.retryable(err, v.hint != nil) {
 		return 0, s.stop(ctx, ErrNotRetryable, now)
 	}
-	// A refusal was turned away before it reached the dependency: when
-	// the call has a time limit to end it, it neither uses up an attempt
-	// nor takes a token of the budget, which is there to limit load.
-	free := refused && (c.maxElapsed > 0 || timeLimited(ctx))
+	// A refusal was turned away before it reached the dependency: it
+	// takes no token of the budget, which is there to limit load, and
+	// when the call has a time limit to end it, it uses up no attempt.
 	allowed := true
-	if free {
-		s.refused++
-	} else {
+	if !refused {
 		allowed = c.budget.withdraw()
+	} else if c.maxElapsed > 0 || timeLimited(ctx) {
+		s.refused++
 	}
 	if c.attempts != Unlimited && s.attempts-s.refused >= c.attempts {
 		return 0, s.stop(ctx, ErrExhausted, now)
@@ -194,7 +193,7 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 		c.budget.refuse()
 		return 0, s.stop(ctx, ErrBudget, now)
 	}
-	if !free {
+	if !refused {
 		c.budget.retried()
 	}
 	// A delay a hint set is not the backoff's: decorrelated jitter goes
