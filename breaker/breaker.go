@@ -34,6 +34,10 @@ type Breaker struct {
 	// it is 64-bit aligned on 32-bit platforms, as atomic.AddUint64 needs.
 	rejected uint64
 	forced   uint32
+	// stranded is 1 while events wait in queue that a panicking listener
+	// left behind, so that State delivers them without the lock when it
+	// has no other reason to take it.
+	stranded uint32
 	cur      atomic.Pointer[period]
 
 	// Immutable after New.
@@ -149,9 +153,12 @@ func (b *Breaker) closedPeriod(now int64) *period {
 // openPeriod returns an open period that starts at time at, after reopens
 // consecutive re-opens from half-open.
 func (b *Breaker) openPeriod(reopens int, at int64) *period {
+	// OpenFor·factor^reopens, in closed form: a loop would make every
+	// re-open cost as many steps as there were re-opens before it, under
+	// the lock. Pow saturates at +Inf, which the cap takes care of.
 	d := float64(b.cfg.openFor)
-	for i := 0; i < reopens && d < float64(b.cfg.openMax); i++ {
-		d *= b.cfg.backoffFactor
+	if reopens > 0 && b.cfg.backoffFactor > 1 {
+		d *= math.Pow(b.cfg.backoffFactor, float64(reopens))
 	}
 	d = min(d, float64(b.cfg.openMax))
 	if b.cfg.jitter > 0 {
@@ -178,13 +185,32 @@ func (b *Breaker) forcedPeriod() *period {
 }
 
 func (b *Breaker) halfOpenPeriod(reopens int) *period {
-	return &period{
+	p := &period{
 		b:       b,
 		state:   HalfOpen,
 		reopens: reopens,
 		leases:  make([]lease, b.cfg.probes),
-		err:     &OpenError{Name: b.cfg.name, State: HalfOpen},
 	}
+	p.err = &OpenError{Name: b.cfg.name, State: HalfOpen, p: p}
+	return p
+}
+
+// retryAfter is the wait a rejection by p, a half-open period, suggests.
+// A zero wait would send every caller turned away straight back to be
+// turned away again, a busy loop for a retry policy that honours it; a wait
+// as long as the lease (30s by default) would keep callers away long after
+// a quick probe closed the breaker. So while every slot is taken the wait
+// is drawn from (0, min(OpenFor, time left on the first lease)], spreading
+// the callers out; once a slot is free or the period is over, the next
+// call will learn more, and the wait is the shortest there is.
+func (p *period) retryAfter() time.Duration {
+	b := p.b
+	busy := p.busyUntil.Load()
+	if busy == 0 || b.cur.Load() != p {
+		return time.Nanosecond
+	}
+	d := min(int64(b.cfg.openFor), busy-b.now())
+	return time.Duration(1 + rand.Int64N(max(d, 1)))
 }
 
 // setLocked installs np, which took effect at time at, and queues its event.
@@ -254,9 +280,12 @@ func (b *Breaker) deliver() {
 	defer func() {
 		if !finished {
 			// The listener panicked: let the panic go on, and let the next
-			// state change deliver what is left.
+			// call that delivers events deliver what is left.
 			b.mu.Lock()
 			b.delivering = false
+			if len(b.queue) > 0 {
+				atomic.StoreUint32(&b.stranded, 1)
+			}
 			b.mu.Unlock()
 		}
 	}()
@@ -269,6 +298,7 @@ func (b *Breaker) deliver() {
 	}
 	b.queue = nil
 	b.delivering = false
+	atomic.StoreUint32(&b.stranded, 0)
 	finished = true
 	b.mu.Unlock()
 }
@@ -587,11 +617,11 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 //
 // Unlike Run, Do is panic-safe: a panic in f, or in [Classify], is
 // recovered, counted as a failure, and returned as a *weft.PanicError with
-// T's zero value. If f calls [runtime.Goexit], the call counts as a failure
-// and Do does not return. A panic in an [OnStateChange] listener is not f's:
-// it goes on up, as from every method of the breaker. Recovering costs more
-// than Run: Do adds about twenty nanoseconds to a call in the closed state,
-// and no allocation.
+// T's zero value. If f or Classify calls [runtime.Goexit], the call counts
+// as a failure, its probe slot is freed, and Do does not return. A panic in
+// an [OnStateChange] listener is not f's: it goes on up, as from every
+// method of the breaker. Recovering costs more than Run: Do adds about
+// twenty nanoseconds to a call in the closed state, and no allocation.
 func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, error)) (v T, err error) {
 	var t Ticket
 	if p := b.cur.Load(); p.admit {
@@ -602,12 +632,14 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 	} else if t, err = b.allowSlow(p); err != nil {
 		return v, err
 	}
-	returned := false
 	defer func() {
-		if !returned { // f panicked or called Goexit
+		// f or Classify panicked or called Goexit before the call was
+		// reported: it failed, and its probe slot, if any, is free again.
+		if t.p != nil {
 			t.report(Failure)
 		}
 	}()
+	returned := false
 	// Runs first: stops a panic, so that Do returns it as an error.
 	defer catch.Recover(&err, &returned)
 	v, err = f(ctx)
@@ -638,23 +670,26 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 // lease reports [Open]. Such a change is applied, and its event delivered,
 // by the call that first notices it.
 //
-// In the closed state State reads one atomic value; otherwise it reads the
-// clock and may take the breaker's lock briefly.
+// In the closed state State reads two atomic values, and takes the lock
+// only to deliver events that a panicking listener left behind; otherwise
+// it reads the clock and may take the breaker's lock briefly.
 func (b *Breaker) State() State {
 	p := b.cur.Load()
-	if p.state == Closed || p.forced {
-		return p.state
+	switch {
+	case p.state == Closed || p.forced:
+	case p.state == Open && b.now() < p.until:
+	default:
+		b.mu.Lock()
+		b.advanceLocked(b.now())
+		s := b.cur.Load().state
+		b.mu.Unlock()
+		b.deliver()
+		return s
 	}
-	now := b.now()
-	if p.state == Open && now < p.until {
-		return Open
+	if atomic.LoadUint32(&b.stranded) != 0 {
+		b.deliver() // events a panicking listener left behind
 	}
-	b.mu.Lock()
-	b.advanceLocked(now)
-	s := b.cur.Load().state
-	b.mu.Unlock()
-	b.deliver()
-	return s
+	return p.state
 }
 
 // Stats is a snapshot of a [Breaker], returned by [Breaker.Stats].

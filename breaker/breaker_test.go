@@ -313,8 +313,11 @@ func TestHalfOpenProbesAndSuccessesToClose(t *testing.T) {
 			t.Fatalf("three Allows in half-open with 2 probes: %v, %v, %v", err1, err2, err3)
 		}
 		var oe *breaker.OpenError
-		if !errors.As(err3, &oe) || oe.State != breaker.HalfOpen || oe.RetryAfter() != 0 {
-			t.Fatalf("half-open rejection = %#v, want State half-open and no RetryAfter", oe)
+		if !errors.As(err3, &oe) || oe.State != breaker.HalfOpen || !oe.Until.IsZero() {
+			t.Fatalf("half-open rejection = %#v, want State half-open and no Until", oe)
+		}
+		if d := oe.RetryAfter(); d <= 0 || d > time.Second {
+			t.Fatalf("half-open RetryAfter() = %v, want within (0, OpenFor]", d)
 		}
 		p1.Done(nil)
 		p2.Report(breaker.Ignore) // frees the slot, decides nothing

@@ -118,7 +118,9 @@
 // breaker already knows the dependency is down, and retrying only spins on
 // refusals. The [*OpenError] says when trying again makes sense through its
 // RetryAfter method, which a retry policy reads through the interface
-// interface{ RetryAfter() time.Duration } without importing this package;
-// package github.com/weftgo/weft/retry stops on such errors by default (see
-// the example).
+// interface{ RetryAfter() time.Duration } without importing this package:
+// the end of the open time, or, from a half-open breaker whose probes are
+// all in flight, a random wait of at most [OpenFor]. Package
+// github.com/weftgo/weft/retry stops on such errors by default (see the
+// example), and with its HonorRetryAfter option waits them out.
 package breaker

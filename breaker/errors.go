@@ -48,6 +48,8 @@ type OpenError struct {
 	// probes. It is the zero Time when Forced, or when State is HalfOpen
 	// (a probe slot may free up at any moment).
 	Until time.Time
+
+	p *period // the half-open period that rejected the call; nil otherwise
 }
 
 // Error returns "breaker: circuit open", or the half-open message of
@@ -76,15 +78,22 @@ func (e *OpenError) Unwrap() error {
 }
 
 // RetryAfter returns how long from now until the breaker may admit the call:
-// the time left until Until, zero once that has passed or when State is
-// [HalfOpen] (a probe slot may free up at any moment), and the longest
-// Duration when Forced, since only [Breaker.Reset] ends that. It reads the
+// the time left until Until (zero once that has passed), and the longest
+// Duration when Forced, since only [Breaker.Reset] ends that. When State is
+// [HalfOpen], a slot frees up when a probe is reported, which cannot be
+// foreseen, or at the latest when the first probe's [ProbeTimeout] runs
+// out: RetryAfter then returns a random wait, never zero, of at most
+// [OpenFor] or the time left on that lease, whichever is shorter, so that
+// the callers turned away come back spread out; once a slot is free again
+// or the breaker has changed state, it returns a nanosecond. It reads the
 // clock. A retry policy can honour it through the interface
 // interface{ RetryAfter() time.Duration } without importing this package.
 func (e *OpenError) RetryAfter() time.Duration {
 	switch {
 	case e.Forced:
 		return math.MaxInt64
+	case e.p != nil:
+		return e.p.retryAfter()
 	case e.Until.IsZero():
 		return 0
 	}

@@ -367,6 +367,16 @@ func (mc *machine) checkRejection(t *rapid.T, err error, tooMany bool) {
 	if oe.Name != "m" || oe.Forced != mc.m.forced {
 		t.Fatalf("OpenError %+v, want name m and forced %v", oe, mc.m.forced)
 	}
+	if tooMany {
+		// A slot frees up by the end of the first lease at the latest.
+		limit := mc.m.cfg.openFor
+		for _, l := range mc.m.leases {
+			limit = min(limit, l.expires-mc.now())
+		}
+		if got := oe.RetryAfter(); got <= 0 || got > time.Duration(max(limit, 1)) {
+			t.Fatalf("half-open RetryAfter() = %v, want within (0, %v]", got, time.Duration(max(limit, 1)))
+		}
+	}
 	if !tooMany && !mc.m.forced {
 		if want := mc.base.Add(time.Duration(mc.m.until)); !oe.Until.Equal(want) {
 			t.Fatalf("OpenError.Until = %v, want %v", oe.Until, want)

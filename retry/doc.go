@@ -53,6 +53,11 @@
 //  5. Otherwise the classifier decides: [RetryIf] if the policy has one,
 //     else the default, which retries every error except those of step 4.
 //
+// The delay a hint asks for, in steps 3 and 4, is a floor and never a
+// shortcut: the policy waits for the hint or its own backoff's delay,
+// whichever is longer, so a dependency that answers "try again now" every
+// time is still asked no more often than the backoff allows.
+//
 // An attempt that ran out of its own [AttemptTimeout] is an ordinary failure
 // under these rules; its error usually wraps [context.DeadlineExceeded], and
 // the default classifier retries it.
@@ -112,8 +117,16 @@
 //
 // anywhere in its chain, as an open-circuit error does. The default
 // classifier does not retry such errors; a policy with [HonorRetryAfter](max)
-// waits them out, as if they were wrapped with [After], when the wait is at
-// most max. Any error type of the caller's can use the same method.
+// waits them out when the wait is at most max. Any error type of the
+// caller's can use the same method.
+//
+// Such an error is a refusal: the call was turned away before it reached
+// the dependency, so a refusal the policy waits out takes no [Budget]
+// token. When the call has a time limit, [MaxElapsed] or a deadline on ctx,
+// it uses up no attempt either, so that callers kept out by a breaker
+// during an outage still have their attempts when it is over; the time
+// limit ends the waiting. Without a time limit a refusal counts as an
+// attempt, so that the call still ends after its attempts.
 //
 // # Goroutines and panics
 //

@@ -74,8 +74,12 @@ type Error struct {
 	// unless a Loop was left without Done. It is nil if no attempt failed,
 	// as when the context was done before the first one.
 	Last error
-	// Attempts is the number of attempts made.
+	// Attempts is the number of attempts made, refusals included.
 	Attempts int
+	// Refused is how many of the Attempts were refusals that did not use
+	// up an attempt: errors whose RetryAfter hint the policy honoured while
+	// the call had a time limit (see [HonorRetryAfter]).
+	Refused int
 	// Elapsed is how long the call took until the policy gave up. It is
 	// measured from the start of the call when the policy has MaxElapsed,
 	// and for Process and State, which are given their start. Otherwise Do,
@@ -88,8 +92,9 @@ type Error struct {
 	ctxErr error
 }
 
-// Error returns "retry: CAUSE after N attempts: LAST", where CAUSE is the
-// cause's phrase or message and ": LAST" is left out when Last is nil.
+// Error returns "retry: CAUSE after N attempts (R refused): LAST", where
+// CAUSE is the cause's phrase or message, " (R refused)" is left out when
+// Refused is 0 and ": LAST" when Last is nil.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("retry: ")
@@ -107,6 +112,11 @@ func (e *Error) Error() string {
 		b.WriteString(" attempt")
 	} else {
 		b.WriteString(" attempts")
+	}
+	if e.Refused > 0 {
+		b.WriteString(" (")
+		b.WriteString(strconv.Itoa(e.Refused))
+		b.WriteString(" refused)")
 	}
 	if e.Last != nil {
 		b.WriteString(": ")

@@ -85,8 +85,8 @@ func ExamplePermanent() {
 	// 1 true true
 }
 
-// After asks for a specific delay, as a server's Retry-After does: it
-// replaces the backoff's delay, without jitter.
+// After asks for a specific delay, as a server's Retry-After does: the
+// policy waits that long, or for its backoff's delay if that is longer.
 func ExampleAfter() {
 	errTooMany := errors.New("429 too many requests")
 	policy := instant.With(retry.OnRetry(func(attempt int, err error, delay time.Duration) {
@@ -236,4 +236,27 @@ func ExampleHonorRetryAfter() {
 	// Output:
 	// retry: not retryable after 1 attempt: users: circuit open
 	// <nil>
+}
+
+// A refusal, an error whose RetryAfter hint the policy honours, was turned
+// away before it reached the dependency: within a time limit it uses up no
+// attempt, so callers kept out by a breaker keep their attempts for calls
+// that reach the dependency.
+func ExampleHonorRetryAfter_refusals() {
+	policy := retry.New(retry.Attempts(2), retry.MaxElapsed(time.Second),
+		retry.HonorRetryAfter(time.Second), retry.Constant(time.Millisecond))
+	calls := 0
+	err := retry.Run(context.Background(), policy, func(ctx context.Context) error {
+		calls++
+		switch calls {
+		case 1, 2, 3:
+			return circuitOpen{wait: time.Millisecond} // refused: no attempt used
+		case 4:
+			return errUnavailable // the first attempt that reached the dependency
+		}
+		return nil
+	})
+	fmt.Println(err, calls)
+	// Output:
+	// <nil> 5
 }

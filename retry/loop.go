@@ -61,14 +61,11 @@ type Attempt struct {
 	n int
 }
 
-// Loop returns a [Loop] running one call under p with the context ctx.
+// Loop returns a [Loop] running one call under p with the context ctx. The
+// call starts when the loop is ranged over, and [MaxElapsed] counts from
+// then.
 func (p Policy) Loop(ctx context.Context) *Loop {
-	c := p.config()
-	l := &Loop{ctx: ctx, s: State{c: c}}
-	if c.maxElapsed > 0 {
-		l.s.start = time.Now()
-	}
-	return l
+	return &Loop{ctx: ctx, s: State{c: p.config()}}
 }
 
 // Attempts returns the sequence of attempts, to range over once; ranging
@@ -81,6 +78,11 @@ func (l *Loop) Attempts() iter.Seq[Attempt] {
 		}
 		l.ranged = true
 		defer l.release()
+		// The call starts here, not when the Loop was made: MaxElapsed
+		// counts from the first attempt.
+		if l.s.config().maxElapsed > 0 {
+			l.s.start = time.Now()
+		}
 		for {
 			if l.ctx.Err() != nil {
 				l.finish(l.s.stop(l.ctx, nil, time.Time{}))

@@ -99,7 +99,8 @@ func (p Policy) config() *config {
 
 // Attempts sets the most attempts a call makes, the first one included:
 // Attempts(1) never retries. Pass [Unlimited] to have no limit. The default
-// is 3. It panics if n is less than 1 and not Unlimited.
+// is 3. Refusals waited out under [HonorRetryAfter] by a call with a time
+// limit are not counted. It panics if n is less than 1 and not Unlimited.
 func Attempts(n int) Option {
 	if n < 1 && n != Unlimited {
 		panic(fmt.Sprintf("retry: Attempts(%d): must be at least 1, or Unlimited", n))
@@ -162,11 +163,14 @@ func RetryIf(retryable func(err error) bool) Option {
 // failed (1 for the first), its error and the delay before the next attempt.
 // It is not called when the policy gives up, so a call that ends after n
 // attempts has called it at most n-1 times. If the caller's context is done
-// during the wait, the retry it announced does not happen.
+// during the wait, or the hook itself runs past [MaxElapsed], the retry it
+// announced does not happen.
 //
-// hook runs on the goroutine of the call, delays the retry by as long as it
-// takes, and must be safe for concurrent use if the policy is shared. Use it
-// for logs and metrics. OnRetry(nil) removes the hook.
+// hook runs on the goroutine of the call and must be safe for concurrent
+// use if the policy is shared. Its time is part of the wait, not added to
+// it: the next attempt starts delay after the decision, or when the hook
+// returns if it took longer. Use it for logs and metrics. OnRetry(nil)
+// removes the hook.
 func OnRetry(hook func(attempt int, err error, delay time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onRetry = hook })
 }
@@ -187,10 +191,13 @@ func WithBudget(b *Budget) Option {
 // as an open circuit breaker's or a rate limiter's refusal has. By default
 // such errors are not retried: the dependency has said it will refuse until
 // then, and retrying sooner only adds load. With HonorRetryAfter the error is
-// retried after exactly the delay it asks for (a negative one counts as
-// zero), as if it had been wrapped with [After], whatever [RetryIf] says. A
-// hint longer than max is left to the classifier: the default one does not
-// retry it, a [RetryIf] may. It panics if max is negative; zero, the default,
+// retried, whatever [RetryIf] says, after the delay it asks for or the
+// backoff's delay, whichever is longer (a negative hint counts as zero). It
+// is a refusal, which the call did not make: it takes nothing from the
+// [Budget], and with [MaxElapsed] or a deadline on ctx it uses up no
+// attempt (see "Circuit breakers" in the package documentation). A hint
+// longer than max is left to the classifier: the default one does not retry
+// it, a [RetryIf] may. It panics if max is negative; zero, the default,
 // honours no hint.
 func HonorRetryAfter(max time.Duration) Option {
 	if max < 0 {

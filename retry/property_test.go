@@ -141,27 +141,65 @@ func (s spec) bounds(n int, prev time.Duration) (lo, hi time.Duration) {
 
 // Every delay lies within its jitter kind's bounds and within [0, cap].
 func TestPropertyDelaysWithinBounds(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		s := drawSpec(t, false)
-		n := rapid.IntRange(1, 300).Draw(t, "attempts")
+	rapid.Check(t, func(rt *rapid.T) {
+		s := drawSpec(rt, false)
+		n := rapid.IntRange(1, 300).Draw(rt, "attempts")
 		var got []time.Duration
 		opts := append(s.options(), retry.Attempts(retry.Unlimited),
 			retry.OnRetry(func(_ int, _ error, d time.Duration) { got = append(got, d) }))
-		ds, err := delays(retry.New(opts...), n)
+		// In a bubble the hook takes no time, which Next would take off
+		// the delay it returns.
+		var ds []time.Duration
+		var err error
+		synctest.Test(t, func(*testing.T) { ds, err = delays(retry.New(opts...), n) })
 		if err != nil {
-			t.Fatal(err)
+			rt.Fatal(err)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(ds) {
-			t.Fatalf("OnRetry saw %v, Next returned %v", got, ds)
+			rt.Fatalf("OnRetry saw %v, Next returned %v", got, ds)
 		}
 		prev := time.Duration(0)
 		for i, d := range ds {
 			lo, hi := s.bounds(i+1, prev)
 			_, cap := s.nominal(i + 1)
 			if d < lo || d > hi || d < 0 || d > cap {
-				t.Fatalf("delay %d = %v, want within [%v, %v] and [0, %v]", i+1, d, lo, hi, cap)
+				rt.Fatalf("delay %d = %v, want within [%v, %v] and [0, %v]", i+1, d, lo, hi, cap)
 			}
 			prev = d
+		}
+	})
+}
+
+// A hint, from After or an honoured RetryAfter, is a floor under the
+// backoff: every delay is at least the hint and lies within the jitter's
+// bounds or at the hint, whatever the backoff and jitter.
+func TestPropertyHintIsAFloor(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := drawSpec(rt, false)
+		n := rapid.IntRange(1, 50).Draw(rt, "attempts")
+		p := retry.New(append(s.options(), retry.Attempts(retry.Unlimited), retry.HonorRetryAfter(time.Hour))...)
+		now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		st := p.Start(now)
+		prev := time.Duration(0)
+		for i := range n {
+			hint := drawDuration(rt, "hint", 3000)
+			err := retry.After(errTransient, hint)
+			if rapid.Bool().Draw(rt, "RetryAfter method") {
+				err = &openError{hint}
+			}
+			d, final := st.Next(context.Background(), err, now)
+			if final != nil {
+				rt.Fatal(final)
+			}
+			lo, hi := s.bounds(i+1, prev)
+			if d < hint || d > hint && (d < lo || d > hi) {
+				rt.Fatalf("delay %d with hint %v = %v, want the hint or within [%v, %v] above it", i+1, hint, d, lo, hi)
+			}
+			if d > hint {
+				prev = d
+			} else if s.jitter == "decorrelated" {
+				prev = hi // the backoff's own draw, unseen, was at most hi
+			}
 		}
 	})
 }
@@ -180,9 +218,9 @@ type scenario struct {
 }
 
 type outcome struct {
-	kind  string // fail, ok, permanent, after
+	kind  string // fail, ok, permanent, after, refused
 	took  time.Duration
-	after time.Duration
+	after time.Duration // after and refused: the hint
 }
 
 func drawScenario(t *rapid.T) scenario {
@@ -205,10 +243,10 @@ func drawScenario(t *rapid.T) scenario {
 	n := rapid.IntRange(1, 8).Draw(t, "outcomes")
 	for i := range n {
 		o := outcome{
-			kind: rapid.SampledFrom([]string{"fail", "fail", "fail", "ok", "permanent", "after"}).Draw(t, fmt.Sprint("kind", i)),
+			kind: rapid.SampledFrom([]string{"fail", "fail", "fail", "ok", "permanent", "after", "refused"}).Draw(t, fmt.Sprint("kind", i)),
 			took: sec(fmt.Sprint("took", i), 0, 2),
 		}
-		if o.kind == "after" {
+		if o.kind == "after" || o.kind == "refused" {
 			o.after = sec(fmt.Sprint("after", i), 0, 4)
 		}
 		sc.outcomes = append(sc.outcomes, o)
@@ -227,6 +265,7 @@ func (sc scenario) outcome(attempt int) outcome {
 type result struct {
 	cause    string
 	attempts int
+	refused  int           // refusals that did not use up an attempt, if the call failed
 	retries  int           // OnRetry calls
 	end      time.Duration // when the call returned
 }
@@ -268,11 +307,16 @@ func (sc scenario) model() result {
 			r.cause = "not retryable"
 			break
 		}
+		// A hint is a floor under the backoff; a refusal uses up no
+		// attempt when the call has a time limit.
 		delay := sc.delay
-		if o.kind == "after" {
-			delay = o.after
+		if o.kind == "after" || o.kind == "refused" {
+			delay = max(o.after, sc.delay)
 		}
-		if sc.attempts != retry.Unlimited && r.attempts >= sc.attempts {
+		if o.kind == "refused" && (sc.maxElapsed > 0 || sc.deadline > 0) {
+			r.refused++
+		}
+		if sc.attempts != retry.Unlimited && r.attempts-r.refused >= sc.attempts {
 			r.cause = "exhausted"
 			break
 		}
@@ -293,6 +337,9 @@ func (sc scenario) model() result {
 		now += delay
 	}
 	r.end = now
+	if r.cause == "success" {
+		r.refused = 0
+	}
 	return r
 }
 
@@ -334,6 +381,7 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 			defer cancelDeadline()
 		}
 		p := retry.New(retry.Attempts(sc.attempts), retry.Constant(sc.delay), retry.NoJitter(), retry.MaxElapsed(sc.maxElapsed),
+			retry.HonorRetryAfter(4*time.Second),
 			retry.OnRetry(func(int, error, time.Duration) { r.retries++ }))
 		err := retry.Run(ctx, p, func(actx context.Context) error {
 			r.attempts++
@@ -349,6 +397,8 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 				return retry.Permanent(errTransient)
 			case "after":
 				return retry.After(errTransient, o.after)
+			case "refused":
+				return fmt.Errorf("%w: %w", errTransient, &openError{o.after})
 			}
 			return errTransient
 		})
@@ -358,6 +408,9 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 		if err != nil && (!errors.As(err, &re) || re.Attempts != r.attempts) {
 			violations = append(violations, fmt.Sprintf("error %v does not count %d attempts", err, r.attempts))
 		}
+		if re != nil {
+			r.refused = re.Refused
+		}
 		if err != nil && r.attempts > 0 && !errors.Is(err, errTransient) {
 			violations = append(violations, fmt.Sprintf("error %v lost the last error", err))
 		}
@@ -366,7 +419,7 @@ func (sc scenario) run(t *testing.T) (r result, violations []string) {
 }
 
 // A call ends for the rule the model says, after the attempts, retries and
-// time it says: the attempt limit holds, OnRetry is called once per retry
+// time it says: the attempt limit holds (refusals aside), OnRetry is called once per retry
 // (attempts-1 on exhaustion), f is never called with the caller's context
 // done, and no wait runs into the deadline.
 func TestPropertyCallFollowsTheRules(t *testing.T) {
@@ -380,8 +433,14 @@ func TestPropertyCallFollowsTheRules(t *testing.T) {
 		if got != want {
 			rt.Fatalf("call = %+v, model = %+v", got, want)
 		}
-		if sc.attempts != retry.Unlimited && got.attempts > sc.attempts {
-			rt.Fatalf("%d attempts, more than %d", got.attempts, sc.attempts)
+		limit := sc.attempts
+		for i := 1; i <= got.attempts && (sc.maxElapsed > 0 || sc.deadline > 0); i++ {
+			if sc.outcome(i).kind == "refused" {
+				limit++
+			}
+		}
+		if sc.attempts != retry.Unlimited && got.attempts > limit {
+			rt.Fatalf("%d attempts, more than %d and the refusals", got.attempts, sc.attempts)
 		}
 		if got.cause == "exhausted" && got.retries != got.attempts-1 {
 			rt.Fatalf("exhausted after %d attempts with %d OnRetry calls", got.attempts, got.retries)

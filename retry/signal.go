@@ -33,18 +33,20 @@ func Permanent(err error) error {
 	return &signal{err: err, permanent: true}
 }
 
-// After marks err as retryable after exactly d, as a server's Retry-After
-// asks: the policy retries it, whatever its classifier says, after d instead
-// of its backoff's delay and without jitter. d is not limited by the
-// backoff's cap, since retrying before the server said to would be refused
-// again; it is still limited by everything else: the attempt limit,
+// After marks err as retryable after d, as a server's Retry-After asks: the
+// policy retries it, whatever its classifier says, after d or its backoff's
+// delay, whichever is longer, so a server that keeps answering "retry after
+// 0" is still asked no more often than the backoff allows. d is not limited
+// by the backoff's cap, since retrying before the server said to would be
+// refused again; it is still limited by everything else: the attempt limit,
 // [MaxElapsed] and the caller's deadline (a wait that would outlast either
 // ends the call at once, with [ErrMaxElapsed] or [ErrDeadline]) and the
 // [Budget]. A negative d counts as zero.
 //
-// As with [Permanent], the marker never reaches the caller: the returned
-// error holds err. After(nil, d) returns nil. [ParseRetryAfter] reads d from
-// an HTTP Retry-After header.
+// Unlike a refusal honoured by [HonorRetryAfter], it uses up an attempt:
+// the server answered. As with [Permanent], the marker never reaches the
+// caller: the returned error holds err. After(nil, d) returns nil.
+// [ParseRetryAfter] reads d from an HTTP Retry-After header.
 func After(err error, d time.Duration) error {
 	if err == nil {
 		return nil

@@ -77,11 +77,11 @@ func TestPermanentStopsAtOnce(t *testing.T) {
 	}
 }
 
-// After is obeyed whatever the classifier says, and its delay replaces the
-// backoff's: not capped by it, without jitter.
+// After is obeyed whatever the classifier says, and its delay is a floor
+// under the backoff's: not capped by it, without jitter when it is longer.
 func TestAfterSetsTheDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := retry.New(retry.Attempts(3), retry.Constant(time.Second), retry.FullJitter(),
+		p := retry.New(retry.Attempts(3), retry.Constant(time.Second), retry.NoJitter(),
 			retry.RetryIf(func(error) bool { return false }))
 		start := time.Now()
 		var at []time.Duration
@@ -95,8 +95,8 @@ func TestAfterSetsTheDelay(t *testing.T) {
 			}
 			return nil
 		})
-		if err != nil || fmt.Sprint(at) != "[0s 5s 5s]" {
-			t.Errorf("Run = %v with attempts at %v, want nil at [0s 5s 5s]", err, at)
+		if err != nil || fmt.Sprint(at) != "[0s 5s 6s]" {
+			t.Errorf("Run = %v with attempts at %v, want nil at [0s 5s 6s]", err, at)
 		}
 	})
 }
@@ -139,7 +139,8 @@ func TestRetryAfterHints(t *testing.T) {
 		{"default", retry.New(retry.Constant(time.Second)), time.Second, retry.ErrNotRetryable, "[0s]"},
 		{"honoured", retry.New(retry.Constant(time.Second), retry.HonorRetryAfter(5*time.Second)), 3 * time.Second, retry.ErrExhausted, "[0s 3s 6s]"},
 		{"honoured at the limit", retry.New(retry.Constant(time.Second), retry.HonorRetryAfter(5*time.Second)), 5 * time.Second, retry.ErrExhausted, "[0s 5s 10s]"},
-		{"negative hint", retry.New(retry.Constant(time.Second), retry.HonorRetryAfter(5*time.Second)), -time.Second, retry.ErrExhausted, "[0s 0s 0s]"},
+		{"shorter than the backoff", retry.New(retry.Constant(2*time.Second), retry.NoJitter(), retry.HonorRetryAfter(5*time.Second)), time.Second, retry.ErrExhausted, "[0s 2s 4s]"},
+		{"negative hint", retry.New(retry.Constant(time.Second), retry.NoJitter(), retry.HonorRetryAfter(5*time.Second)), -time.Second, retry.ErrExhausted, "[0s 1s 2s]"},
 		{"too long", retry.New(retry.Constant(time.Second), retry.HonorRetryAfter(5*time.Second)), 6 * time.Second, retry.ErrNotRetryable, "[0s]"},
 		{"too long, classifier says yes", retry.New(retry.Constant(time.Second), retry.NoJitter(), retry.HonorRetryAfter(5*time.Second),
 			retry.RetryIf(func(error) bool { return true })), 6 * time.Second, retry.ErrExhausted, "[0s 1s 2s]"},
@@ -210,10 +211,10 @@ func TestMarkersAnywhereInTheTree(t *testing.T) {
 		{"After in a join", errors.Join(errTransient, retry.After(errTransient, 2*time.Second)), "[0s 2s 4s]"},
 		{"first After wins", fmt.Errorf("%w, %w", retry.After(errTransient, time.Second), retry.After(errTransient, 5*time.Second)), "[0s 1s 2s]"},
 		{"hint in a join", errors.Join(nilWrapper{}, &openError{3 * time.Second}), "[0s 3s 6s]"},
-		{"nothing", fmt.Errorf("outer: %w", nilWrapper{}), "[0s 10s 20s]"},
-		{"nothing joined", errors.Join(nilWrapper{}, errTransient), "[0s 10s 20s]"},
+		{"nothing", fmt.Errorf("outer: %w", nilWrapper{}), "[0s 10ms 20ms]"},
+		{"nothing joined", errors.Join(nilWrapper{}, errTransient), "[0s 10ms 20ms]"},
 	}
-	p := retry.New(retry.Constant(10*time.Second), retry.NoJitter(), retry.HonorRetryAfter(time.Minute))
+	p := retry.New(retry.Constant(10*time.Millisecond), retry.NoJitter(), retry.HonorRetryAfter(time.Minute))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -36,6 +36,7 @@ type State struct {
 	last     time.Time     // when the last outcome was reported
 	prev     time.Duration // the last delay, for decorrelated jitter
 	err      error         // the last failure, markers removed
+	refused  int           // refusals that did not use up an attempt
 }
 
 // Start returns the State of a new call or work item under p, whose first
@@ -83,7 +84,8 @@ var epoch = time.Now()
 //
 //   - 0 and nil if err is nil: the attempt succeeded and the call is over;
 //   - a delay and nil if the policy retries: start the next attempt after
-//     the delay (0 means at once), unless ctx is done by then;
+//     the delay (0 means at once) from when Next returns, unless ctx is
+//     done by then (the time an [OnRetry] hook took is already taken off);
 //   - 0 and an [*Error] if the policy gives up: ctx is done, err is not
 //     retryable, the attempts are used up, the delay would pass MaxElapsed
 //     or ctx's deadline, or the [Budget] refused.
@@ -124,29 +126,38 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 		return 0, s.stop(ctx, nil, now)
 	}
 
-	d, forced := v.delay, v.after
+	// A hint, from After or an honoured RetryAfter, is a floor under the
+	// backoff's delay, never a shortcut past it: a hint of 0 repeated by
+	// every attempt would otherwise retry in a tight loop.
+	hint, hinted := v.delay, v.after
 	if v.permanent {
 		return 0, s.stop(ctx, ErrNotRetryable, now)
 	}
-	if !forced {
-		var hint time.Duration
-		if v.hint != nil {
-			hint = v.hint.RetryAfter()
-		}
-		switch {
-		case v.hint != nil && c.honorRetryAfter > 0 && hint <= c.honorRetryAfter:
-			d, forced = max(hint, 0), true
-		case !c.retryable(err, v.hint != nil):
-			return 0, s.stop(ctx, ErrNotRetryable, now)
+	refused := false
+	if !hinted && v.hint != nil && c.honorRetryAfter > 0 {
+		if h := v.hint.RetryAfter(); h <= c.honorRetryAfter {
+			hint, hinted, refused = max(h, 0), true, true
 		}
 	}
-	allowed := c.budget.withdraw()
-	if c.attempts != Unlimited && s.attempts >= c.attempts {
+	if !hinted && !c.retryable(err, v.hint != nil) {
+		return 0, s.stop(ctx, ErrNotRetryable, now)
+	}
+	// A refusal was turned away before it reached the dependency: it
+	// takes no token of the budget, which is there to limit load, and
+	// when the call has a time limit to end it, it uses up no attempt.
+	allowed := true
+	if !refused {
+		allowed = c.budget.withdraw()
+	} else if c.maxElapsed > 0 || timeLimited(ctx) {
+		s.refused++
+	}
+	if c.attempts != Unlimited && s.attempts-s.refused >= c.attempts {
 		return 0, s.stop(ctx, ErrExhausted, now)
 	}
-	if !forced {
-		d = c.delay(s.attempts, s.prev)
-	}
+	// The backoff goes on growing through refusals, so that a dependency
+	// that keeps refusing with a short hint is asked less and less often.
+	backoff := c.delay(s.attempts, s.prev)
+	d := max(hint, backoff)
 
 	// The clock is read only when a rule needs it: to start the elapsed
 	// time, for MaxElapsed, or to compare a real wait with the deadline.
@@ -182,16 +193,39 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 		c.budget.refuse()
 		return 0, s.stop(ctx, ErrBudget, now)
 	}
-	c.budget.retried()
-	if c.onRetry != nil {
-		c.onRetry(s.attempts, last, d)
+	if !refused {
+		c.budget.retried()
 	}
-	if !forced {
-		// A delay the server chose is not the backoff's: decorrelated
-		// jitter goes on from its own last draw.
-		s.prev = d
+	// A delay a hint set is not the backoff's: decorrelated jitter goes
+	// on from its own last draw.
+	s.prev = backoff
+	if c.onRetry != nil {
+		return s.hook(ctx, last, d, now)
 	}
 	return d, nil
+}
+
+// hook calls the OnRetry hook for a retry after d, decided at now, and
+// returns what is left of d when the hook returns: the hook's time is part
+// of the wait, so that a slow hook cannot push the next attempt past the
+// limits checked before it ran. A hook that outlasted d and MaxElapsed ends
+// the call.
+func (s *State) hook(ctx context.Context, last error, d time.Duration, now time.Time) (time.Duration, error) {
+	c := s.config()
+	if d == 0 {
+		c.onRetry(s.attempts, last, d)
+		return 0, nil
+	}
+	begin := time.Now()
+	c.onRetry(s.attempts, last, d)
+	took := time.Since(begin)
+	if took < d {
+		return d - took, nil
+	}
+	if c.maxElapsed > 0 && now.Add(took).Sub(s.start) > c.maxElapsed {
+		return 0, s.stop(ctx, ErrMaxElapsed, now.Add(took))
+	}
+	return 0, nil
 }
 
 // retryable is the classifier: RetryIf, or by default every error without
@@ -203,6 +237,12 @@ func (c *config) retryable(err error, hinted bool) bool {
 	return !hinted
 }
 
+// timeLimited reports whether ctx has a deadline.
+func timeLimited(ctx context.Context) bool {
+	_, ok := ctx.Deadline()
+	return ok
+}
+
 // stop ends the call with cause, or with ctx's cause if cause is nil.
 func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
 	if now.IsZero() {
@@ -212,7 +252,7 @@ func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
 		s.start = now
 	}
 	s.last = now
-	e := &Error{Cause: cause, Last: s.err, Attempts: s.attempts, Elapsed: now.Sub(s.start)}
+	e := &Error{Cause: cause, Last: s.err, Attempts: s.attempts, Refused: s.refused, Elapsed: now.Sub(s.start)}
 	if cause == nil {
 		e.Cause = context.Cause(ctx)
 		if err := ctx.Err(); err != e.Cause {
