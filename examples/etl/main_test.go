@@ -40,7 +40,7 @@ func testConfig(t *testing.T) (config, *bytes.Buffer) {
 		rejects: filepath.Join(dir, "orders.rejects.csv"),
 		workers: 4,
 		batch:   500,
-		wait:    100 * time.Millisecond,
+		wait:    time.Hour, // batches are full, or the last one: the same on any machine
 		out:     &out,
 	}, &out
 }
@@ -331,6 +331,13 @@ func TestDefaultDatabaseInCurrentDirectory(t *testing.T) {
 	assert.Contains(t, p.stdout.String(), "table orders in orders.db; rejected and duplicate rows in orders.rejects.csv\n")
 	assert.Len(t, tableLines(t, filepath.Join(dir, "orders.db")), 980)
 	assert.Len(t, readRejects(t, filepath.Join(dir, "orders.rejects.csv")), 20)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"orders.db", "orders.rejects.csv"}, names, "nothing else left behind")
 }
 
 // An argument that is not a flag would make every flag after it be ignored:

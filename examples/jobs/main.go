@@ -345,8 +345,11 @@ func run(ctx context.Context, cfg config) (summary, error) {
 		case <-closed:
 			return
 		}
+		if isTerminal(cfg.log) {
+			fmt.Fprintln(cfg.log) // off the progress bar's line
+		}
 		st := w.Stats()
-		fmt.Fprintf(cfg.log, "\njobs: stopping: draining %d jobs for up to %v (Ctrl-C again to abort; unfinished jobs are written to %s)\n",
+		fmt.Fprintf(cfg.log, "jobs: stopping: draining %d jobs for up to %v (Ctrl-C again to abort; unfinished jobs are written to %s)\n",
 			st.Running+st.Queued+st.Waiting, cfg.drain, cfg.notRun)
 		t := time.NewTimer(cfg.drain)
 		defer t.Stop()

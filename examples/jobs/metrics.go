@@ -57,7 +57,7 @@ func (m *metrics) handler() http.Handler {
 // dead-letter file.
 func reportProgress(cfg config, w *pool.Workers[*task], m *metrics, deadLettered func() int64, done <-chan struct{}) {
 	var bar *progressbar.ProgressBar
-	if f, ok := cfg.progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := cfg.progress.(*os.File); ok && isTerminal(f) {
 		max := int64(cfg.jobs)
 		if cfg.in != "" {
 			max = -1 // unknown length
@@ -99,6 +99,12 @@ func reportProgress(cfg config, w *pool.Workers[*task], m *metrics, deadLettered
 				ended, st.Running, st.Queued, st.Waiting, deadLettered())
 		}
 	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // stateValue is the gauge value of a breaker state, as the metric's help
