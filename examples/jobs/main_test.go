@@ -262,11 +262,11 @@ func TestStrayArgumentRefused(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "notrun.jsonl"))
 }
 
-var progressLine = regexp.MustCompile(`^jobs: (\d+) done, (\d+) running`)
+var progressLine = regexp.MustCompile(`^jobs: (\d+) done, (\d+) running, (\d+) queued`)
 
 // progress reports whether line is a progress line with at least done jobs
-// done and running running.
-func progress(done, running int) func(string) bool {
+// done, running running and queued queued.
+func progress(done, running, queued int) func(string) bool {
 	return func(line string) bool {
 		m := progressLine.FindStringSubmatch(line)
 		if m == nil {
@@ -274,7 +274,8 @@ func progress(done, running int) func(string) bool {
 		}
 		d, _ := strconv.Atoi(m[1])
 		r, _ := strconv.Atoi(m[2])
-		return d >= done && r >= running
+		q, _ := strconv.Atoi(m[3])
+		return d >= done && r >= running && q >= queued
 	}
 }
 
@@ -324,7 +325,7 @@ func TestInterruptAndResume(t *testing.T) {
 			// Calls of 200ms and a drain of 20ms: the stop interrupts
 			// the jobs in flight.
 			p = start(t, append(args, "-latency", "200ms", "-drain", "20ms")...)
-			p.waitLine("a progress line with jobs done", progress(1, 1))
+			p.waitLine("a progress line with jobs done", progress(1, 1, 0))
 			p.signal(syscall.SIGINT)
 			p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining "))
 			p.waitLine("the end of the drain", hasPrefix("jobs: -drain 20ms has passed: interrupting "))
@@ -377,7 +378,7 @@ func TestSecondSignalAborts(t *testing.T) {
 	deadLetters := filepath.Join(dir, "dead.jsonl")
 	p := start(t, "-jobs", strconv.Itoa(jobs), "-workers", "16", "-queue", "32", "-latency", "1h", "-drain", "1h",
 		"-not-run", notRun, "-dead-letters", deadLetters, "-progress", "10ms")
-	p.waitLine("a progress line with jobs running", progress(0, 16))
+	p.waitLine("a progress line with every worker busy and the queue full", progress(0, 16, 32))
 	p.signal(syscall.SIGINT)
 	p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining 48 jobs for up to 1h0m0s (Ctrl-C again to abort; unfinished jobs are written to "+notRun+")"))
 	p.signal(syscall.SIGINT)
