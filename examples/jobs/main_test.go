@@ -325,7 +325,7 @@ func TestInterruptAndResume(t *testing.T) {
 			// Calls of 200ms and a drain of 20ms: the stop interrupts
 			// the jobs in flight.
 			p = start(t, append(args, "-latency", "200ms", "-drain", "20ms")...)
-			p.waitLine("a progress line with jobs done", progress(1, 1, 0))
+			p.waitLine("a progress line with jobs done", progress(20, 1, 0))
 			p.signal(syscall.SIGINT)
 			p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining "))
 			p.waitLine("the end of the drain", hasPrefix("jobs: -drain 20ms has passed: interrupting "))
@@ -355,9 +355,11 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 		}
 		if cycle < 3 {
+			assert.NotZero(t, s, "cycle %d: the stop came before any job succeeded", cycle)
 			assert.NotZero(t, n, "cycle %d: the stop left nothing unprocessed", cycle)
 			assert.Contains(t, p.stdout.String(), "run again with -in "+notRun)
 		}
+		t.Logf("run %d: %d jobs given: %d succeeded, %d dead-lettered, %d not run", cycle, len(want), s, d, n)
 		succeeded += s
 		want, in = notRunIDs, notRun
 	}
@@ -388,4 +390,5 @@ func TestSecondSignalAborts(t *testing.T) {
 	assert.Equal(t, [3]int{0, 0, jobs}, [3]int{s, d, n})
 	assert.Len(t, readJobs(t, notRun), jobs)
 	assert.Empty(t, readLetters(t, deadLetters))
+	t.Logf("%d jobs: %d succeeded, %d dead-lettered, %d not run, after a second SIGINT", jobs, s, d, n)
 }
