@@ -4,60 +4,154 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	var err error
+	if binDir, err = os.MkdirTemp("", "etl-test"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(binDir)
+		os.Exit(code)
+	}))
 }
 
-func testConfig(t *testing.T) (config, *bytes.Buffer, *bytes.Buffer) {
-	var report, out bytes.Buffer
+func testConfig(t *testing.T) (config, *bytes.Buffer) {
+	dir := t.TempDir()
+	var out bytes.Buffer
 	return config{
 		rows:    5000,
-		db:      filepath.Join(t.TempDir(), "orders.db"),
+		db:      filepath.Join(dir, "orders.db"),
+		rejects: filepath.Join(dir, "orders.rejects.csv"),
 		workers: 4,
 		batch:   500,
-		wait:    100 * time.Millisecond,
-		report:  &report,
+		wait:    time.Hour, // batches are full, or the last one: the same on any machine
 		out:     &out,
-	}, &report, &out
+	}, &out
+}
+
+// reject is a line of the rejects file.
+type reject struct {
+	line        int
+	reason, raw string
+}
+
+// readRejects returns the rejects file's rows by line number; a line in it
+// twice fails the test.
+func readRejects(t *testing.T, path string) map[int]reject {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, rows)
+	require.Equal(t, []string{"line", "reason", "raw"}, rows[0])
+	out := map[int]reject{}
+	for _, r := range rows[1:] {
+		line, err := strconv.Atoi(r[0])
+		require.NoError(t, err)
+		if _, ok := out[line]; ok {
+			t.Fatalf("line %d rejected twice", line)
+		}
+		out[line] = reject{line, r[1], r[2]}
+	}
+	return out
+}
+
+// tableLines returns the lines the table's rows came from, by id.
+func tableLines(t *testing.T, path string) map[int64]int {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, line FROM orders`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var line int
+		require.NoError(t, rows.Scan(&id, &line))
+		out[id] = line
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// checkEveryRowOnce checks that each of the data lines first to last is in
+// exactly one of the table and the rejects file, and that the summary
+// counts them so.
+func checkEveryRowOnce(t *testing.T, cfg config, sum summary, first, last int) {
+	t.Helper()
+	table := tableLines(t, cfg.db)
+	rejects := readRejects(t, cfg.rejects)
+	// Plain lookups: testify's Contains walks a map.
+	seen := map[int]string{}
+	for id, line := range table {
+		if was, ok := seen[line]; ok {
+			t.Fatalf("line %d loaded twice: %s and as id %d", line, was, id)
+		}
+		seen[line] = fmt.Sprintf("loaded as id %d", id)
+	}
+	var dups int64
+	for line, r := range rejects {
+		if was, ok := seen[line]; ok {
+			t.Fatalf("line %d %s and rejected: %s", line, was, r.reason)
+		}
+		seen[line] = r.reason
+		if strings.HasPrefix(r.reason, "duplicate id ") {
+			dups++
+		}
+	}
+	for line := first; line <= last; line++ {
+		if _, ok := seen[line]; !ok {
+			t.Errorf("line %d neither loaded nor rejected", line)
+		}
+	}
+	assert.Len(t, seen, last-first+1)
+	assert.EqualValues(t, last-first+1, sum.read)
+	assert.Equal(t, sum.read, sum.written+sum.rejected+sum.duplicates, "summary %+v", sum)
+	assert.EqualValues(t, len(table), sum.written)
+	assert.Equal(t, dups, sum.duplicates)
+	assert.EqualValues(t, len(rejects), sum.rejected+sum.duplicates)
 }
 
 // The table holds exactly the good rows of the input, with their values.
 func TestLoadGenerated(t *testing.T) {
-	cfg, report, out := testConfig(t)
+	cfg, out := testConfig(t)
 	sum, err := run(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.read != 5000 || sum.rejected != 100 || sum.written != 4900 {
-		t.Fatalf("summary %+v, want 5000 read, 100 rejected, 4900 written", sum)
-	}
-	if got := strings.Count(report.String(), "rejected: name is empty"); got != 100 {
-		t.Fatalf("report has %d rejections, want 100:\n%s", got, report)
-	}
-	if !strings.HasPrefix(out.String(), "rows read 5000, rejected 100, written 4900 in ") {
-		t.Fatalf("summary line %q", out)
+	require.NoError(t, err)
+	assert.Equal(t, summary{read: 5000, written: 4900, rejected: 100}, summary{read: sum.read, written: sum.written, rejected: sum.rejected, duplicates: sum.duplicates})
+	assert.True(t, strings.HasPrefix(out.String(), "rows read 5000, written 4900, duplicates 0, rejected 100 in "), "summary %q", out)
+	assert.Contains(t, out.String(), "table orders in "+cfg.db+"; rejected and duplicate rows in "+cfg.rejects+"\n")
+	checkEveryRowOnce(t, cfg, sum, 2, 5001)
+	for line, r := range readRejects(t, cfg.rejects) {
+		id := line - 1
+		assert.Equal(t, reject{line, "name is empty", fmt.Sprintf("%d,,%d.%02d", id, id%10_000/100, id%100)}, r)
 	}
 
 	db, err := sql.Open("sqlite", cfg.db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	var count, idSum int64
 	var amountSum float64
-	if err := db.QueryRow(`SELECT COUNT(*), SUM(id), SUM(amount) FROM orders`).Scan(&count, &idSum, &amountSum); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*), SUM(id), SUM(amount) FROM orders`).Scan(&count, &idSum, &amountSum))
 	var wantIDs int64
 	var wantAmount float64
 	for i := int64(1); i <= 5000; i++ {
@@ -66,117 +160,193 @@ func TestLoadGenerated(t *testing.T) {
 			wantAmount += float64(i%10_000) / 100
 		}
 	}
-	if count != 4900 || idSum != wantIDs || int64(amountSum*100+0.5) != int64(wantAmount*100+0.5) {
-		t.Fatalf("table: %d rows, id sum %d, amount sum %.2f; want 4900, %d, %.2f", count, idSum, amountSum, wantIDs, wantAmount)
-	}
+	assert.EqualValues(t, 4900, count)
+	assert.Equal(t, wantIDs, idSum)
+	assert.InDelta(t, wantAmount, amountSum, 0.001)
 	var name string
-	if err := db.QueryRow(`SELECT name FROM orders WHERE id = 1234`).Scan(&name); err != nil || name != "customer-237" {
-		t.Fatalf("row 1234 name %q, %v", name, err)
-	}
+	require.NoError(t, db.QueryRow(`SELECT name FROM orders WHERE id = 1234`).Scan(&name))
+	assert.Equal(t, "customer-237", name)
 }
 
 // A failing writer stops the pipeline and its error comes back; nothing is
 // left running (goleak checks at the end of the package's tests).
 func TestWriterFailureStopsCleanly(t *testing.T) {
-	cfg, _, out := testConfig(t)
+	cfg, out := testConfig(t)
 	errDisk := errors.New("disk full")
-	cfg.failWrite = func(batch int) error {
+	cfg.beforeWrite = func(batch int) error {
 		if batch == 3 {
 			return errDisk
 		}
 		return nil
 	}
 	sum, err := run(context.Background(), cfg)
-	if !errors.Is(err, errDisk) || !strings.Contains(err.Error(), `stage "write"`) {
-		t.Fatalf("run = %v, want the writer's error naming the stage", err)
-	}
-	if sum.written != 1000 {
-		t.Fatalf("written %d, want the 2 batches before the failure", sum.written)
-	}
-	if out.Len() != 0 {
-		t.Fatalf("a failed load printed a summary: %q", out)
-	}
+	require.ErrorIs(t, err, errDisk)
+	assert.Contains(t, err.Error(), `stage "write"`)
+	assert.EqualValues(t, 1000, sum.written, "the 2 batches before the failure")
+	assert.Empty(t, out.String(), "a failed load printed a summary")
 }
 
-func TestInputFile(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.csv")
-	os.WriteFile(good, []byte("id,name,amount\n1,ann,2.50\n2,,1\n3,bob,x\n4,cy,4\n"), 0o600)
-	cfg, report, _ := testConfig(t)
-	cfg.in = good
-	sum, err := run(context.Background(), cfg)
-	if err != nil || sum.read != 4 || sum.rejected != 2 || sum.written != 2 {
-		t.Fatalf("run = %+v, %v; want 4 read, 2 rejected, 2 written", sum, err)
-	}
-	for _, want := range []string{good + ":3: rejected: name is empty", good + `:4: rejected: amount "x" is not a number`} {
-		if !strings.Contains(report.String(), want) {
-			t.Fatalf("report lacks %q:\n%s", want, report)
-		}
-	}
-
-	bad := filepath.Join(dir, "bad.csv")
-	os.WriteFile(bad, []byte("id,name,amount\n1,ann,2\n2,bob\n"), 0o600)
-	cfg, _, _ = testConfig(t)
-	cfg.in = bad
-	if _, err := run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), bad+":3: wrong number of fields") {
-		t.Fatalf("malformed file: %v, want an error naming %s:3", err, bad)
-	}
-
-	cfg, _, _ = testConfig(t)
-	cfg.in = filepath.Join(dir, "missing.csv")
-	if _, err := run(context.Background(), cfg); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("missing file: %v", err)
-	}
-}
-
-// Rows a spreadsheet writes: a byte-order mark before the header, amounts
-// that ParseFloat reads but the table cannot hold, an id given twice. The
-// bad amounts are rejected, the last of a duplicate wins, and a second run
-// over the same database completes as the first did.
-func TestSpreadsheetInputAndRerun(t *testing.T) {
-	in := filepath.Join(t.TempDir(), "sheet.csv")
-	if err := os.WriteFile(in, []byte("\ufeffid,name,amount\n1,ann,10\n2,bob,NaN\n3,cy,-Inf\n1,ann,11\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, report, _ := testConfig(t)
+// Every row that cannot be loaded, a short one and one that is not valid CSV
+// included, is rejected with its line, the reason and the row as it was, and
+// the load goes on.
+func TestBadRowsRejected(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "orders.csv")
+	require.NoError(t, os.WriteFile(in, []byte("id,name,amount\n1,ann,2.50\n2,,1\n3,bob,x\n4,cy\n5,\"d\"e,1\n6,dee,4,extra\nseven,eve,1\n8,\"fay\nfox\",3\n9,gus,5\n"), 0o600))
+	cfg, out := testConfig(t)
 	cfg.in = in
-	for run1 := range 2 {
+	sum, err := run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, summary{read: 9, written: 3, rejected: 6}, summary{read: sum.read, written: sum.written, rejected: sum.rejected, duplicates: sum.duplicates})
+	assert.True(t, strings.HasPrefix(out.String(), "rows read 9, written 3, duplicates 0, rejected 6 in "), "summary %q", out)
+	assert.Equal(t, map[int]reject{
+		3: {3, "name is empty", "2,,1"},
+		4: {4, `amount "x" is not a number`, "3,bob,x"},
+		5: {5, "2 fields, want 3 (id,name,amount)", "4,cy"},
+		6: {6, `not valid CSV: extraneous or missing " in quoted-field`, `5,"d"e,1`},
+		7: {7, "4 fields, want 3 (id,name,amount)", "6,dee,4,extra"},
+		8: {8, `id "seven" is not a number`, "seven,eve,1"},
+	}, readRejects(t, cfg.rejects))
+	assert.Equal(t, map[int64]int{1: 2, 8: 9, 9: 11}, tableLines(t, cfg.db))
+}
+
+// A row whose id an earlier row loaded is a duplicate: the first stays, and
+// the duplicate is counted and written to the rejects file with the line it
+// duplicates. A rerun of the same file finds the same duplicates, and the
+// rows it loaded before are not duplicates of themselves.
+func TestDuplicatesCountedAndReported(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "sheet.csv")
+	require.NoError(t, os.WriteFile(in, []byte("\ufeffid,name,amount\n1,ann,10\n2,bob,NaN\n3,cy,-Inf\n1,ann,11\n4,dan,1\n4,dan,2\n4,dan,3\n"), 0o600))
+	cfg, out := testConfig(t)
+	cfg.in = in
+	cfg.batch = 2 // duplicates within a batch and across batches
+	for range 2 {
+		out.Reset()
 		sum, err := run(context.Background(), cfg)
-		if err != nil || sum.read != 4 || sum.rejected != 2 || sum.written != 2 {
-			t.Fatalf("run %d = %+v, %v; want 4 read, 2 rejected, 2 written\n%s", run1+1, sum, err, report)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, summary{read: 7, written: 2, rejected: 2, duplicates: 3}, summary{read: sum.read, written: sum.written, rejected: sum.rejected, duplicates: sum.duplicates})
+		assert.True(t, strings.HasPrefix(out.String(), "rows read 7, written 2, duplicates 3, rejected 2 in "), "summary %q", out)
+		checkEveryRowOnce(t, cfg, sum, 2, 8)
+		rejects := readRejects(t, cfg.rejects)
+		assert.Equal(t, reject{5, "duplicate id 1, loaded from line 2", "1,ann,11"}, rejects[5])
+		assert.Equal(t, reject{8, "duplicate id 4, loaded from line 6", "4,dan,3"}, rejects[8])
+		assert.Equal(t, reject{3, `amount "NaN" is not a number`, "2,bob,NaN"}, rejects[3])
 	}
 	db, err := openDB(context.Background(), cfg.db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	var n int
 	var amount float64
-	if err := db.QueryRow(`SELECT COUNT(*), SUM(amount) FROM orders`).Scan(&n, &amount); err != nil || n != 1 || amount != 11 {
-		t.Fatalf("table holds %d rows summing %v (%v), want the one order 1 at 11", n, amount, err)
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*), SUM(amount) FROM orders`).Scan(&n, &amount))
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 11.0, amount, "the first of each id: 10 + 1")
+
+	// Another file with an id the first one loaded: a duplicate of that row.
+	other := filepath.Join(filepath.Dir(in), "more.csv")
+	require.NoError(t, os.WriteFile(other, []byte("id,name,amount\n4,dan,9\n5,eve,1\n"), 0o600))
+	cfg.in = other
+	sum, err := run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, sum.duplicates)
+	assert.Equal(t, reject{2, "duplicate id 4, loaded from " + in + ":6", "4,dan,9"}, readRejects(t, cfg.rejects)[2])
+}
+
+// A load stopped part way prints what it did and how to complete it; run
+// again, it completes, and every row is loaded, rejected or a duplicate once.
+func TestInterruptedLoadCompletesOnRerun(t *testing.T) {
+	cfg, out := testConfig(t)
+	cfg.batch = 100
+	cfg.rows = 3000
+	in := filepath.Join(t.TempDir(), "orders.csv")
+	require.NoError(t, os.WriteFile(in, ordersCSV(cfg.rows), 0o600))
+	cfg.in = in
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	errStop := errors.New("stop")
+	cfg.beforeWrite = func(batch int) error {
+		if batch == 5 {
+			cancel(errStop)
+		}
+		return nil
 	}
-	if !strings.Contains(report.String(), `:3: rejected: amount "NaN" is not a number`) {
-		t.Fatalf("report lacks the NaN row:\n%s", report)
+	sum, err := run(ctx, cfg)
+	require.ErrorIs(t, err, errStop)
+	assert.Less(t, sum.written+sum.rejected+sum.duplicates, int64(cfg.rows))
+	assert.Contains(t, out.String(), fmt.Sprintf("interrupted: rows read %d, written %d, duplicates %d, rejected %d in ", sum.read, sum.written, sum.duplicates, sum.rejected))
+	assert.Contains(t, out.String(), "\nrun again with the same -in and -db to complete (database "+cfg.db+")\n")
+	assert.Len(t, tableLines(t, cfg.db), int(sum.written), "whole batches, all counted, are in the table")
+
+	cfg.beforeWrite = nil
+	out.Reset()
+	sum, err = run(context.Background(), cfg)
+	require.NoError(t, err)
+	checkEveryRowOnce(t, cfg, sum, 2, cfg.rows+1)
+	assert.NotZero(t, sum.duplicates)
+	assert.NotZero(t, sum.rejected)
+}
+
+// ordersCSV is a CSV of n rows with bad rows, short rows and duplicate ids
+// among them. Row i is on line i+1.
+func ordersCSV(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("id,name,amount\n")
+	for i := 1; i <= n; i++ {
+		switch {
+		case i%97 == 0:
+			fmt.Fprintf(&b, "%d,short\n", i)
+		case i%89 == 0:
+			fmt.Fprintf(&b, "%d,,1\n", i)
+		case i%83 == 0:
+			fmt.Fprintf(&b, "%d,dup-%d,1\n", i-40, i) // the id of a row 40 lines up
+		default:
+			fmt.Fprintf(&b, "%d,c%d,%d.%02d\n", i, i%31, i%500, i%100)
+		}
 	}
+	return b.Bytes()
 }
 
 // Flag values the load cannot work with are refused before it starts.
 func TestConfigCheck(t *testing.T) {
-	cfg, _, _ := testConfig(t)
-	if err := cfg.check(); err != nil {
-		t.Fatalf("check() = %v on the defaults", err)
-	}
+	cfg, _ := testConfig(t)
+	require.NoError(t, cfg.check())
 	for _, bad := range []func(*config){
 		func(c *config) { c.batch = 0 },
 		func(c *config) { c.workers = 0 },
 		func(c *config) { c.rows = -5 },
 		func(c *config) { c.wait = -time.Second },
+		func(c *config) { c.db = "" },
 	} {
 		c := cfg
 		bad(&c)
-		if err := c.check(); err == nil {
-			t.Errorf("check() = nil on %+v", c)
-		}
+		assert.Error(t, c.check(), "check() on %+v", c)
 	}
+}
+
+// Run as a user runs it, with no flags, the program loads into orders.db in
+// the current directory and says so.
+func TestDefaultDatabaseInCurrentDirectory(t *testing.T) {
+	dir := t.TempDir()
+	p := startIn(t, dir, "-rows", "1000", "-progress", "0")
+	require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
+	assert.Contains(t, p.stdout.String(), "rows read 1000, written 980, duplicates 0, rejected 20 in ")
+	assert.Contains(t, p.stdout.String(), "table orders in orders.db; rejected and duplicate rows in orders.rejects.csv\n")
+	assert.Len(t, tableLines(t, filepath.Join(dir, "orders.db")), 980)
+	assert.Len(t, readRejects(t, filepath.Join(dir, "orders.rejects.csv")), 20)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"orders.db", "orders.rejects.csv"}, names, "nothing else left behind")
+}
+
+// An argument that is not a flag would make every flag after it be ignored:
+// the program refuses it.
+func TestStrayArgumentRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := startIn(t, dir, "orders.csv", "-rows", "10")
+	assert.Equal(t, 2, p.wait())
+	assert.Contains(t, p.stderr.String(), `unexpected argument "orders.csv"`)
+	assert.Empty(t, p.stdout.String())
+	assert.NoFileExists(t, filepath.Join(dir, "orders.db"))
 }

@@ -5,19 +5,32 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
-	"github.com/weftgo/weft/pool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	var err error
+	if binDir, err = os.MkdirTemp("", "jobs-test"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(binDir)
+		os.Exit(code)
+	}))
 }
 
 func testConfig(t *testing.T, jobs int) (config, *bytes.Buffer) {
@@ -28,9 +41,14 @@ func testConfig(t *testing.T, jobs int) (config, *bytes.Buffer) {
 		seed:        7,
 		workers:     32,
 		queue:       64,
+		attempts:    6,
+		giveUpAfter: 30 * time.Second,
 		deadLetters: filepath.Join(dir, "dead.jsonl"),
 		notRun:      filepath.Join(dir, "notrun.jsonl"),
+		rejects:     filepath.Join(dir, "rejects.jsonl"),
 		drain:       10 * time.Second,
+		every:       time.Second,
+		log:         &bytes.Buffer{},
 		out:         &out,
 		latency:     200 * time.Microsecond,
 		failRate:    0.1,
@@ -40,127 +58,337 @@ func testConfig(t *testing.T, jobs int) (config, *bytes.Buffer) {
 	}, &out
 }
 
-// readIDs returns the job ids in a JSONL file of letters or of jobs.
-func readIDs(t *testing.T, path string, letters bool) map[int]bool {
+// readLetters returns the dead letters in a file by job id; a job in it
+// twice fails the test.
+func readLetters(t *testing.T, path string) map[int]letterRecord {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	letters := map[int]letterRecord{}
+	for _, line := range readLines(t, path) {
+		var l letterRecord
+		require.NoError(t, json.Unmarshal([]byte(line), &l))
+		require.NotEmpty(t, l.Errors, "dead letter %+v has no error", l)
+		require.False(t, l.First.IsZero() || l.Last.Before(l.First), "dead letter %+v has wrong times", l)
+		if _, ok := letters[l.Job.ID]; ok { // plain lookups: testify's Contains walks a map
+			t.Fatalf("job %d dead-lettered twice in %s", l.Job.ID, path)
+		}
+		letters[l.Job.ID] = l
 	}
-	defer f.Close()
+	return letters
+}
+
+// readJobs returns the ids of the jobs in a JSONL file of jobs; a job in it
+// twice fails the test.
+func readJobs(t *testing.T, path string) map[int]bool {
+	t.Helper()
 	ids := map[int]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var id int
-		if letters {
-			var l letterRecord
-			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-				t.Fatal(err)
-			}
-			if len(l.Errors) == 0 || l.Attempts < 1 || l.First.IsZero() || l.Last.Before(l.First) {
-				t.Fatalf("incomplete dead letter %+v", l)
-			}
-			id = l.Job.ID
-		} else {
-			var j Job
-			if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
-				t.Fatal(err)
-			}
-			id = j.ID
-		}
-		if ids[id] {
-			t.Fatalf("job %d written twice to %s", id, path)
-		}
-		ids[id] = true
+	for _, line := range readLines(t, path) {
+		var j Job
+		require.NoError(t, json.Unmarshal([]byte(line), &j))
+		require.False(t, ids[j.ID], "job %d written twice to %s", j.ID, path)
+		ids[j.ID] = true
 	}
 	return ids
 }
 
+// readLines returns the lines of a file; none if it does not exist.
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	require.NoError(t, sc.Err())
+	return lines
+}
+
+// The in-process tests run in synctest bubbles: the simulated downstream's
+// latency, its outage, the breaker's open time and the retry delays all pass
+// on the bubble's clock, so a loaded machine cannot change what they see.
+
 // Every job ends succeeded or dead-lettered, and the dead-letter file holds
 // exactly the dead-lettered ones.
 func TestEveryJobAccountedFor(t *testing.T) {
-	cfg, out := testConfig(t, 5000)
-	sum, err := run(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.total != 5000 || sum.succeeded+sum.deadLettered != sum.total || sum.notRun != 0 {
-		t.Fatalf("summary %+v: succeeded + dead-lettered != total", sum)
-	}
-	if sum.deadLettered == 0 || sum.retried == 0 {
-		t.Fatalf("summary %+v: the simulated failures should cause retries and dead letters", sum)
-	}
-	if got := int64(len(readIDs(t, cfg.deadLetters, true))); got != sum.deadLettered {
-		t.Fatalf("dead-letter file holds %d jobs, summary says %d", got, sum.deadLettered)
-	}
-	if !strings.HasPrefix(out.String(), "processed 5000, succeeded ") {
-		t.Fatalf("summary line %q", out)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		cfg, out := testConfig(t, 5000)
+		sum, err := run(context.Background(), cfg)
+		require.NoError(t, err)
+		assert.EqualValues(t, 5000, sum.total)
+		assert.Equal(t, sum.total, sum.succeeded+sum.deadLettered, "succeeded + dead-lettered != total: %+v", sum)
+		assert.Zero(t, sum.notRun)
+		assert.NotZero(t, sum.deadLettered, "the simulated failures should cause dead letters")
+		assert.NotZero(t, sum.retried, "the simulated failures should cause retries")
+		assert.Len(t, readLetters(t, cfg.deadLetters), int(sum.deadLettered))
+		assert.True(t, strings.HasPrefix(out.String(), "processed 5000, succeeded "), "summary line %q", out)
+	})
+}
+
+// A job the breaker turns away, open or half-open, waits for the breaker
+// instead of using up its attempts: through an outage no job is given up on
+// because of the breaker, only for the downstream's own answers.
+func TestBreakerRejectionsDoNotUseUpAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, _ := testConfig(t, 5000)
+		cfg.failRate = 0.02
+		cfg.outageAfter, cfg.outageFor = 20*time.Millisecond, 150*time.Millisecond
+		sum, err := run(context.Background(), cfg)
+		require.NoError(t, err)
+		require.NotZero(t, sum.retriedBreaker, "the outage should open the breaker: %+v", sum)
+		require.Equal(t, sum.total, sum.succeeded+sum.deadLettered)
+		for id, l := range readLetters(t, cfg.deadLetters) {
+			last := l.Errors[len(l.Errors)-1]
+			assert.NotContains(t, last, "breaker:", "job %d given up on after a breaker rejection: %+v", id, l)
+			if !strings.Contains(last, errRefused.Error()) {
+				assert.Equal(t, cfg.attempts, l.Calls, "job %d given up on after %d downstream calls: %+v", id, l.Calls, l)
+			}
+		}
+	})
 }
 
 // A stop mid-run drains what is in flight, writes the jobs that did not run
 // to the not-run file, and returns no error: nothing is lost.
 func TestStopMidRun(t *testing.T) {
-	cfg, _ := testConfig(t, 20000)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var once sync.Once
-	cfg.started = func(w *pool.Workers[Job]) {
-		go func() {
-			// Stop once a few hundred jobs are done, as a SIGTERM would.
-			for w.Stats().Succeeded < 300 {
-				time.Sleep(time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		cfg, _ := testConfig(t, 20000)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cfg.done = func(succeeded int64) {
+			if succeeded == 300 { // as a SIGTERM would
+				cancel()
 			}
-			once.Do(cancel)
-		}()
-	}
-	sum, err := run(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.total != 20000 || sum.succeeded+sum.deadLettered+sum.notRun != sum.total {
-		t.Fatalf("summary %+v: a job was lost", sum)
-	}
-	if sum.notRun == 0 {
-		t.Fatalf("summary %+v: the stop came too late to leave jobs unprocessed", sum)
-	}
-	dead := readIDs(t, cfg.deadLetters, true)
-	notRun := readIDs(t, cfg.notRun, false)
-	if int64(len(dead)) != sum.deadLettered || int64(len(notRun)) != sum.notRun {
-		t.Fatalf("files hold %d dead letters and %d unprocessed jobs, summary %+v", len(dead), len(notRun), sum)
-	}
-	for id := range notRun {
-		if dead[id] {
-			t.Fatalf("job %d both dead-lettered and not processed", id)
 		}
-	}
+		sum, err := run(ctx, cfg)
+		require.NoError(t, err)
+		require.EqualValues(t, 20000, sum.total)
+		require.Equal(t, sum.total, sum.succeeded+sum.deadLettered+sum.notRun, "a job was lost: %+v", sum)
+		require.NotZero(t, sum.notRun, "the stop came too late to leave jobs unprocessed")
+		assert.True(t, sum.stopped)
+		assert.False(t, sum.aborted)
+		dead := readLetters(t, cfg.deadLetters)
+		notRun := readJobs(t, cfg.notRun)
+		assert.Len(t, dead, int(sum.deadLettered))
+		assert.Len(t, notRun, int(sum.notRun))
+		for id := range notRun {
+			if _, ok := dead[id]; ok {
+				t.Errorf("job %d both dead-lettered and not processed", id)
+			}
+		}
+		assert.Contains(t, cfg.log.(*bytes.Buffer).String(), "jobs: stopping: draining ")
+	})
 }
 
-func TestInputFile(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "jobs.jsonl")
-	os.WriteFile(in, []byte("{\"id\":1,\"payload\":\"a\"}\n\n{\"id\":2,\"payload\":\"b\"}\n"), 0o600)
-	cfg, _ := testConfig(t, 0)
-	cfg.in = in
-	cfg.brokenRate, cfg.failRate, cfg.outageFor = 0, 0, 0
-	sum, err := run(context.Background(), cfg)
-	if err != nil || sum.total != 2 || sum.succeeded != 2 {
-		t.Fatalf("run = %+v, %v; want 2 jobs succeeded", sum, err)
-	}
+// The lines of -in that are not jobs go to the rejects file with their line
+// numbers, and every other line is processed.
+func TestInputFileWithBadLines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		in := filepath.Join(dir, "jobs.jsonl")
+		long := `{"id":9,"payload":"` + strings.Repeat("x", maxLine) + `"}`
+		require.NoError(t, os.WriteFile(in, []byte(`{"id":1,"payload":"a"}`+"\n\n"+`{"id":`+"\nnot json\n"+`{"id":2}`+"\n"+long+"\n"+`{"id":"3"}`+"\n"+`{"id":4}`), 0o600))
+		cfg, out := testConfig(t, 0)
+		cfg.in = in
+		cfg.brokenRate, cfg.failRate, cfg.outageFor = 0, 0, 0
+		sum, err := run(context.Background(), cfg)
+		require.NoError(t, err)
+		assert.EqualValues(t, 3, sum.total)
+		assert.EqualValues(t, 3, sum.succeeded)
+		assert.EqualValues(t, 4, sum.rejected)
+		assert.Contains(t, out.String(), "rejected lines: 4, appended to "+cfg.rejects)
 
-	bad := filepath.Join(dir, "bad.jsonl")
-	os.WriteFile(bad, []byte("{\"id\":1}\n{\"id\":\n"), 0o600)
-	cfg, _ = testConfig(t, 0)
-	cfg.in = bad
-	if _, err := run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), bad+":2:") {
-		t.Fatalf("malformed file: %v, want an error naming %s:2", err, bad)
-	}
+		var got []string
+		for _, line := range readLines(t, cfg.rejects) {
+			var r rejectRecord
+			require.NoError(t, json.Unmarshal([]byte(line), &r))
+			assert.Equal(t, in, r.File)
+			assert.NotEmpty(t, r.Error)
+			got = append(got, fmt.Sprintf("%d %.12s", r.Line, r.Raw))
+		}
+		assert.Equal(t, []string{`3 {"id":`, `4 not json`, `6 {"id":9,"pay`, `7 {"id":"3"}`}, got)
+	})
+}
+
+// Each run appends to the dead-letter file: a resume keeps the letters of
+// the run before, and each letter says which run wrote it.
+func TestDeadLettersAppended(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, _ := testConfig(t, 2000)
+		cfg.outageFor = 0
+		first, err := run(context.Background(), cfg)
+		require.NoError(t, err)
+		require.NotZero(t, first.deadLettered)
+		cfg.seed++
+		second, err := run(context.Background(), cfg)
+		require.NoError(t, err)
+		require.NotZero(t, second.deadLettered)
+
+		runs := map[string]int64{}
+		for _, line := range readLines(t, cfg.deadLetters) {
+			var l letterRecord
+			require.NoError(t, json.Unmarshal([]byte(line), &l))
+			runs[l.Run]++
+		}
+		assert.Len(t, runs, 2)
+		var counts []int64
+		for _, n := range runs {
+			counts = append(counts, n)
+		}
+		assert.ElementsMatch(t, []int64{first.deadLettered, second.deadLettered}, counts)
+	})
 }
 
 func TestFlagsChecked(t *testing.T) {
 	cfg, _ := testConfig(t, 1)
+	require.NoError(t, cfg.check())
 	cfg.workers = 0
-	if err := cfg.check(); err == nil || !strings.Contains(err.Error(), "-workers 0") {
-		t.Fatalf("check = %v", err)
+	err := cfg.check()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-workers 0")
+}
+
+// An argument that is not a flag would make every flag after it be ignored:
+// the program refuses it.
+func TestStrayArgumentRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, "foo", "-jobs", "10", "-not-run", filepath.Join(dir, "notrun.jsonl"))
+	assert.Equal(t, 2, p.wait())
+	assert.Contains(t, p.stderr.String(), `unexpected argument "foo"`)
+	assert.Empty(t, p.stdout.String())
+	assert.NoFileExists(t, filepath.Join(dir, "notrun.jsonl"))
+}
+
+var progressLine = regexp.MustCompile(`^jobs: (\d+) done, (\d+) running, (\d+) queued`)
+
+// progress reports whether line is a progress line with at least done jobs
+// done, running running and queued queued.
+func progress(done, running, queued int) func(string) bool {
+	return func(line string) bool {
+		m := progressLine.FindStringSubmatch(line)
+		if m == nil {
+			return false
+		}
+		d, _ := strconv.Atoi(m[1])
+		r, _ := strconv.Atoi(m[2])
+		q, _ := strconv.Atoi(m[3])
+		return d >= done && r >= running && q >= queued
 	}
+}
+
+func hasPrefix(prefix string) func(string) bool {
+	return func(line string) bool { return strings.HasPrefix(line, prefix) }
+}
+
+// summaryCounts reads the counts of the summary line.
+func summaryCounts(t *testing.T, stdout string) (succeeded, dead, notRun int) {
+	t.Helper()
+	m := regexp.MustCompile(`succeeded (\d+), .* dead-lettered (\d+), not processed (\d+),`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no summary in %q", stdout)
+	succeeded, _ = strconv.Atoi(m[1])
+	dead, _ = strconv.Atoi(m[2])
+	notRun, _ = strconv.Atoi(m[3])
+	return succeeded, dead, notRun
+}
+
+// Interrupted twice by SIGINT with a drain too short for the jobs in flight,
+// and resumed from the not-run file each time, the program accounts for every
+// job: each is succeeded, dead-lettered or not run, in exactly one run. The
+// jobs the drain cut short are not run, not dead letters: they did not fail.
+func TestInterruptAndResume(t *testing.T) {
+	const jobs = 3000
+	dir := t.TempDir()
+	deadLetters := filepath.Join(dir, "dead.jsonl")
+	common := []string{"-workers", "16", "-queue", "32", "-fail-rate", "0.1", "-broken-rate", "0.02",
+		"-outage-for", "0", "-dead-letters", deadLetters, "-progress", "10ms", "-seed", "3"}
+
+	in := ""
+	want := map[int]bool{} // the jobs the run is given
+	for i := 1; i <= jobs; i++ {
+		want[i] = true
+	}
+	succeeded := 0
+	for cycle := 1; cycle <= 3; cycle++ {
+		notRun := filepath.Join(dir, fmt.Sprintf("notrun-%d.jsonl", cycle))
+		args := append([]string{"-not-run", notRun}, common...)
+		if in == "" {
+			args = append(args, "-jobs", strconv.Itoa(jobs))
+		} else {
+			args = append(args, "-in", in)
+		}
+		deadBefore := readLetters(t, deadLetters)
+		var p *process
+		if cycle < 3 {
+			// Calls of 200ms and a drain of 20ms: the stop interrupts
+			// the jobs in flight.
+			p = start(t, append(args, "-latency", "200ms", "-drain", "20ms")...)
+			p.waitLine("a progress line with jobs done", progress(20, 1, 0))
+			p.signal(syscall.SIGINT)
+			p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining "))
+			p.waitLine("the end of the drain", hasPrefix("jobs: -drain 20ms has passed: interrupting "))
+		} else {
+			p = start(t, append(args, "-latency", "100us")...)
+		}
+		require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
+
+		s, d, n := summaryCounts(t, p.stdout.String())
+		dead := readLetters(t, deadLetters)
+		notRunIDs := readJobs(t, notRun)
+		assert.Equal(t, len(want), s+d+n, "cycle %d: succeeded %d + dead %d + not run %d, want %d jobs", cycle, s, d, n, len(want))
+		assert.Len(t, dead, len(deadBefore)+d, "cycle %d: dead letters appended", cycle)
+		assert.Len(t, notRunIDs, n, "cycle %d", cycle)
+		for id, l := range dead {
+			if _, ok := deadBefore[id]; ok {
+				continue
+			}
+			assert.True(t, want[id], "cycle %d: job %d dead-lettered but not given to the run", cycle, id)
+			assert.NotContains(t, strings.Join(l.Errors, "; "), "context canceled", "cycle %d: job %d dead-lettered by the stop", cycle, id)
+			assert.NotContains(t, strings.Join(l.Errors, "; "), "stopped", "cycle %d: job %d dead-lettered by the stop", cycle, id)
+		}
+		for id := range notRunIDs {
+			assert.True(t, want[id], "cycle %d: job %d not run but not given to the run", cycle, id)
+			if _, ok := dead[id]; ok {
+				t.Errorf("cycle %d: job %d both not run and dead-lettered", cycle, id)
+			}
+		}
+		if cycle < 3 {
+			assert.NotZero(t, s, "cycle %d: the stop came before any job succeeded", cycle)
+			assert.NotZero(t, n, "cycle %d: the stop left nothing unprocessed", cycle)
+			assert.Contains(t, p.stdout.String(), "run again with -in "+notRun)
+		}
+		t.Logf("run %d: %d jobs given: %d succeeded, %d dead-lettered, %d not run", cycle, len(want), s, d, n)
+		succeeded += s
+		want, in = notRunIDs, notRun
+	}
+	dead := readLetters(t, deadLetters)
+	assert.NotZero(t, len(dead))
+	assert.Empty(t, want, "jobs left unprocessed after the last run")
+	assert.Equal(t, jobs, succeeded+len(dead), "succeeded %d + dead-lettered %d over three runs, want %d jobs", succeeded, len(dead), jobs)
+	t.Logf("%d jobs: %d succeeded, %d dead-lettered, 0 not run, over three runs", jobs, succeeded, len(dead))
+}
+
+// A second SIGINT cuts the drain short at once: the program interrupts the
+// jobs in flight, still writes every job that did not finish to the not-run
+// file, and exits 130.
+func TestSecondSignalAborts(t *testing.T) {
+	const jobs = 2000
+	dir := t.TempDir()
+	notRun := filepath.Join(dir, "notrun.jsonl")
+	deadLetters := filepath.Join(dir, "dead.jsonl")
+	p := start(t, "-jobs", strconv.Itoa(jobs), "-workers", "16", "-queue", "32", "-latency", "1h", "-drain", "1h",
+		"-not-run", notRun, "-dead-letters", deadLetters, "-progress", "10ms")
+	p.waitLine("a progress line with every worker busy and the queue full", progress(0, 16, 32))
+	p.signal(syscall.SIGINT)
+	p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining 48 jobs for up to 1h0m0s (Ctrl-C again to abort; unfinished jobs are written to "+notRun+")"))
+	p.signal(syscall.SIGINT)
+	require.Equal(t, 130, p.wait(), "stderr:\n%s", &p.stderr)
+	assert.Contains(t, p.stderr.String(), "jobs: aborting: interrupting 16 running jobs")
+	s, d, n := summaryCounts(t, p.stdout.String())
+	assert.Equal(t, [3]int{0, 0, jobs}, [3]int{s, d, n})
+	assert.Len(t, readJobs(t, notRun), jobs)
+	assert.Empty(t, readLetters(t, deadLetters))
+	t.Logf("%d jobs: %d succeeded, %d dead-lettered, %d not run, after a second SIGINT", jobs, s, d, n)
 }

@@ -33,7 +33,7 @@ func newMetrics() *metrics {
 		reg:          prometheus.NewRegistry(),
 		processed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_processed_total", Help: "Jobs that succeeded."}),
 		retried:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_total", Help: "Retries scheduled."}),
-		retriedOpen:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_breaker_open_total", Help: "Retries scheduled for jobs the open breaker turned away."}),
+		retriedOpen:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_breaker_open_total", Help: "Retries scheduled for jobs the breaker turned away, open or half-open."}),
 		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_dead_lettered_total", Help: "Jobs written to the dead-letter file."}),
 		queueDepth:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_queue_depth", Help: "Jobs queued or waiting out a retry delay."}),
 		breakerState: prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_breaker_state", Help: "Downstream breaker: 0 closed, 1 open, 2 half-open."}),
@@ -52,11 +52,12 @@ func (m *metrics) handler() http.Handler {
 }
 
 // reportProgress shows progress until done is closed: a live bar when cfg.progress
-// is a terminal, a plain line every second otherwise. It also keeps the
-// queue-depth gauge current.
-func reportProgress(cfg config, w *pool.Workers[Job], m *metrics, done <-chan struct{}) {
+// is a terminal, a plain line every cfg.every otherwise. It also keeps the
+// queue-depth gauge current. deadLettered reads the number of jobs in the
+// dead-letter file.
+func reportProgress(cfg config, w *pool.Workers[*task], m *metrics, deadLettered func() int64, done <-chan struct{}) {
 	var bar *progressbar.ProgressBar
-	if f, ok := cfg.progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := cfg.progress.(*os.File); ok && isTerminal(f) {
 		max := int64(cfg.jobs)
 		if cfg.in != "" {
 			max = -1 // unknown length
@@ -70,7 +71,7 @@ func reportProgress(cfg config, w *pool.Workers[Job], m *metrics, done <-chan st
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish())
 	}
-	every := time.Second
+	every := cfg.every
 	if bar != nil {
 		every = 100 * time.Millisecond
 	}
@@ -87,15 +88,23 @@ func reportProgress(cfg config, w *pool.Workers[Job], m *metrics, done <-chan st
 		}
 		st := w.Stats()
 		m.queueDepth.Set(float64(st.Queued + st.Waiting))
+		// Jobs a stop cut short pass through the sink too, on their way
+		// to the not-run file: the bar counts them as ended.
 		ended := int64(st.Succeeded + st.Failed + st.Panicked + st.DeadLettered)
 		switch {
 		case bar != nil:
 			bar.Set64(ended)
 		case cfg.progress != nil && cfg.progress != io.Discard:
 			fmt.Fprintf(cfg.progress, "jobs: %d done, %d running, %d queued, %d waiting to retry, %d dead-lettered\n",
-				ended, st.Running, st.Queued, st.Waiting, st.DeadLettered)
+				ended, st.Running, st.Queued, st.Waiting, deadLettered())
 		}
 	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // stateValue is the gauge value of a breaker state, as the metric's help
