@@ -116,11 +116,11 @@ func ExampleBudget() {
 	for range 2 {
 		fmt.Println(retry.Run(context.Background(), policy, failing))
 	}
-	fmt.Printf("%+v\n", budget.Stats())
+	fmt.Println(budget.Stats())
 	// Output:
 	// retry: budget exhausted after 2 attempts: service unavailable
 	// retry: budget exhausted after 1 attempt: service unavailable
-	// {Tokens:1 MaxTokens:4 Retries:1 Refused:2}
+	// tokens=1 max_tokens=4 retries=1 refused=2
 }
 
 // Items the policy gives up on go to a dead-letter sink with their error
