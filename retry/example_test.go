@@ -50,7 +50,7 @@ func ExampleRun() {
 }
 
 // The for-loop form suits bodies that do not fit in a function literal.
-func ExamplePolicy_Loop() {
+func ExampleLoop() {
 	loop := instant.Loop(context.Background())
 	for a := range loop.Attempts() {
 		var err error
@@ -149,7 +149,7 @@ func ExampleProcess() {
 
 // State makes the policy's decisions without sleeping, for a worker that
 // puts a failed job back on a queue with a delay instead of waiting.
-func ExamplePolicy_Start() {
+func ExampleState() {
 	policy := retry.New(retry.Attempts(3), retry.Exponential(time.Second, 2, time.Minute), retry.NoJitter())
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := policy.Start(now)
