@@ -665,13 +665,15 @@ type Stats struct {
 	// ProbesInFlight and ProbeSuccesses count this half-open period's
 	// probes not yet reported and those that succeeded.
 	ProbesInFlight, ProbeSuccesses int
-	OpenRemaining                  time.Duration // until an open breaker admits probes; 0 if forced
+	// OpenRemaining is how long until an open breaker admits probes; 0
+	// when forced.
+	OpenRemaining time.Duration
 
 	Rejected uint64 // calls rejected since New
 	Ignored  uint64 // results classified [Ignore] since New
 }
 
-// String formats s as lowercase name=value pairs, "state=closed forced=false …".
+// String formats s as lowercase name=value pairs: "state=closed …".
 func (s Stats) String() string {
 	return fmt.Sprintf("state=%v forced=%t successes=%d failures=%d slow=%d consecutive_failures=%d probes_in_flight=%d probe_successes=%d open_remaining=%v rejected=%d ignored=%d",
 		s.State, s.Forced, s.Successes, s.Failures, s.Slow, s.ConsecutiveFailures,

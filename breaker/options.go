@@ -78,8 +78,7 @@ func fail(format string, args ...any) {
 
 func validRate(r float64) bool { return r > 0 && r <= 1 } // false for NaN
 
-// Name sets the name that [*OpenError] and [Event] carry, to tell breakers
-// apart. The default is empty.
+// Name sets the name that [*OpenError] and [Event] carry; the default is empty.
 func Name(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }

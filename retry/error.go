@@ -41,7 +41,7 @@ type Error struct {
 	// the caller's context (errors.Is then also matches ctx.Err()).
 	Cause error
 	// Last is the last failed attempt's error, without a [Permanent] or
-	// [After] marker; nil if no attempt failed.
+	// [After] marker around it; nil if no attempt failed.
 	Last error
 	// Attempts is the number of attempts made, refusals included.
 	Attempts int

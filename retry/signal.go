@@ -15,9 +15,10 @@ func (s *signal) Error() string { return s.err.Error() }
 func (s *signal) Unwrap() error { return s.err }
 
 // Permanent marks err as not worth retrying: the policy gives up at once,
-// whatever its classifier says, with Cause [ErrNotRetryable]. The marker
-// never reaches the caller, even when wrapped: [errors.Is] and [errors.As]
-// find err, and it wins over [After]. Permanent(nil) returns nil.
+// whatever its classifier says, with Cause [ErrNotRetryable]. The policy finds
+// the marker even when it is wrapped; the marker adds nothing to the message,
+// and [errors.Is] and [errors.As] find err through it. It wins over [After];
+// Permanent(nil) returns nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
