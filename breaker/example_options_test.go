@@ -122,28 +122,25 @@ func ExampleJitter() {
 	// Output: true
 }
 
-// halfOpen waits until b's open time has passed.
-func halfOpen(b *breaker.Breaker) {
-	for b.State() != breaker.HalfOpen {
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// Each re-open from half-open lasts a thousand times longer, up to an hour.
+// Each re-open from half-open lasts a million times longer, up to an hour.
 func ExampleOpenBackoff() {
-	b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Millisecond), breaker.OpenBackoff(1000, time.Hour))
+	b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Millisecond), breaker.OpenBackoff(1e6, time.Hour))
 	ctx := context.Background()
 	b.Run(ctx, down)
-	halfOpen(b)
-	b.Run(ctx, down) // the probe fails: open again, for about a second
-	fmt.Println(b.State(), b.Stats().OpenRemaining > 500*time.Millisecond)
+	for b.State() != breaker.HalfOpen { // wait out the open time
+		time.Sleep(time.Millisecond)
+	}
+	b.Run(ctx, down) // the probe fails: open again, for 1000s
+	fmt.Println(b.State(), b.Stats().OpenRemaining > 16*time.Minute)
 	// Output: open true
 }
 
 func ExampleHalfOpenProbes() {
 	b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Millisecond), breaker.HalfOpenProbes(2))
 	b.Run(context.Background(), down)
-	halfOpen(b)
+	for b.State() != breaker.HalfOpen { // wait out the open time
+		time.Sleep(time.Millisecond)
+	}
 	for range 3 {
 		t, err := b.Allow()
 		fmt.Println(t.Probe(), err)
@@ -160,7 +157,9 @@ func ExampleSuccessesToClose() {
 	b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Millisecond), breaker.SuccessesToClose(2))
 	ctx := context.Background()
 	b.Run(ctx, down)
-	halfOpen(b)
+	for b.State() != breaker.HalfOpen { // wait out the open time
+		time.Sleep(time.Millisecond)
+	}
 	b.Run(ctx, up)
 	fmt.Println(b.State())
 	b.Run(ctx, up)
@@ -182,7 +181,9 @@ func ExampleProbeTimeout() {
 		breaker.OnStateChange(func(e breaker.Event) { fmt.Println(e) }),
 	)
 	b.Run(context.Background(), down)
-	halfOpen(b)
+	for b.State() != breaker.HalfOpen { // wait out the open time
+		time.Sleep(time.Millisecond)
+	}
 	t, _ := b.Allow() // a probe that is never reported in time
 	for b.State() != breaker.Open {
 		time.Sleep(time.Millisecond)
