@@ -680,9 +680,10 @@ func (s Stats) String() string {
 		s.ProbesInFlight, s.ProbeSuccesses, s.OpenRemaining, s.Rejected, s.Ignored)
 }
 
-// Stats returns a snapshot of the breaker, first applying any change time has
-// made due, as [Breaker.State] does. It takes the breaker's lock briefly.
+// Stats returns a snapshot of the breaker, after applying any change time has
+// made due, as [Breaker.State] does.
 func (b *Breaker) Stats() Stats {
+	// Briefly under the lock; the closed-state call path never waits on it.
 	b.mu.Lock()
 	now := b.now()
 	b.advanceLocked(now)

@@ -46,5 +46,7 @@
 // [github.com/weftgo/weft/retry] does not retry it by default, and waits it
 // out under [github.com/weftgo/weft/retry.HonorRetryAfter].
 //
-// Costs are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
+// A closed breaker admits a call and counts its success without a lock or an
+// allocation;
+// costs are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
 package breaker

@@ -110,8 +110,7 @@ func (t *Ticket) Report(o Outcome) {
 	t.report(o)
 }
 
-// Probe reports whether the call was admitted as a half-open breaker's
-// probe, for callers that give probes a shorter timeout or log them.
+// Probe reports whether the call was admitted as a half-open breaker's probe.
 func (t *Ticket) Probe() bool { return t.lease != 0 }
 
 // report records outcome o, once.

@@ -59,5 +59,6 @@
 // An open circuit's error is a refusal: by default the call ends with
 // [ErrNotRetryable]; with [HonorRetryAfter] it waits the refusal out.
 //
-// Costs are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
+// A call that succeeds, or retries without waiting, allocates nothing; costs
+// are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
 package retry
