@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -11,21 +12,15 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Breaker is a circuit breaker: it admits calls to a dependency while the
-// dependency works, and rejects them at once with an [*OpenError] for a
-// while after it fails, so that a failing dependency is neither hammered by
-// callers nor makes them wait. See the package documentation for the state
-// machine and the rules.
-//
-// Call through it with [Breaker.Run] or [Do], or in two steps with
-// [Breaker.Allow] and [Ticket.Done] where the call cannot be wrapped in a
-// function. A Breaker starts no goroutines and needs no Close.
-//
-// A Breaker is safe for concurrent use. In the closed state, admitting a call
-// and reporting its success take no lock and allocate nothing. Create one
-// with [New]; the zero Breaker is not usable, and a Breaker must not be
-// copied.
+// Breaker admits calls to a dependency while it works and, for a while after
+// it fails, rejects them at once with an [*OpenError]. Call through it with
+// [Breaker.Run] or [Do], or with [Breaker.Allow] and [Ticket.Done] where the
+// call cannot be wrapped in a function. A Breaker is safe for concurrent use
+// and must not be copied; create one with [New].
 type Breaker struct {
+	// In the closed state, admitting a call and reporting its success take
+	// no lock and allocate nothing; only state changes, probes and Stats
+	// take mu.
 	// rejected counts the calls rejected since New, and forced is 1 while
 	// the breaker is forced open. Both are used only through sync/atomic's
 	// functions, not its types, which keeps Run cheap enough to be inlined
@@ -104,12 +99,9 @@ type lease struct {
 	expires int64
 }
 
-// New returns a closed Breaker configured by opts. Without options it opens
-// after 5 consecutive failures, stays open 5s, then lets one probe through;
-// the probe's success closes it and its failure opens it again.
-//
-// New panics with a message naming the option when the options contradict
-// each other, such as [FailureRate] without a window.
+// New returns a closed Breaker configured by opts; by default it opens after
+// 5 consecutive failures for 5s, then one probe's success closes it. It
+// panics, naming the option, when options contradict each other.
 func New(opts ...Option) *Breaker {
 	c := build(opts)
 	b := &Breaker{
@@ -303,23 +295,14 @@ func (b *Breaker) deliver() {
 	b.mu.Unlock()
 }
 
-// Allow asks to make one call. If the breaker admits it, Allow returns a
-// [Ticket] on which the caller must report the call's result with
-// [Ticket.Done] or [Ticket.Report]; otherwise it returns the zero Ticket and
-// an [*OpenError] that matches [ErrOpen] (and [ErrTooManyProbes] when the
-// breaker is half-open and every probe slot is taken). Allow never blocks.
-//
-// Use Allow where the call cannot be wrapped in a function, as in an
-// [net/http.RoundTripper]; otherwise prefer [Breaker.Run] or [Do], which
-// cannot forget to report. A ticket that is never reported costs nothing in
-// the closed state; in the half-open state its probe slot is taken back
-// after [ProbeTimeout] and counted as a failure.
-//
-// In the closed state Allow takes no lock, allocates nothing and reads the
-// clock only when a [SlowCall] rule is set. A rejection by an open breaker
-// takes no lock and allocates nothing; it reads the clock once to see
-// whether the open time has passed, unless the breaker was forced open.
+// Allow asks to make one call and never blocks. It returns a [Ticket] on
+// which the caller must report the result, or the zero Ticket and an
+// [*OpenError]. Use it where a call cannot be wrapped, as in a
+// [net/http.RoundTripper]; [Breaker.Run] and [Do] cannot forget to report.
 func (b *Breaker) Allow() (Ticket, error) {
+	// Closed: no lock, no allocation, and a clock read only for SlowCall.
+	// A rejection by an open breaker takes no lock either; it reads the
+	// clock once to see whether the open time has passed, unless forced.
 	p := b.cur.Load()
 	if p.admit {
 		return Ticket{p: p}, nil
@@ -540,30 +523,16 @@ func (p *period) earliestExpiry() int64 {
 	return expires
 }
 
-// Run calls f with ctx if the breaker admits the call, and reports f's
-// result to the breaker. It returns f's error, or the breaker's
-// [*OpenError] without calling f.
-//
-// Errors are classified by [Classify]; without it, as in [DefaultOutcome],
-// except that a [context.Canceled] error is ignored only when ctx itself is
-// done: a cancellation that did not come from the caller counts as a
-// failure. A panic in Classify reports the call as a failure and goes on up.
-//
-// Run behaves like a direct call of f: a panic in f (or [runtime.Goexit])
-// goes on up the caller's stack, after the breaker has counted it as a
-// failure and freed the call's probe slot. Use [Do] to get a panic back as an
-// error instead.
-//
-// Run blocks only for as long as f runs; it does not watch ctx itself. In the
-// closed state it takes no lock and allocates nothing: it costs about ten
-// nanoseconds more than calling f directly, plus the clock reads that a
-// [SlowCall] rule or a [TimeWindow] needs. A rejection allocates nothing.
-// A breaker forced open rejects inside the caller's own frame, since Run is
-// inlined: one atomic load and one atomic add, a few nanoseconds. One open
-// on a timer costs a call and a monotonic clock read more.
+// Run calls f with ctx if the breaker admits the call and reports its result;
+// it returns f's error, or the [*OpenError] without calling f. Without
+// [Classify], [context.Canceled] is ignored only when ctx is done. Run blocks
+// only while f runs; a panic in f or [Classify] goes on up after being
+// counted as a failure.
 func (b *Breaker) Run(ctx context.Context, f func(context.Context) error) error {
 	// A breaker forced open turns a call away here, before run sets up its
-	// deferred report. Run is small enough to be inlined: keep it so.
+	// deferred report. Run is small enough to be inlined: keep it so, and
+	// a forced rejection stays one atomic load and one add in the caller's
+	// frame.
 	if atomic.LoadUint32(&b.forced) != 0 {
 		atomic.AddUint64(&b.rejected, 1)
 		return b.errForced
@@ -610,18 +579,11 @@ func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error 
 	return nil
 }
 
-// Do calls f with ctx if b admits the call, reports the result to b, and
-// returns f's result; when b rejects the call it returns T's zero value and
-// b's [*OpenError] without calling f. Errors are classified as for
-// [Breaker.Run].
-//
-// Unlike Run, Do is panic-safe: a panic in f, or in [Classify], is
-// recovered, counted as a failure, and returned as a *weft.PanicError with
-// T's zero value. If f or Classify calls [runtime.Goexit], the call counts
-// as a failure, its probe slot is freed, and Do does not return. A panic in
-// an [OnStateChange] listener is not f's: it goes on up, as from every
-// method of the breaker. Recovering costs more than Run: Do adds about
-// twenty nanoseconds to a call in the closed state, and no allocation.
+// Do is [Breaker.Run] for a function with a result, and panic-safe: a panic
+// in f or [Classify] is counted as a failure and returned as a
+// [*github.com/weftgo/weft.PanicError] with T's zero value. A rejected call
+// returns T's zero value and the [*OpenError]. If f calls [runtime.Goexit],
+// the call counts as a failure and Do does not return.
 func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, error)) (v T, err error) {
 	var t Ticket
 	if p := b.cur.Load(); p.admit {
@@ -664,16 +626,13 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 	return v, nil
 }
 
-// State returns the breaker's state now. It is truthful without a caller
-// having gone through the breaker: an open breaker whose open time has
-// passed reports [HalfOpen], and a half-open breaker with an expired probe
-// lease reports [Open]. Such a change is applied, and its event delivered,
-// by the call that first notices it.
-//
-// In the closed state State reads two atomic values, and takes the lock
-// only to deliver events that a panicking listener left behind; otherwise
-// it reads the clock and may take the breaker's lock briefly.
+// State returns the breaker's state now, with any change that time alone has
+// made due (the open time passed, a probe lease expired) applied first and
+// its event delivered.
 func (b *Breaker) State() State {
+	// Closed or forced: two atomic loads, and the lock only to deliver
+	// events a panicking listener left behind. Otherwise a clock read,
+	// and the lock if a change is due.
 	p := b.cur.Load()
 	switch {
 	case p.state == Closed || p.forced:
@@ -694,39 +653,37 @@ func (b *Breaker) State() State {
 
 // Stats is a snapshot of a [Breaker], returned by [Breaker.Stats].
 type Stats struct {
-	// State is the state at the time of the snapshot, as [Breaker.State]
-	// would report it.
-	State State
-	// Forced reports that the breaker was opened by [Breaker.ForceOpen].
-	Forced bool
+	State  State // as [Breaker.State] would report it
+	Forced bool  // opened by [Breaker.ForceOpen]
 
-	// Successes (slow ones included), Failures and Slow count the calls in
-	// the current window of a closed breaker with [CountWindow] or
-	// [TimeWindow]; they are zero without a window and in the other states,
-	// since the window starts afresh each time the breaker closes.
+	// Successes (slow ones included), Failures and Slow count the current
+	// window of a closed breaker with [CountWindow] or [TimeWindow].
 	Successes, Failures, Slow int
-	// ConsecutiveFailures is the current run of failures of a closed breaker
-	// with a [ConsecutiveFailures] rule.
+	// ConsecutiveFailures is a closed breaker's current run of failures.
 	ConsecutiveFailures int
 
-	// ProbesInFlight is the number of probes admitted and not yet reported
-	// (or taken back) in the half-open state; ProbeSuccesses is how many
-	// probes of this half-open period have succeeded.
+	// ProbesInFlight and ProbeSuccesses count this half-open period's
+	// probes not yet reported and those that succeeded.
 	ProbesInFlight, ProbeSuccesses int
-	// OpenRemaining is how long an open breaker stays open; zero in the
-	// other states and when forced open.
+	// OpenRemaining is how long until an open breaker admits probes; 0
+	// when forced.
 	OpenRemaining time.Duration
 
-	// Rejected is the number of calls rejected since New.
-	Rejected uint64
-	// Ignored is the number of results classified [Ignore] since New.
-	Ignored uint64
+	Rejected uint64 // calls rejected since New
+	Ignored  uint64 // results classified [Ignore] since New
 }
 
-// Stats returns a snapshot of the breaker. Like [Breaker.State], it first
-// applies any change that time has made due. It takes the breaker's lock
-// briefly and reads the clock; it does not block the closed-state call path.
+// String formats s as lowercase name=value pairs: "state=closed …".
+func (s Stats) String() string {
+	return fmt.Sprintf("state=%v forced=%t successes=%d failures=%d slow=%d consecutive_failures=%d probes_in_flight=%d probe_successes=%d open_remaining=%v rejected=%d ignored=%d",
+		s.State, s.Forced, s.Successes, s.Failures, s.Slow, s.ConsecutiveFailures,
+		s.ProbesInFlight, s.ProbeSuccesses, s.OpenRemaining, s.Rejected, s.Ignored)
+}
+
+// Stats returns a snapshot of the breaker, after applying any change time has
+// made due, as [Breaker.State] does.
 func (b *Breaker) Stats() Stats {
+	// Briefly under the lock; the closed-state call path never waits on it.
 	b.mu.Lock()
 	now := b.now()
 	b.advanceLocked(now)
@@ -754,10 +711,9 @@ func (b *Breaker) Stats() Stats {
 	return s
 }
 
-// ForceOpen opens the breaker until [Breaker.Reset] is called: every call is
-// rejected with an [*OpenError] whose Forced field is set, and time never
-// turns it half-open. Calls in flight report into nothing. ForceOpen on a
-// breaker that is already forced open does nothing.
+// ForceOpen opens the breaker until [Breaker.Reset]: every call is rejected
+// with an [*OpenError] whose Forced is set, and results of calls in flight are
+// ignored. It does nothing on a forced breaker.
 func (b *Breaker) ForceOpen() {
 	b.mu.Lock()
 	now := b.now()
@@ -769,10 +725,9 @@ func (b *Breaker) ForceOpen() {
 	b.deliver()
 }
 
-// Reset closes the breaker with cleared counters, whatever its state, and
-// drops its probes and the growth of its open time. Calls admitted before
-// Reset report into nothing. An event is delivered unless the breaker was
-// already closed.
+// Reset closes the breaker, whatever its state, with an empty window and the
+// open time back at [OpenFor]; results of calls admitted before are ignored.
+// It delivers an event unless the breaker was closed.
 func (b *Breaker) Reset() {
 	b.mu.Lock()
 	now := b.now()

@@ -888,3 +888,44 @@ func TestDoListenerPanicGoesOnUp(t *testing.T) {
 		t.Fatalf("Stats() = %+v, want open: the failure was counted", s)
 	}
 }
+
+// %v of a Stats reads as lowercase name=value pairs, every field included,
+// so a log line of a breaker's stats needs no formatting of its own.
+func TestStatsString(t *testing.T) {
+	tests := []struct {
+		s    breaker.Stats
+		want string
+	}{
+		{breaker.Stats{}, "state=closed forced=false successes=0 failures=0 slow=0 consecutive_failures=0 probes_in_flight=0 probe_successes=0 open_remaining=0s rejected=0 ignored=0"},
+		{
+			breaker.Stats{State: breaker.HalfOpen, Successes: 1, Failures: 2, Slow: 3, ConsecutiveFailures: 4, ProbesInFlight: 5, ProbeSuccesses: 6, OpenRemaining: 1500 * time.Millisecond, Rejected: 7, Ignored: 8},
+			"state=half-open forced=false successes=1 failures=2 slow=3 consecutive_failures=4 probes_in_flight=5 probe_successes=6 open_remaining=1.5s rejected=7 ignored=8",
+		},
+		{breaker.Stats{State: breaker.Open, Forced: true}, "state=open forced=true successes=0 failures=0 slow=0 consecutive_failures=0 probes_in_flight=0 probe_successes=0 open_remaining=0s rejected=0 ignored=0"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprintf("%v", tt.s); got != tt.want {
+			t.Errorf("Sprintf(%%v, %#v) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
+
+// The enums print as lowercase words, and so does an Event built of them.
+func TestEnumStringsAreLowercase(t *testing.T) {
+	var names []string
+	for s := breaker.Closed; s <= breaker.HalfOpen; s++ {
+		names = append(names, s.String())
+	}
+	for o := breaker.Success; o <= breaker.Ignore; o++ {
+		names = append(names, o.String())
+	}
+	for r := breaker.ReasonConsecutiveFailures; r <= breaker.ReasonReset; r++ {
+		names = append(names, r.String())
+	}
+	names = append(names, breaker.Event{From: breaker.Closed, To: breaker.Open, Reason: breaker.ReasonFailureRate}.String())
+	for _, n := range names {
+		if n != strings.ToLower(n) || strings.Contains(n, "\n") {
+			t.Errorf("String() = %q, want lowercase words", n)
+		}
+	}
+}

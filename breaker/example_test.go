@@ -249,7 +249,7 @@ func ExampleBreaker_Stats() {
 }
 
 // The default breaker: five failures in a row open it for five seconds.
-func ExampleNew() {
+func ExampleBreaker() {
 	b := breaker.New()
 	for range 5 {
 		b.Run(context.Background(), func(context.Context) error { return errors.New("down") })

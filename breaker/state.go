@@ -9,13 +9,12 @@ import (
 type State uint8
 
 const (
-	// Closed admits every call and counts outcomes against the trip rules.
+	// Closed admits every call and counts results against the trip rules.
 	Closed State = iota
-	// Open rejects every call with an [*OpenError] until its open time has
-	// passed (or, after [Breaker.ForceOpen], until [Breaker.Reset]).
+	// Open rejects every call until its open time has passed, or until
+	// [Breaker.Reset] after [Breaker.ForceOpen].
 	Open
-	// HalfOpen admits a limited number of probe calls; their outcomes decide
-	// between Closed and Open.
+	// HalfOpen admits a few probe calls, whose results decide.
 	HalfOpen
 )
 
@@ -36,31 +35,25 @@ func (s State) String() string {
 type Reason uint8
 
 const (
-	// ReasonConsecutiveFailures: closed → open, the [ConsecutiveFailures]
-	// threshold was reached.
+	// closed → open: [ConsecutiveFailures] reached.
 	ReasonConsecutiveFailures Reason = iota + 1
-	// ReasonFailureRate: closed → open, the [FailureRate] over the window
-	// was reached.
+	// closed → open: [FailureRate] reached.
 	ReasonFailureRate
-	// ReasonSlowCallRate: closed → open, the [SlowCall] rate over the window
-	// was reached.
+	// closed → open: [SlowCall] rate reached.
 	ReasonSlowCallRate
-	// ReasonOpenElapsed: open → half-open, the open time has passed.
+	// open → half-open: the open time passed.
 	ReasonOpenElapsed
-	// ReasonProbeFailed: half-open → open, a probe failed.
+	// half-open → open: a probe failed.
 	ReasonProbeFailed
-	// ReasonProbeSlow: half-open → open, a probe succeeded but took longer
-	// than the [SlowCall] threshold.
+	// half-open → open: a probe was slow (see [SlowCall]).
 	ReasonProbeSlow
-	// ReasonProbeTimeout: half-open → open, a probe was not reported within
-	// its [ProbeTimeout] and was counted as a failure.
+	// half-open → open: a probe outlived its [ProbeTimeout].
 	ReasonProbeTimeout
-	// ReasonProbesSucceeded: half-open → closed, [SuccessesToClose] probes
-	// succeeded.
+	// half-open → closed: [SuccessesToClose] probes succeeded.
 	ReasonProbesSucceeded
-	// ReasonForced: any state → open, [Breaker.ForceOpen] was called.
+	// any state → open: [Breaker.ForceOpen].
 	ReasonForced
-	// ReasonReset: open or half-open → closed, [Breaker.Reset] was called.
+	// open or half-open → closed: [Breaker.Reset].
 	ReasonReset
 )
 
@@ -85,21 +78,12 @@ func (r Reason) String() string {
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }
 
-// Event is one state change of a [Breaker], delivered to the listener set
-// with [OnStateChange].
+// Event is one state change, delivered to [OnStateChange].
 type Event struct {
-	// Name is the breaker's [Name], empty if none was set.
-	Name string
-	// From and To are the states before and after the change. They are equal
-	// only when [Breaker.ForceOpen] is called on a breaker that is already
-	// open on a timer.
-	From, To State
-	// Reason says what caused the change.
-	Reason Reason
-	// At is when the change took effect. A change that follows from the
-	// passage of time (open → half-open, an expired probe lease) is noticed
-	// by the first call that looks at the breaker afterwards, but At is the
-	// moment it became due, so that At never depends on when anyone looked.
+	Name     string // the breaker's [Name]
+	From, To State  // equal only when [Breaker.ForceOpen] finds it open
+	Reason   Reason
+	// At is when the change became due, even if a later call noticed it.
 	At time.Time
 }
 

@@ -14,9 +14,8 @@ const (
 	Success Outcome = iota
 	// Failure counts against the trip rules.
 	Failure
-	// Ignore does not count at all: it neither fails nor succeeds, and it
-	// takes no place in a window. In the half-open state it frees the probe
-	// slot without deciding anything.
+	// Ignore counts as neither and takes no place in a window; a probe
+	// reported so frees its slot without deciding anything.
 	Ignore
 )
 
@@ -33,28 +32,11 @@ func (o Outcome) String() string {
 	return "Outcome(" + strconv.Itoa(int(o)) + ")"
 }
 
-// DefaultOutcome is the classification a [Breaker] uses unless [Classify]
-// replaces it:
-//
-//   - nil is a [Success];
-//   - an error that matches [ErrOpen], a rejection by another breaker
-//     further down, is ignored: it says nothing about this dependency;
-//   - an error that matches [context.Canceled] is ignored: the caller gave
-//     up, the dependency did not fail ([Breaker.Run] and [Do], without a
-//     [Classify] option, narrow this to the case where the caller's own
-//     context is done; a classifier that falls back on DefaultOutcome
-//     makes that choice itself);
-//   - any other error is a [Failure], [context.DeadlineExceeded] from a
-//     per-call timeout included.
-//
-// A custom classifier can fall back on it:
-//
-//	breaker.Classify(func(err error) breaker.Outcome {
-//		if errors.Is(err, ErrNotFound) {
-//			return breaker.Success // the dependency answered
-//		}
-//		return breaker.DefaultOutcome(err)
-//	})
+// DefaultOutcome is how a [Breaker] classifies results unless [Classify]
+// replaces it, and what a classifier can fall back on: nil is a [Success]; an
+// error matching [ErrOpen] (another breaker's rejection) or
+// [context.Canceled] (the caller gave up) is ignored; any other error,
+// [context.DeadlineExceeded] included, is a [Failure].
 func DefaultOutcome(err error) Outcome {
 	switch {
 	case err == nil:
@@ -88,31 +70,23 @@ func (b *Breaker) classifyCall(ctx context.Context, err error) Outcome {
 	return o
 }
 
-// Ticket is an admitted call, returned by [Breaker.Allow]. Report its result
-// exactly once with [Ticket.Done] or [Ticket.Report]; the first report
-// counts and later ones on the same Ticket do nothing. A Ticket is a small
-// value: returning and reporting one allocates nothing.
-//
-// A result reported after the breaker changed state (it tripped, closed, was
-// reset or forced open since the call was admitted) is ignored: it never
-// moves the state or the counters. Reports are safe from any goroutine, but
-// one Ticket must not be reported from two goroutines at once, and a copy of
-// a Ticket is a second report waiting to happen: pass it by pointer.
+// Ticket is a call admitted by [Breaker.Allow]. Report its result once, from
+// any one goroutine; later reports, and any after the breaker changed state,
+// are ignored. Pass it by pointer: a copy is a second report waiting to happen.
 type Ticket struct {
+	// A small value: returning and reporting one allocates nothing.
 	p     *period
 	start int64
 	lease uint64 // probe slot lease; 0 for a call admitted while closed
 }
 
-// Done reports the call's result, classified by the breaker's [Classify]
-// option or [DefaultOutcome]. A nil error is a success. Done on the zero
-// Ticket, or on a Ticket already reported, does nothing.
-//
-// In the closed state reporting a success takes no lock and allocates
-// nothing; it reads the clock only with a [SlowCall] rule or a [TimeWindow].
-// A report that changes the state delivers the [OnStateChange] events before
-// it returns, unless another goroutine is already delivering.
+// Done reports the call's result as classified by [Classify] or
+// [DefaultOutcome], and delivers any [OnStateChange] events it causes before
+// it returns unless another goroutine is delivering. It does nothing on the
+// zero or a reported Ticket.
 func (t *Ticket) Done(err error) {
+	// A success in the closed state takes no lock and allocates nothing; it
+	// reads the clock only for a SlowCall rule or a TimeWindow.
 	p := t.p
 	switch {
 	case p == nil:
@@ -126,10 +100,9 @@ func (t *Ticket) Done(err error) {
 	}
 }
 
-// Report reports the call's outcome directly, bypassing classification: for
-// results that are not errors, such as an HTTP response with status 503.
-// A value other than [Success], [Failure] or [Ignore] counts as a failure.
-// Report on the zero Ticket, or on a Ticket already reported, does nothing.
+// Report reports the call's outcome without classifying it, for results
+// that are not errors (an HTTP 503). An unknown Outcome counts as a
+// [Failure]; Report on the zero or a reported Ticket does nothing.
 func (t *Ticket) Report(o Outcome) {
 	if o > Ignore {
 		o = Failure
@@ -137,9 +110,7 @@ func (t *Ticket) Report(o Outcome) {
 	t.report(o)
 }
 
-// Probe reports whether the call was admitted as a probe of a half-open
-// breaker, for callers that want to give probes a shorter timeout or log
-// them.
+// Probe reports whether the call was admitted as a half-open breaker's probe.
 func (t *Ticket) Probe() bool { return t.lease != 0 }
 
 // report records outcome o, once.

@@ -45,10 +45,8 @@ type jitter struct {
 	factor float64
 }
 
-// Constant waits d before every retry. With jitter the delays spread below d
-// (or, for [ProportionalJitter], around it, never above it: d is also the
-// cap). Constant(0) retries at once, without sleeping. It panics if d is
-// negative.
+// Constant waits d before every retry; d is also the cap, so jitter only
+// shortens it. Constant(0) retries at once. It panics if d is negative.
 func Constant(d time.Duration) Option {
 	if d < 0 {
 		panic(fmt.Sprintf("retry: Constant(%v): must not be negative", d))
@@ -58,8 +56,7 @@ func Constant(d time.Duration) Option {
 	})
 }
 
-// Linear waits base after the first failure and step longer after each
-// further one, up to cap: base + (n-1)·step after attempt n. It panics if any
+// Linear waits base + (n-1)·step after attempt n, up to cap. It panics if any
 // argument is negative or cap is less than base.
 func Linear(base, step, cap time.Duration) Option {
 	if base < 0 || step < 0 || cap < 0 {
@@ -73,11 +70,9 @@ func Linear(base, step, cap time.Duration) Option {
 	})
 }
 
-// Exponential waits base after the first failure and mult times longer after
-// each further one, up to cap: base·mult^(n-1) after attempt n. The default
-// is Exponential(100*time.Millisecond, 2, 10*time.Second). It panics if base
-// or cap is negative, cap is less than base, or mult is less than 1 or not
-// finite.
+// Exponential waits base·mult^(n-1) after attempt n, up to cap; the default is
+// Exponential(100*time.Millisecond, 2, 10*time.Second). It panics if base or
+// cap is negative, cap is less than base, or mult is less than 1 or not finite.
 func Exponential(base time.Duration, mult float64, cap time.Duration) Option {
 	if base < 0 || cap < 0 {
 		panic(fmt.Sprintf("retry: Exponential(%v, %v, %v): durations must not be negative", base, mult, cap))
@@ -100,12 +95,10 @@ func Exponential(base time.Duration, mult float64, cap time.Duration) Option {
 	return optionFunc(func(c *config) { c.backoff = b })
 }
 
-// BackoffFunc computes the delay after attempt n (1 for the first attempt)
-// with f; a negative result counts as zero. What f returns is also that
-// attempt's cap: jitter only ever shortens it. f is called on the goroutine
-// of the call and must be safe for concurrent use if the policy is shared.
-// It cannot be combined with [DecorrelatedJitter], which needs a fixed base
-// and cap. It panics if f is nil.
+// BackoffFunc waits f(n) after attempt n (1 for the first), which is also that
+// delay's cap; a negative result counts as zero. f runs on the caller's
+// goroutine and must be safe for concurrent use if the policy is shared. It
+// panics if f is nil; [New] panics if it is combined with [DecorrelatedJitter].
 func BackoffFunc(f func(attempt int) time.Duration) Option {
 	if f == nil {
 		panic("retry: BackoffFunc(nil): func must not be nil")
@@ -115,44 +108,35 @@ func BackoffFunc(f func(attempt int) time.Duration) Option {
 	})
 }
 
-// NoJitter uses the backoff's delays as they are. Many clients that failed
-// together then retry together; prefer a jitter unless the callers are few.
+// NoJitter uses the backoff's delays as they are, so clients that failed
+// together retry together; prefer a jitter unless the callers are few.
 func NoJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: noJitter} })
 }
 
-// FullJitter, the default, draws each delay uniformly from [0, d], where d is
-// the backoff's delay: the "Full Jitter" of the AWS article cited in the
-// package documentation, which spreads competing clients best for the least
-// total work.
+// FullJitter, the default, draws each delay uniformly from [0, d], d being the
+// backoff's delay: it spreads competing clients best for the least total work.
 func FullJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: fullJitter} })
 }
 
-// EqualJitter draws each delay uniformly from [d/2, d], where d is the
-// backoff's delay: "Equal Jitter" in the AWS article. It keeps at least half
-// of every delay, at the price of less spread than [FullJitter].
+// EqualJitter draws each delay uniformly from [d/2, d], d being the backoff's
+// delay: less spread than [FullJitter], but at least half of every delay.
 func EqualJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: equalJitter} })
 }
 
 // DecorrelatedJitter draws each delay uniformly from [base, 3·previous],
-// clamped to cap, where base and cap are the backoff's and the previous delay
-// starts at base: "Decorrelated Jitter" in the AWS article. The previous
-// delay is the last one it drew: a delay set by [After] or an honoured
-// RetryAfter hint is the server's, and does not feed it. It grows by its
-// own rule, so the backoff's step or multiplier is not used. It needs a
-// backoff with a base and a cap: Constant (where it makes every delay d),
-// Linear or Exponential; [New] and [Policy.With] panic if it is combined with
-// [BackoffFunc].
+// clamped to the cap, ignoring the backoff's growth; delays set by hints do
+// not feed it. It needs [Constant], [Linear] or [Exponential]: [New] panics if
+// it is combined with [BackoffFunc].
 func DecorrelatedJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: decorrelatedJitter} })
 }
 
 // ProportionalJitter draws each delay uniformly from [d·(1-factor),
-// d·(1+factor)], where d is the backoff's delay, then clamps it to the cap:
-// ProportionalJitter(0.2) spreads delays ±20%. Delays at the cap only spread
-// downwards. It panics if factor is not within [0, 1].
+// d·(1+factor)], d being the backoff's delay, then clamps it to the cap. It
+// panics if factor is not within [0, 1].
 func ProportionalJitter(factor float64) Option {
 	if !(factor >= 0 && factor <= 1) {
 		panic(fmt.Sprintf("retry: ProportionalJitter(%v): factor must be within [0, 1]", factor))

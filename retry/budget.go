@@ -3,30 +3,18 @@ package retry
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"sync/atomic"
 )
 
-// Budget limits retries across many calls, so that a dependency in trouble
-// gets little more than its normal load instead of three times as much. It
-// is the token bucket of gRPC's retry throttling: the bucket starts full
-// with maxTokens; every failed attempt with a retryable error takes one
-// token, every successful attempt puts back tokenRatio tokens, and a retry
-// is allowed only while more than half of maxTokens remain. A refused retry
-// ends its call with [ErrBudget].
-//
-// While most calls succeed, the bucket stays full and costs one atomic load
-// per success. Once more than about tokenRatio/(1+tokenRatio) of the
-// attempts fail (one in eleven for tokenRatio 0.1), the bucket drains and
-// retries stop until successes refill it: NewBudget(10, 0.1) keeps retries
-// near the "at most 10% of requests" budget of the Google SRE book, and
-// allows fewer than maxTokens/2 retries in a burst from a full bucket (4
-// for NewBudget(10, 0.1)).
-//
-// Share one Budget, through [WithBudget], between all the policies and
-// goroutines that call the same dependency. A Budget is safe for concurrent
-// use and takes no lock: it is a few atomic counters. It must not be copied
-// after first use.
+// Budget limits retries across all the calls to one dependency with the
+// token bucket of gRPC's retry throttling: each failed attempt with a
+// retryable error takes a token, each success puts back tokenRatio, and a
+// retry is allowed only while more than half of maxTokens remain. Share one
+// through [WithBudget]; it is safe for concurrent use and must not be copied.
 type Budget struct {
+	// A few atomic counters and no lock: while most calls succeed the
+	// bucket stays full and a success costs one atomic load.
 	tokens  atomic.Int64 // thousandths of a token
 	max     int64        // thousandths
 	ratio   int64        // thousandths
@@ -36,22 +24,16 @@ type Budget struct {
 
 // BudgetStats is a snapshot of a [Budget], for metrics.
 type BudgetStats struct {
-	// Tokens is the number of tokens now in the bucket; retries are allowed
-	// while it is above MaxTokens/2.
-	Tokens float64
-	// MaxTokens is the bucket's size.
-	MaxTokens float64
-	// Retries is the number of retries the budget allowed.
-	Retries uint64
-	// Refused is the number of retries the budget refused.
-	Refused uint64
+	Tokens    float64 // tokens in the bucket; retries are allowed above MaxTokens/2
+	MaxTokens float64 // the bucket's size
+	Retries   uint64  // retries allowed
+	Refused   uint64  // retries refused
 }
 
 // NewBudget returns a full Budget of maxTokens tokens that refills by
-// tokenRatio tokens per successful attempt. As in gRPC, tokenRatio is kept
-// to three decimal places. NewBudget(10, 0.1) is a sensible start. It panics
-// if maxTokens is not within [1, 1e9] or tokenRatio is not within [0.001,
-// maxTokens].
+// tokenRatio tokens, kept to three decimal places, per successful attempt.
+// NewBudget(10, 0.1) keeps retries near 10% of requests. It panics if
+// maxTokens is not within [1, 1e9] or tokenRatio not within [0.001, maxTokens].
 func NewBudget(maxTokens int, tokenRatio float64) *Budget {
 	if maxTokens < 1 || maxTokens > 1e9 {
 		panic(fmt.Sprintf("retry: NewBudget(%d, %v): maxTokens must be within [1, 1e9]", maxTokens, tokenRatio))
@@ -64,8 +46,8 @@ func NewBudget(maxTokens int, tokenRatio float64) *Budget {
 	return b
 }
 
-// Stats returns a snapshot of b's tokens and counters. The fields are read
-// one at a time, so under concurrent use they may not be from one instant.
+// Stats returns a snapshot of b; under concurrent use its fields may not be
+// from one instant.
 func (b *Budget) Stats() BudgetStats {
 	return BudgetStats{
 		Tokens:    float64(b.tokens.Load()) / 1000,
@@ -73,6 +55,14 @@ func (b *Budget) Stats() BudgetStats {
 		Retries:   b.retries.Load(),
 		Refused:   b.refused.Load(),
 	}
+}
+
+// String formats s as "tokens=T max_tokens=M retries=N refused=R".
+func (s BudgetStats) String() string {
+	return "tokens=" + strconv.FormatFloat(s.Tokens, 'f', -1, 64) +
+		" max_tokens=" + strconv.FormatFloat(s.MaxTokens, 'f', -1, 64) +
+		" retries=" + strconv.FormatUint(s.Retries, 10) +
+		" refused=" + strconv.FormatUint(s.Refused, 10)
 }
 
 // deposit records a successful attempt. A nil Budget records nothing.

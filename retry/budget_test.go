@@ -3,6 +3,7 @@ package retry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -153,5 +154,23 @@ func TestBudgetIgnoresNonRetryableFailures(t *testing.T) {
 	_ = retry.Run(ctx, p, func(context.Context) error { return errTransient })
 	if s := b.Stats(); s.Tokens != 2 {
 		t.Errorf("Tokens = %v, want 2", s.Tokens)
+	}
+}
+
+// %v of a BudgetStats reads as lowercase name=value pairs, fractions of a
+// token included, and a large bucket is printed without an exponent.
+func TestBudgetStatsString(t *testing.T) {
+	tests := []struct {
+		s    retry.BudgetStats
+		want string
+	}{
+		{retry.BudgetStats{}, "tokens=0 max_tokens=0 retries=0 refused=0"},
+		{retry.BudgetStats{Tokens: 4.5, MaxTokens: 10, Retries: 7, Refused: 2}, "tokens=4.5 max_tokens=10 retries=7 refused=2"},
+		{retry.NewBudget(1e9, 0.001).Stats(), "tokens=1000000000 max_tokens=1000000000 retries=0 refused=0"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprintf("%v", tt.s); got != tt.want {
+			t.Errorf("Sprintf(%%v, %#v) = %q, want %q", tt.s, got, tt.want)
+		}
 	}
 }

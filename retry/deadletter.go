@@ -2,36 +2,24 @@ package retry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
 
-// DeadLetter is where items go that a policy gave up on: a table, a queue,
-// a file, a log line, for a person or a later job to deal with. [Process]
-// hands it one [Letter] per failed item.
-//
-// DeadLetter is called on the goroutine that processed the item, with a
-// context that carries the caller's values but is never cancelled, so that
-// an item is not lost because its caller was shutting down; it should bound
-// its own work. It returns an error if it could not keep the letter, and
-// must be safe for concurrent use if it is shared.
+// DeadLetter keeps the items a policy gave up on, one [Letter] each, for a
+// person or a later job. It runs on the caller's goroutine with a context that
+// is never cancelled, so it should bound its own work; it returns an error if
+// it could not keep the letter.
 type DeadLetter[T any] interface {
 	DeadLetter(ctx context.Context, l Letter[T]) error
 }
 
 // Letter is an item a policy gave up on, and why.
 type Letter[T any] struct {
-	// Item is the item, as it was given to Process.
-	Item T
-	// Err is the [*Error] that ended the item's processing: its Cause says
-	// why the policy gave up, its Last what the last attempt returned.
-	Err error
-	// Attempts is the number of attempts made; 0 if the caller's context
-	// was done before the first.
-	Attempts int
-	// First is when processing started, Last when the policy gave up.
-	First, Last time.Time
+	Item        T         // as given to Process
+	Err         error     // the [*Error] that ended its processing
+	Attempts    int       // 0 if ctx was done before the first
+	First, Last time.Time // when processing started and when it ended
 }
 
 // DeadLetterFunc adapts a function to the [DeadLetter] interface.
@@ -42,21 +30,12 @@ func (f DeadLetterFunc[T]) DeadLetter(ctx context.Context, l Letter[T]) error {
 	return f(ctx, l)
 }
 
-// Process runs f on item under p, as [Run] does, and hands the item to dl
-// if p gives up. It returns nil if an attempt succeeded. Otherwise it
-// returns the [*Error] saying why p gave up, whether or not dl kept the
-// letter, so that callers can count failures either way; if dl failed, its
-// error is joined to it with [errors.Join], so nothing is dropped silently.
-//
-// An item whose caller's context is done, before or between attempts, is
-// dead-lettered too: it did not succeed, and would otherwise be lost. Its
-// letter's Err has the context's cause as Cause. dl runs on the caller's
-// goroutine with [context.WithoutCancel](ctx). Process starts no
-// goroutines and does not recover panics in f or dl. It panics if dl is
-// nil: use Run when there is nowhere to put failed items.
-//
-// Process reads the clock when it starts and when it gives up, for the
-// letter's First and Last; otherwise it costs what Run costs.
+// Process runs f on item under p, as [Run] does, and hands the item to dl if
+// p gives up, including when ctx is done before or between attempts. It
+// returns nil on success, else the [*Error], with dl's error wrapped beside it
+// if dl failed. dl runs on the caller's goroutine with
+// [context.WithoutCancel](ctx); panics in f and dl are not recovered. It
+// panics if dl is nil.
 func Process[T any](ctx context.Context, p Policy, item T, f func(context.Context, T) error, dl DeadLetter[T]) error {
 	if f, ok := dl.(DeadLetterFunc[T]); dl == nil || ok && f == nil {
 		panic("retry: Process: nil DeadLetter")
@@ -70,7 +49,9 @@ func Process[T any](ctx context.Context, p Policy, item T, f func(context.Contex
 	}
 	l := Letter[T]{Item: item, Err: err, Attempts: s.Attempts(), First: s.First(), Last: s.Last()}
 	if dlErr := dl.DeadLetter(context.WithoutCancel(ctx), l); dlErr != nil {
-		return errors.Join(err, fmt.Errorf("retry: dead letter not kept: %w", dlErr))
+		// Both are wrapped, so errors.Is and errors.As find either; "; " keeps
+		// the message on one line, as errors.Join would not.
+		return fmt.Errorf("%w; retry: dead letter not kept: %w", err, dlErr)
 	}
 	return err
 }

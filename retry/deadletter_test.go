@@ -73,7 +73,14 @@ func TestProcessSinkFailure(t *testing.T) {
 	if !errors.Is(err, errFull) || !errors.Is(err, retry.ErrExhausted) || !errors.Is(err, errTransient) || !errors.As(err, &re) {
 		t.Errorf("Process = %v, want both the sink's error and the *Error", err)
 	}
-	if want := "retry: attempts exhausted after 3 attempts: transient\nretry: dead letter not kept: queue full"; err.Error() != want {
+}
+
+// A sink's failure is reported on the same line as the item's: an error
+// message holds no newline, so a log line stays one line.
+func TestProcessSinkFailureMessageIsOneLine(t *testing.T) {
+	box := mailbox[int]{err: errors.New("queue full")}
+	err := retry.Process(context.Background(), instant, 1, func(context.Context, int) error { return errTransient }, &box)
+	if want := "retry: attempts exhausted after 3 attempts: transient; retry: dead letter not kept: queue full"; err.Error() != want {
 		t.Errorf("Process = %q, want %q", err, want)
 	}
 }

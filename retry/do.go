@@ -5,26 +5,11 @@ import (
 	"time"
 )
 
-// Do calls f until it succeeds or p gives up, and returns f's value from the
-// attempt that succeeded. On failure it returns T's zero value and an
-// [*Error] saying why p gave up, with the last attempt's error.
-//
-// f runs on the caller's goroutine; Do starts no goroutines and does not
-// recover f's panics, which reach the caller unchanged. Any number of
-// goroutines may call Do with the same Policy at once. f gets ctx, or a
-// context derived from it when p has an [AttemptTimeout]. Do never starts
-// an attempt once ctx is done: if ctx is done before the first, it returns
-// an *Error with no attempts. Between attempts it waits, on a timer made once
-// per call and reused, until the delay has passed or ctx is done; when ctx
-// is done it returns at once, with ctx's cause and the last attempt's error
-// in the *Error. It does not start a wait that would end at or after ctx's
-// deadline, and gives up with [ErrDeadline] instead.
-//
-// A call that succeeds at once costs a few nanoseconds over calling f, and
-// allocates nothing. Retries with no delay allocate nothing until the policy
-// gives up; a call that waits allocates its timer (three small allocations)
-// once, however many times it waits, and none when ctx can never be
-// cancelled.
+// Do calls f until it succeeds or p gives up, and returns the value of the
+// attempt that succeeded, or T's zero value and an [*Error]. f runs on the
+// caller's goroutine with ctx, or a context under [AttemptTimeout]; its
+// panics reach the caller. No attempt starts once ctx is done; a wait between
+// attempts then ends at once, with ctx's cause in the *Error.
 func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)) (T, error) {
 	c := p.config()
 	if c.maxElapsed == 0 && c.attemptTimeout == 0 && ctx.Err() == nil {
@@ -55,6 +40,9 @@ func Run(ctx context.Context, p Policy, f func(context.Context) error) error {
 // do runs the attempts of one call on s. If err is not nil, an attempt has
 // already failed with it.
 func do[T any](ctx context.Context, s *State, f func(context.Context) (T, error), err error) (T, error) {
+	// One timer per call, made at the first wait and reused: a call that
+	// succeeds or retries without delay allocates nothing, and none is made
+	// when ctx can never be cancelled.
 	var t *time.Timer
 	var zero T
 	for {

@@ -6,30 +6,22 @@ import (
 	"time"
 )
 
-// The causes of giving up. Every call that does not succeed returns an
-// [*Error] whose Cause is one of these, or the caller's context cause; match
-// them with [errors.Is] on the returned error.
+// The causes of giving up, the Cause of an [*Error]: match them with
+// [errors.Is] on the error a call returns.
 var (
-	// ErrExhausted means that the last allowed attempt failed with a
-	// retryable error.
+	// ErrExhausted: the last allowed attempt failed, retryably.
 	ErrExhausted = newCause("attempts exhausted")
-	// ErrNotRetryable means that the last attempt's error is not worth
-	// retrying: it was marked with [Permanent], rejected by the classifier
-	// (see [RetryIf]), or said when to come back and the policy does not
-	// wait that long (see [HonorRetryAfter]).
+	// ErrNotRetryable: the last error was [Permanent], rejected by the
+	// classifier, or a refusal not waited out (see [HonorRetryAfter]).
 	ErrNotRetryable = newCause("not retryable")
-	// ErrMaxElapsed means that the next attempt would start after the
-	// policy's [MaxElapsed] time.
+	// ErrMaxElapsed: the next attempt would start after [MaxElapsed].
 	ErrMaxElapsed = newCause("max elapsed time reached")
-	// ErrDeadline means that the wait before the next attempt would last
-	// until the caller's context deadline or past it, so the policy gave up
-	// at once instead of sleeping for nothing.
+	// ErrDeadline: the next attempt would start at or after ctx's deadline.
 	ErrDeadline = newCause("delay exceeds deadline")
-	// ErrBudget means that the policy's [Budget] refused the retry.
+	// ErrBudget: the policy's [Budget] refused the retry.
 	ErrBudget = newCause("budget exhausted")
-	// ErrAbandoned means that the body of a [Loop] was left by break or
-	// return before the policy had decided: without calling [Attempt.Done],
-	// or after a Done that reported a retry was due.
+	// ErrAbandoned: a [Loop]'s body was left without [Attempt.Done], or
+	// after a Done that returned false.
 	ErrAbandoned = newCause("loop abandoned")
 )
 
@@ -41,60 +33,31 @@ func newCause(phrase string) error { return &cause{phrase} }
 
 func (c *cause) Error() string { return "retry: " + c.phrase }
 
-// Error is the error returned by every call that did not succeed: it says why
-// the policy gave up, what the last attempt returned, how many attempts were
-// made and how long that took. Match it with [errors.As]; [errors.Is] sees
-// through it to both Cause and Last:
-//
-//	err := retry.Run(ctx, policy, send)
-//	var re *retry.Error
-//	switch {
-//	case err == nil:
-//	case errors.Is(err, retry.ErrExhausted): // retryable, but out of attempts
-//	case errors.Is(err, context.Canceled): // the caller cancelled
-//	case errors.As(err, &re):
-//		log.Printf("send: gave up after %d attempts: %v", re.Attempts, re.Last)
-//	}
-//
-// A call that succeeds returns nil, never an *Error. A call that gives up
-// at once, because its first attempt's error is not retryable, still
-// returns an *Error (with Cause [ErrNotRetryable] and Attempts 1), so that
-// callers can always use errors.As. The markers [Permanent] and [After] are
-// removed: Last holds the error they wrapped.
+// Error is returned by every call that does not succeed, even on its first
+// attempt, so [errors.As] always finds it; [errors.Is] matches both its
+// Cause and its Last.
 type Error struct {
-	// Cause is why the policy gave up: ErrExhausted, ErrNotRetryable,
-	// ErrMaxElapsed, ErrDeadline, ErrBudget, ErrAbandoned, or the caller's
-	// [context.Cause] when its context was done. In the last case
-	// errors.Is also matches the context's own error (context.Canceled or
-	// context.DeadlineExceeded), even if the context was cancelled with a
-	// cause of its own.
+	// Cause is why the policy gave up: an Err cause, or [context.Cause] of
+	// the caller's context (errors.Is then also matches ctx.Err()).
 	Cause error
-	// Last is the error of the last attempt that failed, without the
-	// Permanent or After marker it was wrapped in: the last attempt's error,
-	// unless a Loop was left without Done. It is nil if no attempt failed,
-	// as when the context was done before the first one.
+	// Last is the last failed attempt's error, without a [Permanent] or
+	// [After] marker around it; nil if no attempt failed.
 	Last error
 	// Attempts is the number of attempts made, refusals included.
 	Attempts int
-	// Refused is how many of the Attempts were refusals that did not use
-	// up an attempt: errors whose RetryAfter hint the policy honoured while
-	// the call had a time limit (see [HonorRetryAfter]).
+	// Refused counts the Attempts that were refusals not using up one.
 	Refused int
-	// Elapsed is how long the call took until the policy gave up. It is
-	// measured from the start of the call when the policy has MaxElapsed,
-	// and for Process and State, which are given their start. Otherwise Do,
-	// Run and Loop measure it from the end of the first attempt, and leave
-	// that attempt's own duration out: a call that succeeds at once then
-	// never reads the clock, which costs more than the rest of such a call.
+	// Elapsed is how long the call took until the policy gave up: from
+	// its start under [MaxElapsed] and for [Process] and [State], else
+	// from the end of the first attempt.
 	Elapsed time.Duration
 
 	// ctxErr is the context's Err when Cause is a different, custom cause.
 	ctxErr error
 }
 
-// Error returns "retry: CAUSE after N attempts (R refused): LAST", where
-// CAUSE is the cause's phrase or message, " (R refused)" is left out when
-// Refused is 0 and ": LAST" when Last is nil.
+// Error returns "retry: CAUSE after N attempts (R refused): LAST", leaving out
+// " (R refused)" when Refused is 0 and ": LAST" when Last is nil.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("retry: ")
@@ -125,9 +88,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns Cause and Last (those that are not nil), and the context's
-// own error when Cause is a custom context cause, so that [errors.Is] and
-// [errors.As] look at all of them.
+// Unwrap returns Cause, Last and, for a custom context cause, the context's
+// own error: those that are not nil.
 func (e *Error) Unwrap() []error {
 	errs := make([]error, 0, 3)
 	for _, err := range [...]error{e.Cause, e.ctxErr, e.Last} {

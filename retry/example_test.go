@@ -50,7 +50,7 @@ func ExampleRun() {
 }
 
 // The for-loop form suits bodies that do not fit in a function literal.
-func ExamplePolicy_Loop() {
+func ExampleLoop() {
 	loop := instant.Loop(context.Background())
 	for a := range loop.Attempts() {
 		var err error
@@ -116,11 +116,11 @@ func ExampleBudget() {
 	for range 2 {
 		fmt.Println(retry.Run(context.Background(), policy, failing))
 	}
-	fmt.Printf("%+v\n", budget.Stats())
+	fmt.Println(budget.Stats())
 	// Output:
 	// retry: budget exhausted after 2 attempts: service unavailable
 	// retry: budget exhausted after 1 attempt: service unavailable
-	// {Tokens:1 MaxTokens:4 Retries:1 Refused:2}
+	// tokens=1 max_tokens=4 retries=1 refused=2
 }
 
 // Items the policy gives up on go to a dead-letter sink with their error
@@ -149,7 +149,7 @@ func ExampleProcess() {
 
 // State makes the policy's decisions without sleeping, for a worker that
 // puts a failed job back on a queue with a delay instead of waiting.
-func ExamplePolicy_Start() {
+func ExampleState() {
 	policy := retry.New(retry.Attempts(3), retry.Exponential(time.Second, 2, time.Minute), retry.NoJitter())
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := policy.Start(now)

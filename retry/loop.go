@@ -7,15 +7,16 @@ import (
 	"time"
 )
 
-// Loop runs the attempts of one call as the body of a for loop, for code that
-// does not fit in a function literal: several results, a resource to close
-// between attempts, an early return. Get one from [Policy.Loop], range over
-// [Loop.Attempts], report each attempt's outcome with [Attempt.Done], and
-// read the result with [Loop.Err] after the loop:
+// Loop runs the attempts of one call as the body of a for loop, for code
+// that does not fit in a function literal. It decides and waits as [Do] does,
+// on the goroutine that ranges over it; the body runs once per attempt, not
+// at all if ctx is already done:
 //
+//	var user User
 //	loop := policy.Loop(ctx)
 //	for a := range loop.Attempts() {
-//		resp, err := client.Get(a.Context(), key)
+//		var err error
+//		user, err = client.GetUser(a.Context(), id)
 //		if a.Done(err) {
 //			break
 //		}
@@ -24,22 +25,10 @@ import (
 //		return err
 //	}
 //
-// The loop decides exactly as [Do] does and waits between attempts in the
-// same way, on the goroutine that ranges; it starts no goroutines. The body
-// runs once per attempt and not at all if ctx is already done. The rules for
-// the body:
-//
-//   - Call Done exactly once per attempt. When it returns true the call is
-//     over (success, or the policy gave up) and the loop ends after the
-//     body, so break is optional but reads well; when it returns false the
-//     next attempt follows after the policy's delay.
-//   - Leaving the body by break or return without Done, or after a Done that
-//     returned false, ends the loop there: Err then reports [ErrAbandoned].
-//   - Going round (continue, or the end of the body) without calling Done
-//     is a bug, and panics; so does calling Done twice, or after the loop.
-//
-// A Loop is for one call and one goroutine: range over Attempts once. A Loop
-// costs one allocation, and a timer if it waits.
+// Call [Attempt.Done] exactly once per attempt. Leaving the body without Done,
+// or after a Done that returned false, ends the loop with [ErrAbandoned];
+// going round without Done, or calling Done twice, panics. A Loop is for one
+// call on one goroutine.
 type Loop struct {
 	ctx      context.Context
 	s        State
@@ -54,23 +43,20 @@ type Loop struct {
 	err      error
 }
 
-// Attempt is one attempt of a [Loop]: its number and its context, and the
-// [Attempt.Done] method that reports how it went.
+// Attempt is one attempt of a [Loop].
 type Attempt struct {
 	l *Loop
 	n int
 }
 
-// Loop returns a [Loop] running one call under p with the context ctx. The
-// call starts when the loop is ranged over, and [MaxElapsed] counts from
-// then.
+// Loop returns a [Loop] running one call under p; the call, and [MaxElapsed],
+// start when it is ranged over.
 func (p Policy) Loop(ctx context.Context) *Loop {
 	return &Loop{ctx: ctx, s: State{c: p.config()}}
 }
 
-// Attempts returns the sequence of attempts, to range over once; ranging
-// again panics. Between attempts it waits for the policy's delay, or until
-// the loop's context is done, which ends the loop.
+// Attempts returns the attempts, to range over once; ranging again panics.
+// Between attempts it waits for the policy's delay, and ends if ctx is done.
 func (l *Loop) Attempts() iter.Seq[Attempt] {
 	return func(yield func(Attempt) bool) {
 		if l.ranged {
@@ -119,10 +105,9 @@ func (l *Loop) Attempts() iter.Seq[Attempt] {
 	}
 }
 
-// Err returns the outcome of the loop: nil if an attempt succeeded,
-// otherwise an [*Error] saying why the loop ended, as [Do] would return it.
-// A loop that was not ranged over, or was left before the policy decided,
-// reports [ErrAbandoned]. Call it after the loop.
+// Err returns nil if an attempt succeeded, otherwise the [*Error] as [Do]
+// would return it ([ErrAbandoned] if the loop was not ranged over or was left
+// early). Call it after the loop.
 func (l *Loop) Err() error {
 	if !l.finished {
 		return &Error{Cause: ErrAbandoned, Last: l.s.err, Attempts: l.n}
@@ -147,22 +132,17 @@ func (l *Loop) release() {
 // Number returns the attempt's number: 1 for the first.
 func (a Attempt) Number() int { return a.n }
 
-// Context returns the context for this attempt: the loop's context, or one
-// derived from it with the policy's [AttemptTimeout]. The derived one is
-// cancelled when the body goes round to the next attempt or leaves the
-// loop, so the body may still use it after Done; the loop's own context, the
-// one without an AttemptTimeout, lives as long as the caller made it.
+// Context returns the attempt's context: the loop's, or one with the policy's
+// [AttemptTimeout], cancelled when the body goes round or leaves the loop.
 func (a Attempt) Context() context.Context {
 	a.check("Context")
 	return a.l.actx
 }
 
-// Done reports the outcome of the attempt, err being nil for success, and
-// returns true when the call is over: the attempt succeeded, or the policy
-// gave up (then [Loop.Err] says why). It returns false when the policy will
-// retry; the loop then waits and starts the next attempt. Done calls the
-// policy's hooks as [Do] does. Calling it twice for an attempt, or after the
-// loop ended, panics.
+// Done reports the attempt's outcome (nil for success) and returns true when
+// the call is over, succeeded or given up ([Loop.Err] says which), or false
+// when the policy will retry. It calls the policy's hooks as [Do] does; a
+// second Done for the attempt, or one after the loop, panics.
 func (a Attempt) Done(err error) bool {
 	a.check("Done")
 	l := a.l

@@ -15,18 +15,9 @@ var httpDate = [...]string{
 	"Mon Jan _2 15:04:05 2006",
 }
 
-// ParseRetryAfter reads the value of an HTTP Retry-After header, either a
-// number of seconds or an HTTP date, and returns how long to wait from now.
-// A date in the past gives 0; a number of seconds too large for a Duration
-// gives the largest Duration. It reports false, with 0, if the value is
-// neither. Use it with [After]:
-//
-//	if d, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-//		return retry.After(err, d)
-//	}
-//
-// It takes the header's value rather than an http.Header so that the
-// package does not depend on net/http.
+// ParseRetryAfter reads an HTTP Retry-After header value, seconds or an HTTP
+// date, as a wait from now for [After]: a past date gives 0, too many seconds
+// the largest Duration. It reports false, with 0, if the value is neither.
 func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {

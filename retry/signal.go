@@ -15,16 +15,9 @@ func (s *signal) Error() string { return s.err.Error() }
 func (s *signal) Unwrap() error { return s.err }
 
 // Permanent marks err as not worth retrying: the policy gives up at once,
-// whatever its classifier says, with Cause [ErrNotRetryable] and err as the
-// [Error]'s Last. Use it from inside the retried function for failures that
-// another attempt cannot fix (invalid input, not found, permission denied).
-//
-// The marker is only a message to the policy: the error the call returns
-// holds err itself, and [errors.Is] and [errors.As] find err and what it
-// wraps. The marker may itself be wrapped (for example with fmt.Errorf and
-// %w): the policy still finds it, and Last is then the error as the attempt
-// returned it, with the marker inside adding nothing to its message.
-// Permanent wins over [After] wherever both are in an error's chain.
+// whatever its classifier says, with Cause [ErrNotRetryable]. The policy finds
+// the marker even when it is wrapped; the marker adds nothing to the message,
+// and [errors.Is] and [errors.As] find err through it. It wins over [After];
 // Permanent(nil) returns nil.
 func Permanent(err error) error {
 	if err == nil {
@@ -33,20 +26,11 @@ func Permanent(err error) error {
 	return &signal{err: err, permanent: true}
 }
 
-// After marks err as retryable after d, as a server's Retry-After asks: the
-// policy retries it, whatever its classifier says, after d or its backoff's
-// delay, whichever is longer, so a server that keeps answering "retry after
-// 0" is still asked no more often than the backoff allows. d is not limited
-// by the backoff's cap, since retrying before the server said to would be
-// refused again; it is still limited by everything else: the attempt limit,
-// [MaxElapsed] and the caller's deadline (a wait that would outlast either
-// ends the call at once, with [ErrMaxElapsed] or [ErrDeadline]) and the
-// [Budget]. A negative d counts as zero.
-//
-// Unlike a refusal honoured by [HonorRetryAfter], it uses up an attempt:
-// the server answered. As with [Permanent], the marker never reaches the
-// caller: the returned error holds err. After(nil, d) returns nil.
-// [ParseRetryAfter] reads d from an HTTP Retry-After header.
+// After marks err as retryable after d, as a server's Retry-After asks,
+// whatever the classifier says. d is a floor: the policy waits d or its
+// backoff's delay, whichever is longer, past the backoff's cap if need be but
+// within the attempt limit, [MaxElapsed], the deadline and the [Budget]. It
+// uses up an attempt; a negative d counts as zero, and After(nil, d) is nil.
 func After(err error, d time.Duration) error {
 	if err == nil {
 		return nil

@@ -5,31 +5,14 @@ import (
 	"time"
 )
 
-// State is the retry state of one call or one work item, for callers that
-// do not want to sleep between attempts: a worker pool, for example, that
-// puts a failed job back on its queue with a delay and frees the worker
-// meanwhile. [Do], [Run], [Loop] and [Process] are built on it, so they all
-// decide exactly as it does.
-//
-// Get a State from [Policy.Start], run an attempt, report its outcome to
-// [State.Next], and either stop or start the next attempt after the delay
-// it returns:
-//
-//	s := policy.Start(time.Now())
-//	for {
-//		err := send(ctx, job)
-//		delay, final := s.Next(ctx, err, time.Now())
-//		if err == nil || final != nil {
-//			return final // nil on success, or the *retry.Error
-//		}
-//		requeue(job, s, delay) // or wait: the next attempt is due after delay
-//	}
-//
-// State is a small value (under 100 bytes) that can be kept inside a queued
-// job and copied with it; it must not be used by two goroutines at once.
-// Next does not allocate unless it returns an error. The zero State is that
-// of the zero Policy, with its clock starting at the first call to Next.
+// State is the retry state of one call or work item, for callers that do not
+// sleep between attempts, such as a worker pool that requeues a failed job
+// with the delay [State.Next] returns; [Do] and the rest decide exactly as it
+// does. A State may be copied with its job but must not be used by two
+// goroutines at once; the zero State is that of the zero Policy.
 type State struct {
+	// Under 100 bytes, so a job can carry it; Next allocates only the
+	// *Error it returns.
 	c        *config
 	attempts int
 	start    time.Time     // zero until the clock is first read
@@ -39,7 +22,7 @@ type State struct {
 	refused  int           // refusals that did not use up an attempt
 }
 
-// Start returns the State of a new call or work item under p, whose first
+// Start returns the State of a new call or work item under p whose first
 // attempt starts at now.
 func (p Policy) Start(now time.Time) State {
 	return State{c: p.config(), start: now}
@@ -55,17 +38,16 @@ func (s *State) config() *config {
 // Attempts returns the number of outcomes reported to [State.Next].
 func (s *State) Attempts() int { return s.attempts }
 
-// First returns the time given to [Policy.Start]: when the first attempt
-// started. A zero State takes the time given to its first call to Next.
+// First returns when the first attempt started: the time given to
+// [Policy.Start], or for a zero State to its first [State.Next].
 func (s *State) First() time.Time { return s.start }
 
-// Last returns the time given to the last call to [State.Next]: when the
-// last attempt ended.
+// Last returns the time given to the last [State.Next].
 func (s *State) Last() time.Time { return s.last }
 
-// Context returns the context for the next attempt: ctx with the policy's
-// [AttemptTimeout], or ctx itself and a cancel func that does nothing when
-// the policy has none. Call cancel when the attempt returns.
+// Context returns the next attempt's context, ctx with the policy's
+// [AttemptTimeout] if any, and its cancel func; call cancel when the attempt
+// returns.
 func (s *State) Context(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d := s.config().attemptTimeout; d > 0 {
 		return context.WithTimeout(ctx, d)
@@ -78,22 +60,12 @@ func nop() {}
 // epoch is a reading of the monotonic clock to measure others from.
 var epoch = time.Now()
 
-// Next records the outcome of an attempt that ended at now and says what to
-// do next. ctx is the caller's context (not the attempt's): Next never
-// blocks on it, but reads whether it is done and its deadline. Next returns
-//
-//   - 0 and nil if err is nil: the attempt succeeded and the call is over;
-//   - a delay and nil if the policy retries: start the next attempt after
-//     the delay (0 means at once) from when Next returns, unless ctx is
-//     done by then (the time an [OnRetry] hook took is already taken off);
-//   - 0 and an [*Error] if the policy gives up: ctx is done, err is not
-//     retryable, the attempts are used up, the delay would pass MaxElapsed
-//     or ctx's deadline, or the [Budget] refused.
-//
-// Next calls the policy's [RetryIf] and [OnRetry] hooks, and records the
-// outcome in its [Budget]. If now is the zero Time, Next reads the clock.
-// A State is spent once Next has returned an error or been given a nil err;
-// start a new one for the next call.
+// Next records the outcome of an attempt that ended at now (the zero Time
+// reads the clock) and returns 0 and nil on success; a delay and nil to
+// retry; or 0 and an [*Error] when the policy gives up. ctx is the caller's
+// context: Next never blocks on it, but gives up if it is done or the delay
+// would reach its deadline. Next runs the policy's hooks and
+// updates its [Budget]; a State is spent once the call is over.
 func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Duration, error) {
 	if now.IsZero() {
 		now = time.Now()
