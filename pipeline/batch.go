@@ -29,16 +29,20 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 			src := s.start()
 			ch := make(chan *chunk[[]T], cfg.channelCap())
 			sc.goStage(out.name, func() error {
-				return batchLoop(s, src, newEmitter(sc, out, ch), size, maxWait)
+				return batchLoop(s, src, out, newEmitter(sc, out, ch), size, maxWait)
 			}, func() { close(ch) })
 			return ch
 		}
 	})
 }
 
-func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size int, maxWait time.Duration) error {
+func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], out *Stream[[]T], e *emitter[[]T], size int, maxWait time.Duration) error {
 	sc := s.sc
 	var batch []T
+	// A new batch starts with room for as many items as the last one
+	// held, so memory follows the batches and not the size limit: a
+	// Batch cut by time with a huge size allocates for what arrives.
+	hint := 1
 	// The timer runs only while a batch is open and maxWait is set.
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -46,6 +50,7 @@ func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size 
 	cut := func() bool {
 		b := batch
 		batch = nil
+		hint = len(b)
 		timer.Stop()
 		return e.add(b) && e.flush()
 	}
@@ -56,7 +61,7 @@ func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size 
 			s.hungry.Store(true)
 			if c := s.steal(); c != nil {
 				s.hungry.Store(false)
-				if !batchItems(s, c, &batch, size, maxWait, timer, e) {
+				if !batchItems(s, c, &batch, &hint, size, maxWait, timer, e) {
 					return nil
 				}
 				continue
@@ -66,13 +71,13 @@ func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size 
 		case c, ok := <-src:
 			s.hungry.Store(false)
 			if !ok {
-				if sc.stopped() || len(batch) == 0 {
+				if !s.drained(src) || len(batch) > 0 && !cut() {
 					return nil
 				}
-				cut()
+				out.complete.Store(e.flush())
 				return nil
 			}
-			if !batchItems(s, c, &batch, size, maxWait, timer, e) {
+			if !batchItems(s, c, &batch, &hint, size, maxWait, timer, e) {
 				return nil
 			}
 		case <-timer.C:
@@ -87,10 +92,10 @@ func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size 
 
 // batchItems adds the items of c to the open batch, sending out each batch
 // that fills. It returns false if the pipeline stopped.
-func batchItems[T any](s *Stream[T], c *chunk[T], batch *[]T, size int, maxWait time.Duration, timer *time.Timer, e *emitter[[]T]) bool {
+func batchItems[T any](s *Stream[T], c *chunk[T], batch *[]T, hint *int, size int, maxWait time.Duration, timer *time.Timer, e *emitter[[]T]) bool {
 	for _, v := range c.items {
 		if *batch == nil {
-			*batch = make([]T, 0, size)
+			*batch = make([]T, 0, min(*hint, size))
 			if maxWait > 0 {
 				timer.Reset(maxWait)
 			}
@@ -99,6 +104,7 @@ func batchItems[T any](s *Stream[T], c *chunk[T], batch *[]T, size int, maxWait 
 		if len(*batch) == size {
 			b := *batch
 			*batch = nil
+			*hint = size
 			timer.Stop()
 			if !e.add(b) {
 				return false

@@ -37,11 +37,13 @@
 // with an [OnError] handler hands failed items to it and goes on: the
 // dead-letter path.
 //
-// After a failure, each worker finishes at most the item it is processing:
-// stages check a stop flag before every item, which a failing stage sets at
-// once. A cancellation of the caller's context sets it through a callback
-// on the context, so it reaches the stages a moment later. Items already
-// handed to a sink before the stop still reach it, and count for nothing.
+// Stages check whether the pipeline has stopped before every call of a
+// stage function: once a stage has failed, or the caller's cancel has
+// returned, each worker finishes at most the call in progress. Items already
+// handed to a sink before the stop still reach it. When a cancellation races
+// the end of the data, the rule is: a sink that has received every item
+// returns nil, even if the context ended after the last one was handed on;
+// otherwise it returns the cause.
 //
 // # Order
 //

@@ -43,7 +43,7 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 			// A panic or runtime.Goexit is unwinding the caller's
 			// goroutine: no stage may outlive it.
 			sc.stop(errFinished)
-			sc.finish()
+			sc.finish(nil)
 		}
 	}()
 	var err error
@@ -61,12 +61,12 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 		// echo of this cancellation.
 		sc.stop(errFinished)
 	}
-	return sc.finish()
+	return sc.finish(func() bool { return err == nil && !early && s.drained(src) })
 }
 
 // Collect runs the pipeline and returns every item of s, in order. If the
-// pipeline fails or its context is done, Collect returns the error and no
-// items.
+// pipeline fails, or its context is done before every item has arrived,
+// Collect returns the error and no items.
 // Collect returns only after every stage goroutine has exited.
 func Collect[T any](s *Stream[T]) ([]T, error) {
 	s.consume()

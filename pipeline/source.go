@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"sync"
 )
@@ -18,9 +19,9 @@ func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T
 	if seq == nil {
 		panic("pipeline: From with a nil sequence")
 	}
-	return generate(ctx, "from", "From", opts, func(ctx context.Context, emit func(T) bool) error {
+	return generate(ctx, "from", "From", opts, func(ctx context.Context, emit func(T) error) error {
 		for v := range seq {
-			if !emit(v) {
+			if emit(v) != nil {
 				break
 			}
 		}
@@ -43,7 +44,7 @@ func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 						return nil
 					}
 				}
-				e.flush()
+				out.complete.Store(e.flush())
 				return nil
 			}, func() { close(ch) })
 			return ch
@@ -72,7 +73,7 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 					select {
 					case v, ok := <-ch:
 						if !ok {
-							e.flush()
+							out.complete.Store(e.flush())
 							return nil
 						}
 						if !e.add(v) {
@@ -91,22 +92,21 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 // Generate returns a stream of the values gen emits. gen runs on a goroutine
 // of the pipeline's once a sink runs; it calls emit for each value and returns
 // nil when it is done, or an error, which fails the pipeline. emit blocks
-// while the next stage is behind, and returns [context.Cause] of the
-// pipeline's context once the pipeline has stopped: gen should then return
-// (what it returns after that is ignored). gen must return when ctx is done.
+// while the next stage is behind. It returns nil only for a value it handed
+// on; once the pipeline has stopped it returns [context.Cause] of the
+// pipeline's context, and gen should return (what it returns after that is
+// ignored). emit is safe for concurrent use while gen runs, and returns an
+// error if called after gen returned. gen must return when ctx is done.
 func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit func(T) error) error, opts ...Option) *Stream[T] {
 	if gen == nil {
 		panic("pipeline: Generate with a nil function")
 	}
-	return generate(ctx, "generate", "Generate", opts, func(ctx context.Context, emit func(T) bool) error {
-		return gen(ctx, func(v T) error {
-			if !emit(v) {
-				return context.Cause(ctx)
-			}
-			return nil
-		})
-	})
+	return generate(ctx, "generate", "Generate", opts, gen)
 }
+
+// errEmitAfterReturn is what emit returns when the function it was given to
+// has returned: the item would have nowhere to go.
+var errEmitAfterReturn = errors.New("pipeline: emit called after its function returned")
 
 // generate is the source behind From and Generate: user code produces the
 // values and may block between them, so the source cannot flush when it is
@@ -115,7 +115,7 @@ func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit fun
 // wait for user code to produce the value that would fill it; and while the
 // consumer waits (hungry), the source hands on each value at once. The chunk
 // being filled is guarded by a mutex for that.
-func generate[T any](ctx context.Context, kind, call string, opts []Option, gen func(ctx context.Context, emit func(T) bool) error) *Stream[T] {
+func generate[T any](ctx context.Context, kind, call string, opts []Option, gen func(ctx context.Context, emit func(T) error) error) *Stream[T] {
 	sc := newScope(ctx)
 	cfg := newConfig(opts, call, false)
 	return newStream(sc, kind, cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
@@ -146,31 +146,42 @@ func generate[T any](ctx context.Context, kind, call string, opts []Option, gen 
 			e = newEmitter(sc, out, ch)
 			e.hungry = &out.hungry
 			mu.Unlock()
+			returned := false // gen has returned; guarded by mu
+			refused := false  // emit refused an item; guarded by mu
 			sc.goStage(out.name, func() error {
-				err := gen(sc.ctx, func(v T) bool {
-					if sc.halted() {
-						return false
-					}
+				err := gen(sc.ctx, func(v T) error {
 					mu.Lock()
-					ok := e.add(v)
+					if returned {
+						mu.Unlock()
+						return errEmitAfterReturn
+					}
+					ok := !sc.halted() && e.add(v)
+					refused = refused || !ok
 					mu.Unlock()
 					if ok && out.hungry.Load() {
 						// The consumer may have gone hungry while we held
-						// the lock, and failed to steal: hand on now.
+						// the lock, and failed to steal: hand on now. (It
+						// raised the flag before it tried the lock, so we
+						// see it here, after letting go.)
 						mu.Lock()
-						if len(ch) == 0 {
+						if len(ch) == 0 && !returned {
 							ok = e.flush()
+							refused = refused || !ok
 						}
 						mu.Unlock()
 					}
-					return ok
+					if !ok {
+						return sc.cause()
+					}
+					return nil
 				})
-				if err != nil || sc.stopped() {
+				mu.Lock()
+				defer mu.Unlock()
+				returned = true
+				if err != nil || refused {
 					return err
 				}
-				mu.Lock()
-				e.flush()
-				mu.Unlock()
+				out.complete.Store(e.flush())
 				return nil
 			}, func() { close(ch) })
 			return ch

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -31,6 +32,10 @@ type emitter[T any] struct {
 	held   []*chunk[T]
 
 	emitFn func(T) error // add in the form FlatMap hands to user code
+	// emitMu makes emitFn safe for concurrent use, and guards calling,
+	// which is true while FlatMap's function runs.
+	emitMu  sync.Mutex
+	calling bool
 
 	// failFast is set when the stage has no error handler: an error from
 	// its function stops the pipeline.
@@ -101,17 +106,40 @@ func (e *emitter[T]) flush() bool {
 	return send(e.sc, e.out, c)
 }
 
-// emit returns add in the form FlatMap hands to user code.
+// emit returns add in the form FlatMap hands to user code: safe for
+// concurrent use, and refusing items once the function it was given to has
+// returned (see call).
 func (e *emitter[T]) emit() func(T) error {
 	if e.emitFn == nil {
 		e.emitFn = func(v T) error {
-			if e.sc.halted() || !e.add(v) {
-				return context.Cause(e.sc.ctx)
+			e.emitMu.Lock()
+			if !e.calling {
+				e.emitMu.Unlock()
+				return errEmitAfterReturn
+			}
+			ok := !e.sc.halted() && e.add(v)
+			e.emitMu.Unlock()
+			if !ok {
+				return e.sc.cause()
 			}
 			return nil
 		}
 	}
 	return e.emitFn
+}
+
+// call runs f with emit open, and closes it when f returns, so that an emit
+// from a goroutine f left behind cannot race the stage handing on its output.
+func (e *emitter[T]) call(f func() error) error {
+	e.emitMu.Lock()
+	e.calling = true
+	e.emitMu.Unlock()
+	defer func() {
+		e.emitMu.Lock()
+		e.calling = false
+		e.emitMu.Unlock()
+	}()
+	return f()
 }
 
 // kernel runs a stage's function over items, emitting the results. It
@@ -135,7 +163,10 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 			ch := make(chan *chunk[R], cfg.channelCap())
 			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h}
 			if cfg.workers == 1 {
-				sc.goStage(out.name, r.single, func() { close(ch) })
+				sc.goStage(out.name, r.single, func() {
+					out.complete.Store(r.finished.Load() == 1)
+					close(ch)
+				})
 				return ch
 			}
 			r.workers = cfg.workers
@@ -152,6 +183,7 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 			for range cfg.workers {
 				sc.goStage(out.name, r.worker, func() {
 					if running.Add(-1) == 0 {
+						out.complete.Store(r.finished.Load() == int32(cfg.workers))
 						close(ch)
 					}
 				})
@@ -183,6 +215,7 @@ type runner[T, R any] struct {
 	pos      int          // the first item of cur not claimed yet
 	seq      uint64       // the sequence number of the next claim
 	perItem  atomic.Int64 // a running mean of the ns one item takes
+	finished atomic.Int32 // workers that handed on all their output
 }
 
 // process runs the kernel on items, handing failed items to the error
@@ -233,11 +266,17 @@ func (r *runner[T, R]) single() error {
 			return nil
 		}
 	}
-	if r.sc.stopped() {
-		return nil
-	}
-	e.flush()
+	r.end(e)
 	return nil
+}
+
+// end hands on what a worker holds once its input has ended, and counts the
+// worker complete if the input was: an upstream stage that stopped early
+// closes its output too.
+func (r *runner[T, R]) end(e *emitter[R]) {
+	if r.in.drained(r.src) && e.flush() {
+		r.finished.Add(1)
+	}
 }
 
 // worker is the loop of each worker of a stage with several.
@@ -278,10 +317,7 @@ func (r *runner[T, R]) worker() error {
 		}
 		r.turns[(seq+1)%uint64(r.workers)] <- struct{}{}
 	}
-	if r.sc.stopped() {
-		return nil
-	}
-	e.flush()
+	r.end(e)
 	return nil
 }
 

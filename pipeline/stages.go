@@ -83,8 +83,10 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 // their inputs, whatever the number of [Workers]; with more than one worker
 // the outputs of one share of input are held until their turn comes.
 //
-// emit blocks while the consumer is behind and returns the pipeline's
-// cancellation cause once it has stopped; f should then return.
+// emit blocks while the consumer is behind. It returns nil only for an item
+// it handed on; once the pipeline has stopped it returns the pipeline's
+// cancellation cause, and f should then return. emit is safe for concurrent
+// use while f runs; called after f returned, it returns an error.
 func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
 	if f == nil {
 		panic("pipeline: FlatMap with a nil function")
@@ -95,7 +97,7 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 			if e.sc.halted() {
 				return i, errHalted
 			}
-			if err := f(ctx, item, emit); err != nil {
+			if err := e.call(func() error { return f(ctx, item, emit) }); err != nil {
 				e.failed()
 				return i, err
 			}

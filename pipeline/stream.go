@@ -42,6 +42,10 @@ type Stream[T any] struct {
 	// hungry is raised while the consumer waits on an empty channel, so that
 	// a producer with steal hands on what it has at once.
 	hungry atomic.Bool
+	// complete is set by the producer once it has handed on the whole of
+	// its output: it reached the end of its input, which was complete too,
+	// and stopped for nothing. It is set before the channel is closed.
+	complete atomic.Bool
 
 	// Set by Chan for Err.
 	done chan struct{}
@@ -75,6 +79,13 @@ func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
 	return c, ok
 }
 
+// drained reports whether the consumer of src, the channel s's producer
+// writes to, has received all of s's output: the producer completed and
+// nothing is left in the channel.
+func (s *Stream[T]) drained(src <-chan *chunk[T]) bool {
+	return s.complete.Load() && len(src) == 0
+}
+
 // scope is what every stage of one pipeline shares: the context that the first
 // failure cancels, the first error, and the goroutines to join.
 type scope struct {
@@ -84,11 +95,10 @@ type scope struct {
 	wg     sync.WaitGroup
 	stages int // stages built so far, for default names
 
-	// halt is set once the pipeline is cancelled, for a check before every
-	// item that costs less than asking the context.
-	halt     atomic.Bool
-	stopHalt func() bool   // stops the context.AfterFunc that sets halt
-	haltDone chan struct{} // closed when that AfterFunc has run
+	// halt is set the moment a failing stage decides to stop the
+	// pipeline, before it records the error and cancels the context: it
+	// bounds the items processed after a failure.
+	halt atomic.Bool
 
 	mu  sync.Mutex
 	err error // the first stage error
@@ -106,11 +116,6 @@ func newScope(ctx context.Context) *scope {
 // caller's context.
 func (sc *scope) begin() {
 	sc.ctx, sc.cancel = context.WithCancelCause(sc.parent)
-	sc.haltDone = make(chan struct{})
-	sc.stopHalt = context.AfterFunc(sc.ctx, func() {
-		sc.halt.Store(true)
-		close(sc.haltDone)
-	})
 }
 
 // stop cancels the pipeline with cause.
@@ -143,10 +148,21 @@ func (sc *scope) stopped() bool {
 	return sc.ctx.Err() != nil
 }
 
-// halted is the cheap check made before every item. It may lag behind the
-// context by the time the AfterFunc takes to run.
+// cause returns why the pipeline stopped, for an emit that refuses an item.
+// The stop flag is set before the context is cancelled, by a step that
+// always follows; an emit that saw the flag waits for the cancellation so
+// that it never returns nil for an item it did not hand on.
+func (sc *scope) cause() error {
+	<-sc.ctx.Done()
+	return context.Cause(sc.ctx)
+}
+
+// halted is the check made before every call of a stage's function: two
+// atomic loads (a cancelCtx's Err is one). A cancellation of the caller's
+// context reaches the pipeline's synchronously, so once cancel returns no
+// stage function starts a new call.
 func (sc *scope) halted() bool {
-	return sc.halt.Load()
+	return sc.halt.Load() || sc.ctx.Err() != nil
 }
 
 // goStage runs loop on a goroutine the scope joins. A panic or error in loop
@@ -163,19 +179,23 @@ func (sc *scope) goStage(name string, loop func() error, exit func()) {
 }
 
 // finish waits for every stage goroutine, releases the context and returns
-// the pipeline's outcome: the first stage error, else the cause of the
-// caller's cancellation, else nil.
-func (sc *scope) finish() error {
+// the pipeline's outcome: the first stage error; else nil if complete
+// reports that the sink received every item; else the cause of the caller's
+// cancellation, else nil. complete runs after every stage has exited; nil
+// means the sink did not get everything.
+func (sc *scope) finish(complete func() bool) error {
 	sc.wg.Wait()
 	sc.stop(errFinished)
-	if !sc.stopHalt() {
-		<-sc.haltDone // the AfterFunc's goroutine is ours to join too
-	}
 	sc.mu.Lock()
 	err := sc.err
 	sc.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	// Every item arrived: a cancellation that came too late to cut the
+	// pipeline short is no failure of it.
+	if complete != nil && complete() {
+		return nil
 	}
 	if sc.parent.Err() != nil {
 		return context.Cause(sc.parent)
@@ -258,7 +278,9 @@ func (p *chunkPool[T]) get(size int) *chunk[T] {
 	if c, ok := p.p.Get().(*chunk[T]); ok {
 		return c
 	}
-	return &chunk[T]{items: make([]T, 0, size)}
+	// A chunk grows to its size only when a producer is that far ahead, so
+	// a large Chunk costs memory only under load.
+	return &chunk[T]{items: make([]T, 0, min(size, defaultChunk))}
 }
 
 func (p *chunkPool[T]) put(c *chunk[T]) {
