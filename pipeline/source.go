@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"sync"
 )
 
 // From returns a stream of the values of seq. The pipeline ranges over seq
@@ -119,65 +118,41 @@ func generate[T any](ctx context.Context, kind, call string, opts []Option, gen 
 	sc := newScope(ctx)
 	cfg := newConfig(opts, call, false)
 	return newStream(sc, kind, cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
-		var mu sync.Mutex
-		var e *emitter[T]
-		out.steal = func() *chunk[T] {
-			// A producer holding the lock is handing a chunk on; the
-			// consumer will receive that instead.
-			// It never waits for the lock, which the producer holds while
-			// it sends. If the producer holds it now, it sees the consumer
-			// hungry when it lets go of it, and sends.
-			if !mu.TryLock() {
-				return nil
-			}
-			defer mu.Unlock()
-			// A chunk sent before the lock was taken must be received
-			// first, to keep the order.
-			if e == nil || e.cur == nil || len(e.cur.items) == 0 || len(e.out) > 0 {
-				return nil
-			}
-			c := e.cur
-			e.cur = nil
-			return c
-		}
 		return func() <-chan *chunk[T] {
 			ch := make(chan *chunk[T], cfg.channelCap())
-			mu.Lock()
-			e = newEmitter(sc, out, ch)
-			e.hungry = &out.hungry
-			mu.Unlock()
-			returned := false // gen has returned; guarded by mu
-			refused := false  // emit refused an item; guarded by mu
+			e := newEmitter(sc, out, ch)
+			e.setLocked(true) // for good: user code may block between values
+			out.steal = e.steal
+			returned := false // gen has returned; guarded by e.mu
+			refused := false  // emit refused a value; guarded by e.mu
 			sc.goStage(out.name, func() error {
 				err := gen(sc.ctx, func(v T) error {
-					mu.Lock()
+					e.mu.Lock()
 					if returned {
-						mu.Unlock()
+						e.mu.Unlock()
 						return errEmitAfterReturn
 					}
 					ok := !sc.halted() && e.add(v)
 					refused = refused || !ok
-					mu.Unlock()
+					e.mu.Unlock()
 					if ok && out.hungry.Load() {
 						// The consumer may have gone hungry while we held
-						// the lock, and failed to steal: hand on now. (It
-						// raised the flag before it tried the lock, so we
-						// see it here, after letting go.)
-						mu.Lock()
-						if len(ch) == 0 && !returned {
-							ok = e.flush()
+						// the lock, and failed to steal: hand on now.
+						e.mu.Lock()
+						if !returned && e.cur != nil && len(e.cur.items) > 0 && len(ch) == 0 {
+							ok = e.full()
 							refused = refused || !ok
 						}
-						mu.Unlock()
+						e.mu.Unlock()
 					}
 					if !ok {
 						return sc.cause()
 					}
 					return nil
 				})
-				mu.Lock()
-				defer mu.Unlock()
+				e.mu.Lock()
 				returned = true
+				e.mu.Unlock()
 				if err != nil || refused {
 					return err
 				}

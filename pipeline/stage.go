@@ -3,144 +3,10 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"sync"
+
 	"sync/atomic"
 	"time"
 )
-
-// emitter collects a stage's output items into chunks and hands them on.
-//
-// A chunk goes out when it is full, and when the stage has no more input
-// ready: a consumer never waits for a chunk to fill while the producer itself
-// waits, and a producer that is ahead sends full chunks. This keeps the
-// latency of a lone item at one hop per stage while a busy pipeline pays one
-// channel operation per chunk instead of one per item.
-type emitter[T any] struct {
-	sc   *scope
-	out  chan *chunk[T]
-	pool *chunkPool[T]
-	size int
-	cur  *chunk[T]
-
-	// hold keeps every chunk until flush, for ordered stages whose output
-	// must wait for its turn.
-	hold bool
-	// hungry, when set, is raised by a consumer that waits for input; the
-	// emitter then hands on what it has at once. For sources that cannot
-	// tell when they are about to block.
-	hungry *atomic.Bool
-	held   []*chunk[T]
-
-	emitFn func(T) error // add in the form FlatMap hands to user code
-	// emitMu makes emitFn safe for concurrent use, and guards calling,
-	// which is true while FlatMap's function runs.
-	emitMu  sync.Mutex
-	calling bool
-
-	// failFast is set when the stage has no error handler: an error from
-	// its function stops the pipeline.
-	failFast bool
-}
-
-// failed is called by a kernel the moment the stage function returns an
-// error. Without an error handler that error will fail the pipeline, so the
-// other workers are told to stop now, before the error is wrapped and
-// recorded: it bounds the items processed after a failure.
-func (e *emitter[T]) failed() {
-	if e.failFast {
-		e.sc.halt.Store(true)
-	}
-}
-
-func newEmitter[T any](sc *scope, s *Stream[T], out chan *chunk[T]) *emitter[T] {
-	return &emitter[T]{sc: sc, out: out, pool: s.pool, size: s.chunk}
-}
-
-// buf returns the chunk being filled, with room for at least one item.
-func (e *emitter[T]) buf() *chunk[T] {
-	if e.cur == nil {
-		e.cur = e.pool.get(e.size)
-	}
-	return e.cur
-}
-
-// full hands on the chunk being filled, which has reached the chunk size. It
-// returns false if the pipeline stopped while it waited for the consumer.
-func (e *emitter[T]) full() bool {
-	c := e.cur
-	e.cur = nil
-	if e.hold {
-		e.held = append(e.held, c)
-		return true
-	}
-	return send(e.sc, e.out, c)
-}
-
-// add queues v for the consumer. It returns false if the pipeline stopped
-// while add waited for the consumer.
-func (e *emitter[T]) add(v T) bool {
-	c := e.buf()
-	c.items = append(c.items, v)
-	if len(c.items) >= e.size || e.hungry != nil && len(e.out) == 0 && e.hungry.Load() {
-		return e.full()
-	}
-	return true
-}
-
-// flush hands on everything queued. It returns false if the pipeline stopped
-// first.
-func (e *emitter[T]) flush() bool {
-	for i, c := range e.held {
-		e.held[i] = nil
-		if !send(e.sc, e.out, c) {
-			e.held = e.held[:0]
-			return false
-		}
-	}
-	e.held = e.held[:0]
-	if e.cur == nil || len(e.cur.items) == 0 {
-		return true
-	}
-	c := e.cur
-	e.cur = nil
-	return send(e.sc, e.out, c)
-}
-
-// emit returns add in the form FlatMap hands to user code: safe for
-// concurrent use, and refusing items once the function it was given to has
-// returned (see call).
-func (e *emitter[T]) emit() func(T) error {
-	if e.emitFn == nil {
-		e.emitFn = func(v T) error {
-			e.emitMu.Lock()
-			if !e.calling {
-				e.emitMu.Unlock()
-				return errEmitAfterReturn
-			}
-			ok := !e.sc.halted() && e.add(v)
-			e.emitMu.Unlock()
-			if !ok {
-				return e.sc.cause()
-			}
-			return nil
-		}
-	}
-	return e.emitFn
-}
-
-// call runs f with emit open, and closes it when f returns, so that an emit
-// from a goroutine f left behind cannot race the stage handing on its output.
-func (e *emitter[T]) call(f func() error) error {
-	e.emitMu.Lock()
-	e.calling = true
-	e.emitMu.Unlock()
-	defer func() {
-		e.emitMu.Lock()
-		e.calling = false
-		e.emitMu.Unlock()
-	}()
-	return f()
-}
 
 // kernel runs a stage's function over items, emitting the results. It
 // returns how many items it finished and, if it stopped before the end, the
@@ -163,6 +29,9 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 			ch := make(chan *chunk[R], cfg.channelCap())
 			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h}
 			if cfg.workers == 1 {
+				r.e = newEmitter(sc, out, ch)
+				r.e.setLocked(true) // until tune has measured the items
+				out.steal = r.e.steal
 				sc.goStage(out.name, r.single, func() {
 					out.complete.Store(r.finished.Load() == 1)
 					close(ch)
@@ -202,6 +71,7 @@ type runner[T, R any] struct {
 	ch  chan *chunk[R]
 	k   kernel[T, R]
 	h   func(context.Context, T, error) error
+	e   *emitter[R] // the emitter of a stage with one worker
 
 	// With more than one worker, workers claim shares of the input chunks.
 	workers int
@@ -228,7 +98,7 @@ func (r *runner[T, R]) process(items []T, e *emitter[R]) (bool, error) {
 		if err == nil {
 			return true, nil
 		}
-		if err == errHalted || r.sc.stopped() {
+		if err == errHalted || r.sc.stopped() && !e.failedHere {
 			// The pipeline stopped, perhaps with the function returning
 			// the context's error: the cause is elsewhere.
 			return false, nil
@@ -249,16 +119,26 @@ func (r *runner[T, R]) process(items []T, e *emitter[R]) (bool, error) {
 
 // single is the loop of a stage with one worker.
 func (r *runner[T, R]) single() error {
-	e := newEmitter(r.sc, r.out, r.ch)
+	e := r.e
 	e.failFast = r.h == nil
 	for {
 		c, ok := r.in.next(r.src)
 		if !ok {
 			break
 		}
+		// Timing costs as much as a few cheap items: a stage that runs
+		// unlocked measures one chunk in eight.
+		timed := e.locked || e.timing()
+		var start time.Time
+		if timed {
+			start = time.Now()
+		}
 		more, err := r.process(c.items, e)
 		if !more {
 			return err
+		}
+		if timed {
+			e.tune(time.Since(start), len(c.items))
 		}
 		r.in.pool.put(c)
 		// Keep filling the chunk while more input is already queued.
@@ -301,7 +181,10 @@ func (r *runner[T, R]) worker() error {
 		r.observe(time.Since(start), hi-lo)
 		r.release(c)
 		if r.turns == nil {
-			if len(r.src) == 0 && !e.flush() {
+			// Slow items go on one claim at a time: a consumer must not
+			// wait for the next slow call. Cheap ones while input is queued
+			// gather into chunks.
+			if (r.slow() || len(r.src) == 0) && !e.flush() {
 				return nil
 			}
 			continue
@@ -326,6 +209,14 @@ func (r *runner[T, R]) worker() error {
 // slow items over the workers.
 const claimTarget = 20 * time.Microsecond
 
+// slow reports whether the stage's items are slow enough that holding a
+// result for the next call would cost its consumer noticeable time. Before
+// the first measure, it assumes so.
+func (r *runner[T, R]) slow() bool {
+	per := r.perItem.Load()
+	return per == 0 || per >= int64(slowItem)
+}
+
 // observe folds the time a claim of n items took into the mean per item.
 func (r *runner[T, R]) observe(d time.Duration, n int) {
 	if n == 0 {
@@ -340,11 +231,11 @@ func (r *runner[T, R]) observe(d time.Duration, n int) {
 	r.perItem.Store(old + (per-old)/4)
 }
 
-// claim takes the next share of input for a worker. Cheap items are claimed
-// a whole chunk at a time; slow items in shares of what is left divided by
-// the workers, so that a chunk of slow items is spread over idle workers and
-// shares shrink as it runs out (guided self-scheduling). It returns false
-// when the input is exhausted or the pipeline stopped.
+// claim takes the next share of input for a worker: as many items as take
+// about claimTarget, by the running measure, and at least one. Cheap items
+// are claimed a chunk at a time; slow ones one by one, so that no worker is
+// idle while another holds items it has not started. It returns false when
+// the input is exhausted or the pipeline stopped.
 //
 // If it may have to wait, for input or for the claim lock (which a worker
 // waiting for input holds), claim first calls idle (when not nil) without
@@ -391,13 +282,10 @@ func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uin
 	}
 	c = r.cur
 	left := len(c.items) - r.pos
-	n := (left + r.workers - 1) / r.workers
+	n := 1 // no measure yet: start small
 	if per := r.perItem.Load(); per > 0 {
-		n = max(n, int(int64(claimTarget)/per))
-	} else {
-		n = max(n, 1) // no measure yet: start small
+		n = int(max(1, min(int64(claimTarget)/per, int64(left))))
 	}
-	n = min(n, left)
 	lo, hi = r.pos, r.pos+n
 	r.pos = hi
 	c.claims.Add(1)

@@ -24,7 +24,6 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 		panic("pipeline: Map with a nil function")
 	}
 	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
-		c := e.buf()
 		for i, item := range items {
 			if e.sc.halted() {
 				return i, errHalted
@@ -34,12 +33,11 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 				e.failed()
 				return i, err
 			}
-			c.items = append(c.items, r)
-			if len(c.items) >= e.size {
-				if !e.full() {
-					return i + 1, errHalted
-				}
-				c = e.buf()
+			// put, inlined by hand for its common case.
+			if e.plain && e.cur != nil && e.room() {
+				e.cur.items = append(e.cur.items, r)
+			} else if !e.putSlow(r) {
+				return i + 1, errHalted
 			}
 		}
 		return len(items), nil
@@ -53,7 +51,6 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 		panic("pipeline: Filter with a nil function")
 	}
 	return stage(s, "filter", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
-		c := e.buf()
 		for i, item := range items {
 			if e.sc.halted() {
 				return i, errHalted
@@ -66,12 +63,11 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 			if !ok {
 				continue
 			}
-			c.items = append(c.items, item)
-			if len(c.items) >= e.size {
-				if !e.full() {
-					return i + 1, errHalted
-				}
-				c = e.buf()
+			// put, inlined by hand for its common case.
+			if e.plain && e.cur != nil && e.room() {
+				e.cur.items = append(e.cur.items, item)
+			} else if !e.putSlow(item) {
+				return i + 1, errHalted
 			}
 		}
 		return len(items), nil
@@ -119,7 +115,7 @@ func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Strea
 				return i, errHalted
 			}
 			f(ctx, item)
-			if !e.add(item) {
+			if !e.put(item) {
 				return i + 1, errHalted
 			}
 		}

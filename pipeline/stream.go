@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/weftgo/weft"
 	"github.com/weftgo/weft/internal/catch"
@@ -36,12 +37,15 @@ type Stream[T any] struct {
 	pool *chunkPool[T]
 	// steal, when set, takes the items the producer is holding back in a
 	// chunk that is not full yet. The consumer calls it before it would wait
-	// on an empty channel, so items never sit in a producer that is blocked
-	// in user code.
+	// on an empty channel, so items never sit in a producer that is busy in
+	// user code. It is set by start.
 	steal func() *chunk[T]
 	// hungry is raised while the consumer waits on an empty channel, so that
-	// a producer with steal hands on what it has at once.
+	// the producer hands on what it has at once.
 	hungry atomic.Bool
+	// stamp asks the producer to record when each chunk's first item was
+	// produced: Batch measures maxWait from then.
+	stamp bool
 	// complete is set by the producer once it has handed on the whole of
 	// its output: it reached the end of its input, which was complete too,
 	// and stopped for nothing. It is set before the channel is closed.
@@ -55,11 +59,13 @@ type Stream[T any] struct {
 // next returns the next chunk of s's output for its consumer, and false
 // once the output is closed or the pipeline stopped.
 func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
-	if s.steal == nil || len(src) > 0 {
+	if len(src) > 0 {
 		return recv(s.sc, src)
 	}
-	if c := s.steal(); c != nil {
-		return c, true
+	if s.steal != nil {
+		if c := s.steal(); c != nil {
+			return c, true
+		}
 	}
 	// Nothing to take yet. Rather than sleep at once and have the producer
 	// wake us for every value, let the producer run a little and look
@@ -69,10 +75,13 @@ func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
 	if len(src) > 0 {
 		return recv(s.sc, src)
 	}
+	// About to wait: from now on the producer hands on each item at once.
 	s.hungry.Store(true)
-	if c := s.steal(); c != nil {
-		s.hungry.Store(false)
-		return c, true
+	if s.steal != nil {
+		if c := s.steal(); c != nil {
+			s.hungry.Store(false)
+			return c, true
+		}
 	}
 	c, ok := recv(s.sc, src)
 	s.hungry.Store(false)
@@ -95,11 +104,6 @@ type scope struct {
 	wg     sync.WaitGroup
 	stages int // stages built so far, for default names
 
-	// halt is set the moment a failing stage decides to stop the
-	// pipeline, before it records the error and cancels the context: it
-	// bounds the items processed after a failure.
-	halt atomic.Bool
-
 	mu  sync.Mutex
 	err error // the first stage error
 }
@@ -120,20 +124,26 @@ func (sc *scope) begin() {
 
 // stop cancels the pipeline with cause.
 func (sc *scope) stop(cause error) {
-	sc.halt.Store(true)
 	sc.cancel(cause)
 }
+
+// errStopping is the cause of the pipeline's context from the moment a
+// stage function fails until its error is recorded: the failing worker
+// cancels at once, so that the others stop before the error is wrapped
+// and recorded (see emitter.failed).
+var errStopping = errors.New("pipeline: stopping after a stage failed")
 
 // fail records err as the pipeline's error if it is the first, and cancels
 // every stage. Errors that arrive after the pipeline was cancelled are the
 // echo of that cancellation and are dropped.
 func (sc *scope) fail(err error) {
-	sc.halt.Store(true) // first, so that other workers stop as soon as possible
 	sc.mu.Lock()
 	// A panic is a bug, not an echo of the cancellation: it is kept even
 	// after the pipeline was cancelled, unless an error came first.
 	var pe *weft.PanicError
-	if sc.err == nil && (sc.ctx.Err() == nil || errors.As(err, &pe)) {
+	cause := context.Cause(sc.ctx)
+	first := (cause == nil || cause == errStopping) && !errors.Is(err, errStopping)
+	if sc.err == nil && (first || errors.As(err, &pe)) {
 		sc.err = err
 	}
 	sc.mu.Unlock()
@@ -141,28 +151,27 @@ func (sc *scope) fail(err error) {
 }
 
 // stopped reports whether the pipeline has been cancelled, by a failure or by
-// the caller. Stages ask it before they treat the end of their input as the
-// end of the data: an upstream stage that stopped early also closes its
-// output.
+// the caller. It is the check made before every call of a stage's function:
+// one atomic load, as a cancelCtx's Err is. A cancellation of the caller's
+// context reaches the pipeline's synchronously, so once cancel returns no
+// stage function starts a new call. Stages also ask it before they treat
+// the end of their input as the end of the data: an upstream stage that
+// stopped early also closes its output.
 func (sc *scope) stopped() bool {
 	return sc.ctx.Err() != nil
 }
 
-// cause returns why the pipeline stopped, for an emit that refuses an item.
-// The stop flag is set before the context is cancelled, by a step that
-// always follows; an emit that saw the flag waits for the cancellation so
-// that it never returns nil for an item it did not hand on.
+// halted is stopped, under the name the per-item checks use.
+func (sc *scope) halted() bool {
+	return sc.ctx.Err() != nil
+}
+
+// cause returns why the pipeline stopped, for an emit that refuses an
+// item: never nil, since the context is cancelled the moment anything
+// decides to stop the pipeline.
 func (sc *scope) cause() error {
 	<-sc.ctx.Done()
 	return context.Cause(sc.ctx)
-}
-
-// halted is the check made before every call of a stage's function: two
-// atomic loads (a cancelCtx's Err is one). A cancellation of the caller's
-// context reaches the pipeline's synchronously, so once cancel returns no
-// stage function starts a new call.
-func (sc *scope) halted() bool {
-	return sc.halt.Load() || sc.ctx.Err() != nil
 }
 
 // goStage runs loop on a goroutine the scope joins. A panic or error in loop
@@ -264,6 +273,9 @@ func newStream[T any](sc *scope, kind string, cfg config, start func(out *Stream
 // one item per operation.
 type chunk[T any] struct {
 	items []T
+	// born is when the first item was produced, if the consumer asked
+	// for it (Stream.stamp).
+	born time.Time
 	// claims counts the workers' claims on the chunk not yet processed, plus
 	// one while it is being handed out.
 	claims atomic.Int32
