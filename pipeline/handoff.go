@@ -228,8 +228,8 @@ const (
 func (e *emitter[T]) tune(d time.Duration, n int) {
 	d -= e.blocked
 	e.blocked = 0
-	if n == 0 {
-		return
+	if n == 0 || d <= 0 {
+		return // a reading of zero is the clock's resolution, not a measure
 	}
 	if d >= slowItem*time.Duration(n) {
 		e.fast = 0

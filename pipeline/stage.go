@@ -219,8 +219,8 @@ func (r *runner[T, R]) slow() bool {
 
 // observe folds the time a claim of n items took into the mean per item.
 func (r *runner[T, R]) observe(d time.Duration, n int) {
-	if n == 0 {
-		return
+	if n == 0 || d <= 0 {
+		return // a reading of zero is the clock's resolution, not a measure
 	}
 	per := int64(d) / int64(n)
 	old := r.perItem.Load()
