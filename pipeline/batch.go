@@ -9,8 +9,9 @@ import (
 // batch goes out when it is full, when the input ends, or maxWait after its
 // first item was produced by the stage before Batch, even while that stage
 // is still busy with more; a batch is never empty. With maxWait of zero,
-// batches are cut by size and at the end of the input only. Like every
-// hand-off, Batch holds an item only while there is work to batch it with.
+// batches are cut by size and at the end of the input only. Before Batch,
+// as between any stages, an item waits only while the next stage is busy,
+// or, behind a cheap stage function, for a few of its calls.
 //
 // Each batch is a new slice that the consumer owns, allocated for the items
 // it holds, not for size: size may be as large as [math.MaxInt]. Batch runs

@@ -51,20 +51,24 @@
 // any number of [Workers]; [MapUnordered] and a multi-worker [ForEach] do
 // not. [Batch] keeps order within and across batches.
 //
-// # Memory and hand-off
+// # Latency, memory and hand-off
 //
-// Memory is bounded: a stage holds, for each worker, the share of input it is
-// processing and one output chunk it is filling, plus its output [Buffer] (64
-// items by default). The exception is [FlatMap] with several workers, which
-// holds everything emitted for a share of input until that share's turn
-// comes: bound what f emits per item there. Items move between
-// stages in chunks of up to [Chunk] items (64 by default), one channel
+// An item waits between stages only while the next stage is busy, or,
+// behind a cheap stage function, for a few of its calls: items move in
+// large chunks under load and one at a time when the pipeline is idle.
+// Items move in chunks of up to [Chunk] items (64 by default), one channel
 // operation per chunk, which is what makes a pipeline cheaper per item than
-// channels that carry one item each. A chunk is handed on as soon as the stage
-// that fills it has no more input ready, so an item arriving alone still
-// travels one hop per stage without waiting for company. Stages with several
-// workers split chunks into shares sized by how long items take, so that slow
-// items spread over all workers.
+// channels that carry one item each; a stage hands on what it has the moment
+// its consumer waits, so Chunk is an upper bound, not a size to wait for.
+// Stages with several workers claim slow items one at a time, so that no
+// worker is idle while another holds items it has not started.
+//
+// Memory is bounded in items: a stage holds, for each worker, the share of
+// input it is processing and one output chunk it is filling, plus its output
+// [Buffer] (64 items by default, rounded up to whole chunks). The exception
+// is [FlatMap] with several workers, which holds everything emitted for a
+// share of input until that share's turn comes: bound what f emits per item
+// there.
 //
 // # When to use something else
 //

@@ -105,14 +105,12 @@ func Buffer(n int) Option {
 }
 
 // Chunk sets the most items a source or stage hands to the next stage in one
-// channel operation (default 64). Items are grouped only while the producer
-// is ahead of its consumer: a stage hands on what it has as soon as it has
-// no more input ready, so a lone item still takes one hop per stage. A
-// stage works through the input it has taken (a chunk, or a worker's share
-// of one) before it hands on its results, so behind a slow function the
-// first result of a chunk can wait for the whole chunk: use a small Chunk
-// where latency matters more than throughput. Chunk(1) moves every item on
-// its own. It panics if n < 1 or n > 1<<20 (1,048,576).
+// channel operation (default 64). It is an upper bound: items are grouped
+// only while the consumer is busy, and a stage hands on what it has the
+// moment its consumer waits, so a lone item still travels alone. A larger
+// Chunk saves channel operations under load; a smaller one bounds how many
+// items one worker takes from its input at a time. It panics if n < 1 or
+// n > 1<<20 (1,048,576).
 func Chunk(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Chunk(%d): need at least one item per chunk", n))

@@ -8,7 +8,9 @@ import "context"
 // in input order: a result that is ready early waits for those before it.
 // The reorder window is bounded by the workers: at most n shares of input are
 // in flight. If f returns an error, the pipeline fails with it (wrapped in a
-// [*StageError]) unless the stage has an [OnError] handler.
+// [*StageError]) unless the stage has an [OnError] handler. A result waits
+// to be handed on only while the next stage is busy, or, when f is cheap,
+// for a few more calls of f.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, true, mapKernel(f))
 }
