@@ -221,3 +221,33 @@ func durs(dur [][]time.Duration, id int) []time.Duration {
 	}
 	return out
 }
+
+// The in-flight bound, in items: a stage runs ahead of a consumer that has
+// stopped by at most its output buffer rounded up to whole chunks, plus the
+// chunk it is filling and the one the consumer holds.
+func TestPropertyInFlightBoundInItems(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		chunk := rapid.IntRange(1, 70).Draw(rt, "chunk")
+		buffer := rapid.IntRange(0, 200).Draw(rt, "buffer")
+		slow := rapid.Bool().Draw(rt, "slow items")
+		bound := ((buffer+chunk-1)/chunk + 2) * chunk
+		var calls int
+		synctest.Test(t, func(t *testing.T) {
+			s := pipeline.Map(pipeline.FromSlice(context.Background(), ints(1000)), func(_ context.Context, v int) (int, error) {
+				calls++
+				if slow {
+					time.Sleep(time.Millisecond)
+				}
+				return v, nil
+			}, pipeline.Chunk(chunk), pipeline.Buffer(buffer))
+			for range pipeline.All(s) {
+				time.Sleep(time.Hour) // the consumer stops on its first item
+				synctest.Wait()
+				break
+			}
+		})
+		if calls > bound {
+			rt.Fatalf("the stage ran %d items ahead of a stopped consumer, want at most %d", calls, bound)
+		}
+	})
+}

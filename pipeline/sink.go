@@ -121,7 +121,7 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 	}
 	done := stage(s, "foreach", opts, false, func(ctx context.Context, items []T, e *emitter[struct{}]) (int, error) {
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			if err := f(ctx, item); err != nil {

@@ -39,7 +39,7 @@ func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 			sc.goStage(out.name, func() error {
 				e := newEmitter(sc, out, ch)
 				for _, v := range s {
-					if sc.halted() || !e.add(v) {
+					if sc.halted() || !e.put(v) {
 						return nil
 					}
 				}
@@ -75,7 +75,7 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 							out.complete.Store(e.flush())
 							return nil
 						}
-						if !e.add(v) {
+						if !e.put(v) {
 							return nil
 						}
 					case <-sc.ctx.Done():

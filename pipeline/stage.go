@@ -178,7 +178,8 @@ func (r *runner[T, R]) worker() error {
 		if !more {
 			return err
 		}
-		r.observe(time.Since(start), hi-lo)
+		r.observe(time.Since(start)-e.blocked, hi-lo) // waits for the consumer are no item's cost
+		e.blocked = 0
 		r.release(c)
 		if r.turns == nil {
 			// Slow items go on one claim at a time: a consumer must not
@@ -222,10 +223,13 @@ func (r *runner[T, R]) observe(d time.Duration, n int) {
 	if n == 0 || d <= 0 {
 		return // a reading of zero is the clock's resolution, not a measure
 	}
-	per := int64(d) / int64(n)
+	per := int64(d)/int64(n) + 1
 	old := r.perItem.Load()
-	if old == 0 {
-		r.perItem.Store(per + 1)
+	if old == 0 || per < old {
+		// Falls at once, rises slowly: a claim stretched by preemption
+		// must not make a stage of cheap items claim and hand on one
+		// item at a time for long.
+		r.perItem.Store(per)
 		return
 	}
 	r.perItem.Store(old + (per-old)/4)

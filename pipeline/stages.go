@@ -27,7 +27,7 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 	}
 	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			r, err := f(ctx, item)
@@ -54,7 +54,7 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 	}
 	return stage(s, "filter", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			ok, err := keep(ctx, item)
@@ -92,7 +92,7 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	return stage(s, "flatmap", opts, true, func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
 		emit := e.emit()
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			if err := e.call(func() error { return f(ctx, item, emit) }); err != nil {
@@ -113,7 +113,7 @@ func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Strea
 	}
 	return stage(s, "tap", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			f(ctx, item)
