@@ -269,7 +269,7 @@ func (e *emitter[T]) emit() func(T) error {
 				e.emitMu.Unlock()
 				return errEmitAfterReturn
 			}
-			ok := !e.sc.halted() && e.put(v)
+			ok := !e.sc.stopped() && e.put(v)
 			e.emitMu.Unlock()
 			if !ok {
 				return e.sc.cause()

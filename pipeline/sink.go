@@ -210,7 +210,8 @@ func (s *Stream[T]) Chan() <-chan T {
 
 // Err waits until the channel returned by [Stream.Chan] is closed and
 // returns the pipeline's error: the first stage error, or
-// [context.Cause] of the pipeline's context if it was cancelled, or nil. It
+// [context.Cause] of the pipeline's context if it was cancelled before
+// every item had arrived, or nil. It
 // panics if Chan was not called.
 func (s *Stream[T]) Err() error {
 	if s.done == nil {

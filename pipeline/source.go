@@ -39,7 +39,7 @@ func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 			sc.goStage(out.name, func() error {
 				e := newEmitter(sc, out, ch)
 				for _, v := range s {
-					if sc.halted() || !e.put(v) {
+					if sc.stopped() || !e.put(v) {
 						return nil
 					}
 				}
@@ -132,7 +132,7 @@ func generate[T any](ctx context.Context, kind, call string, opts []Option, gen 
 						e.mu.Unlock()
 						return errEmitAfterReturn
 					}
-					ok := !sc.halted() && e.add(v)
+					ok := !sc.stopped() && e.add(v)
 					refused = refused || !ok
 					e.mu.Unlock()
 					if ok && out.hungry.Load() {

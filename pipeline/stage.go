@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-
 	"sync/atomic"
 	"time"
 )

@@ -127,10 +127,10 @@ func (sc *scope) stop(cause error) {
 	sc.cancel(cause)
 }
 
-// errStopping is the cause of the pipeline's context from the moment a
-// stage function fails until its error is recorded: the failing worker
-// cancels at once, so that the others stop before the error is wrapped
-// and recorded (see emitter.failed).
+// errStopping is the cause of the pipeline's context once a stage function
+// has failed: the failing worker cancels at once, so that the others stop
+// before its error is wrapped and recorded (see emitter.failed). The sink
+// returns the error itself; errStopping is never recorded.
 var errStopping = errors.New("pipeline: stopping after a stage failed")
 
 // fail records err as the pipeline's error if it is the first, and cancels
@@ -154,15 +154,8 @@ func (sc *scope) fail(err error) {
 // the caller. It is the check made before every call of a stage's function:
 // one atomic load, as a cancelCtx's Err is. A cancellation of the caller's
 // context reaches the pipeline's synchronously, so once cancel returns no
-// stage function starts a new call. Stages also ask it before they treat
-// the end of their input as the end of the data: an upstream stage that
-// stopped early also closes its output.
+// stage function starts a new call.
 func (sc *scope) stopped() bool {
-	return sc.ctx.Err() != nil
-}
-
-// halted is stopped, under the name the per-item checks use.
-func (sc *scope) halted() bool {
 	return sc.ctx.Err() != nil
 }
 
