@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/weftgo/weft"
 	"github.com/weftgo/weft/pipeline"
 )
 
@@ -315,6 +316,56 @@ func TestPropertySizesNeverCrash(t *testing.T) {
 			if v != i+1 {
 				t.Fatalf("item %d = %d, want %d", i, v, i+1)
 			}
+		}
+	})
+}
+
+// uncomparableError panics on ==, as an error holding a slice does.
+type uncomparableError struct{ fields []string }
+
+func (e uncomparableError) Error() string { return fmt.Sprint("invalid: ", e.fields) }
+
+// Stage errors and cancellation causes of every shape, the uncomparable
+// included, come back through the sink and never crash a pipeline
+// goroutine.
+func TestPropertyErrorValuesNeverCrash(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		kinds := []func() error{
+			func() error { return errors.New("plain") },
+			func() error { return uncomparableError{[]string{"a"}} },
+			func() error { return fmt.Errorf("wrapped: %w", uncomparableError{[]string{"b"}}) },
+			func() error { return errors.Join(uncomparableError{[]string{"c"}}, errors.New("other")) },
+			func() error { return weft.NewPanicError("returned, not panicked") },
+			func() error { return context.Canceled },
+		}
+		mk := kinds[rapid.IntRange(0, len(kinds)-1).Draw(t, "error kind")]
+		n := rapid.IntRange(1, 100).Draw(t, "items")
+		at := rapid.IntRange(0, n-1).Draw(t, "failing item")
+		byCancel := rapid.Bool().Draw(t, "as the caller's cancellation cause")
+		want := mk()
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		o, _, _ := stageOpts(t, "map")
+		s := pipeline.Map(source(t, ctx, ints(n)), func(_ context.Context, v int) (int, error) {
+			if v != at {
+				return v, nil
+			}
+			if byCancel {
+				cancel(want)
+				return v, nil
+			}
+			return v, want
+		}, o...)
+		_, err := pipeline.Collect(s)
+		noLeftover(t)
+		if err == nil {
+			if byCancel && at == n-1 {
+				return // cancelled with the last item: every item may have arrived
+			}
+			t.Fatalf("Collect = nil, want %v", want)
+		}
+		if err.Error() != want.Error() && !strings.HasSuffix(err.Error(), ": "+want.Error()) {
+			t.Fatalf("Collect = %v, want %v", err, want)
 		}
 	})
 }
