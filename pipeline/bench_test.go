@@ -283,3 +283,51 @@ func BenchmarkLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFirstResult times the first result of a burst of 64 items through
+// one stage of 5ms work per item: the wait a consumer with a deadline sees.
+func BenchmarkFirstResult(b *testing.B) {
+	const work = 5 * time.Millisecond
+	stage := func(v int) int { time.Sleep(work); return v }
+	b.Run("weft", func(b *testing.B) {
+		var first time.Duration
+		for b.Loop() {
+			start := time.Now()
+			s := pipeline.Map(pipeline.FromSlice(context.Background(), ints(64)), func(_ context.Context, v int) (int, error) { return stage(v), nil })
+			for _, err := range pipeline.All(s) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				first += time.Since(start)
+				break
+			}
+		}
+		b.ReportMetric(float64(first.Nanoseconds())/float64(b.N), "first-ns")
+		b.ReportMetric(0, "ns/op")
+	})
+	b.Run("handwritten-unbuffered", func(b *testing.B) {
+		var first time.Duration
+		for b.Loop() {
+			start := time.Now()
+			ctx, cancel := context.WithCancel(context.Background())
+			out := make(chan int)
+			go func() {
+				defer close(out)
+				for i := range 64 {
+					select {
+					case out <- stage(i):
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+			<-out
+			first += time.Since(start)
+			cancel()
+			for range out {
+			}
+		}
+		b.ReportMetric(float64(first.Nanoseconds())/float64(b.N), "first-ns")
+		b.ReportMetric(0, "ns/op")
+	})
+}
