@@ -29,8 +29,9 @@
 // The first error returned by a stage function, or the first panic in one,
 // cancels every stage; the sink returns that error wrapped in a [*StageError]
 // that names the stage (`pipeline: stage "parse": ...`), with a panic as a
-// *weft.PanicError inside. When the context given to the source is done, every
-// stage stops and the sink returns [context.Cause] of it. Errors that stages
+// *weft.PanicError inside. When the context given to the source is done
+// before the data ends, every stage stops and the sink returns
+// [context.Cause] of it. Errors that stages
 // return because the pipeline was already cancelled are not reported, but a
 // panic is, unless an error came before it: a bug does not hide behind a
 // cancellation. A stage

@@ -112,8 +112,8 @@ var errEmitAfterReturn = errors.New("pipeline: emit called after its function re
 // about to block, as stages do. Instead the consumer, once it has taken
 // everything queued, takes the partly filled chunk itself (steal) rather than
 // wait for user code to produce the value that would fill it; and while the
-// consumer waits (hungry), the source hands on each value at once. The chunk
-// being filled is guarded by a mutex for that.
+// consumer waits (hungry), the source hands on each value at once. Its
+// emitter is locked for good, so that the chunk being filled can be taken.
 func generate[T any](ctx context.Context, kind, call string, opts []Option, gen func(ctx context.Context, emit func(T) error) error) *Stream[T] {
 	sc := newScope(ctx)
 	cfg := newConfig(opts, call, false)
