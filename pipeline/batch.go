@@ -6,14 +6,18 @@ import (
 )
 
 // Batch groups the items of s into slices of up to size items, in order. A
-// batch goes out when it is full, or when maxWait has passed since its first
-// item arrived, or when the input ends; a batch is never empty. With maxWait
-// of zero, batches are cut by size and at the end of the input only.
+// batch goes out when it is full, when the input ends, or maxWait after its
+// first item was produced by the stage before Batch, even while that stage
+// is still busy with more; a batch is never empty. With maxWait of zero,
+// batches are cut by size and at the end of the input only. Before Batch,
+// as between any stages, an item waits only while the next stage is busy,
+// or, behind a cheap stage function, for a few of its calls.
 //
-// Each batch is a new slice that the consumer owns. Batch runs on one
-// goroutine; it accepts [Buffer], [Chunk] and [Name]. It panics if size < 1
-// or maxWait < 0, and on [Workers] or [OnError], which need a per-item
-// function.
+// Each batch is a new slice that the consumer owns, allocated for the items
+// it holds, not for size: size may be as large as [math.MaxInt]. Batch runs
+// on one goroutine; it accepts [Buffer], [Chunk] and [Name]. It panics if
+// size < 1 or maxWait < 0, and on [Workers] or [OnError], which need a
+// per-item function.
 func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option) *Stream[[]T] {
 	if size < 1 {
 		panic(fmt.Sprintf("pipeline: Batch(size %d): need at least one item per batch", size))
@@ -24,59 +28,70 @@ func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option)
 	s.consume()
 	cfg := newConfig(opts, "Batch", false)
 	sc := s.sc
+	s.stamp = maxWait > 0 // the producer notes when each chunk began
 	return newStream(sc, "batch", cfg, func(out *Stream[[]T]) func() <-chan *chunk[[]T] {
 		return func() <-chan *chunk[[]T] {
 			src := s.start()
 			ch := make(chan *chunk[[]T], cfg.channelCap())
-			sc.goStage(out.name, func() error {
-				return batchLoop(s, src, newEmitter(sc, out, ch), size, maxWait)
-			}, func() { close(ch) })
+			b := &batcher[T]{in: s, src: src, out: out, e: newEmitter(sc, out, ch), size: size, maxWait: maxWait, hint: 1}
+			sc.goStage(out.name, b.loop, func() { close(ch) })
 			return ch
 		}
 	})
 }
 
-func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size int, maxWait time.Duration) error {
-	sc := s.sc
-	var batch []T
-	// The timer runs only while a batch is open and maxWait is set.
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	cut := func() bool {
-		b := batch
-		batch = nil
-		timer.Stop()
-		return e.add(b) && e.flush()
-	}
+// batcher is the state of a running Batch.
+type batcher[T any] struct {
+	in      *Stream[T]
+	src     <-chan *chunk[T]
+	out     *Stream[[]T]
+	e       *emitter[[]T]
+	size    int
+	maxWait time.Duration
+
+	batch []T
+	// hint is the length of the last batch: a new batch starts with room
+	// for that many, so memory follows the batches and not the size limit.
+	hint  int
+	timer *time.Timer // runs while a batch is open and maxWait is set
+}
+
+func (b *batcher[T]) loop() error {
+	sc := b.in.sc
+	b.timer = time.NewTimer(time.Hour)
+	b.timer.Stop()
+	defer b.timer.Stop()
 	for {
-		if len(src) == 0 && s.steal != nil {
-			// As Stream.next does: take what the source holds back, and
-			// let it know we wait so that it sends what comes next at once.
-			s.hungry.Store(true)
-			if c := s.steal(); c != nil {
-				s.hungry.Store(false)
-				if !batchItems(s, c, &batch, size, maxWait, timer, e) {
-					return nil
+		if len(b.src) == 0 {
+			// As Stream.next does: take what the producer holds back,
+			// and let it know we wait so that it sends what comes next
+			// at once.
+			b.in.hungry.Store(true)
+			if b.in.steal != nil {
+				if c := b.in.steal(); c != nil {
+					b.in.hungry.Store(false)
+					if !b.add(c) {
+						return nil
+					}
+					continue
 				}
-				continue
 			}
 		}
 		select {
-		case c, ok := <-src:
-			s.hungry.Store(false)
+		case c, ok := <-b.src:
+			b.in.hungry.Store(false)
 			if !ok {
-				if sc.stopped() || len(batch) == 0 {
+				if !b.in.drained(b.src) || len(b.batch) > 0 && !b.cut() {
 					return nil
 				}
-				cut()
+				b.out.complete.Store(b.e.flush())
 				return nil
 			}
-			if !batchItems(s, c, &batch, size, maxWait, timer, e) {
+			if !b.add(c) {
 				return nil
 			}
-		case <-timer.C:
-			if len(batch) > 0 && !cut() {
+		case <-b.timer.C:
+			if len(b.batch) > 0 && !b.cut() {
 				return nil
 			}
 		case <-sc.ctx.Done():
@@ -85,26 +100,43 @@ func batchLoop[T any](s *Stream[T], src <-chan *chunk[T], e *emitter[[]T], size 
 	}
 }
 
-// batchItems adds the items of c to the open batch, sending out each batch
-// that fills. It returns false if the pipeline stopped.
-func batchItems[T any](s *Stream[T], c *chunk[T], batch *[]T, size int, maxWait time.Duration, timer *time.Timer, e *emitter[[]T]) bool {
+// cut hands on the open batch. It returns false if the pipeline stopped.
+func (b *batcher[T]) cut() bool {
+	out := b.batch
+	b.batch = nil
+	b.hint = len(out)
+	b.timer.Stop()
+	return b.e.add(out) && b.e.flush()
+}
+
+// add adds the items of c to the open batch, handing on each batch that
+// fills. It returns false if the pipeline stopped.
+func (b *batcher[T]) add(c *chunk[T]) bool {
 	for _, v := range c.items {
-		if *batch == nil {
-			*batch = make([]T, 0, size)
-			if maxWait > 0 {
-				timer.Reset(maxWait)
+		if b.batch == nil {
+			b.batch = make([]T, 0, min(b.hint, b.size))
+			if b.maxWait > 0 {
+				// The wait runs from the chunk's first item: the batch's
+				// own first item came no earlier, so it leaves no later
+				// than maxWait after it.
+				wait := b.maxWait
+				if !c.born.IsZero() {
+					wait -= time.Since(c.born)
+				}
+				b.timer.Reset(max(wait, 0))
 			}
 		}
-		*batch = append(*batch, v)
-		if len(*batch) == size {
-			b := *batch
-			*batch = nil
-			timer.Stop()
-			if !e.add(b) {
+		b.batch = append(b.batch, v)
+		if len(b.batch) == b.size {
+			out := b.batch
+			b.batch = nil
+			b.hint = b.size
+			b.timer.Stop()
+			if !b.e.add(out) {
 				return false
 			}
 		}
 	}
-	s.pool.put(c)
-	return e.flush()
+	b.in.pool.put(c)
+	return b.e.flush()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/weftgo/weft/pipeline"
 )
@@ -156,4 +157,177 @@ func BenchmarkWeftFromSlice(b *testing.B) {
 		report(b, sum)
 	}
 	perItemStage(b)
+}
+
+// The latency workload: items made by a paced source (one every interval,
+// an open loop that keeps its schedule), through three stages that each
+// work for a fixed time per item, to a sink that notes how long after it
+// was made each item arrived. Every benchmark reports the median and the
+// 99th percentile of that latency over all its items.
+type latencyCase struct {
+	name     string
+	work     time.Duration // per item per stage
+	interval time.Duration // between items at the source
+	items    int
+}
+
+var latencyCases = []latencyCase{
+	// Stages a quarter busy: no queue forms (unless the machine stalls),
+	// so latency is the work plus what the hand-offs add. The hand-written
+	// source blocks when the first stage is busy and so slips its schedule,
+	// hiding a queue that weft's source, which runs ahead, counts.
+	{"work=5ms", 5 * time.Millisecond, 20 * time.Millisecond, 60},
+	{"work=0", 0, 50 * time.Microsecond, 2000},
+}
+
+func (c latencyCase) stage(v time.Time) time.Time {
+	if c.work > 0 {
+		time.Sleep(c.work)
+	}
+	return v
+}
+
+// pace calls emit with the time each item is made, on schedule.
+func (c latencyCase) pace(ctx context.Context, emit func(time.Time) bool) {
+	start := time.Now()
+	for i := range c.items {
+		if d := time.Until(start.Add(time.Duration(i) * c.interval)); d > 0 {
+			time.Sleep(d)
+		}
+		if ctx.Err() != nil || !emit(time.Now()) {
+			return
+		}
+	}
+}
+
+func latencyWeft(c latencyCase, lat []time.Duration) ([]time.Duration, error) {
+	ctx := context.Background()
+	s := pipeline.Generate(ctx, func(ctx context.Context, emit func(time.Time) error) error {
+		c.pace(ctx, func(v time.Time) bool { return emit(v) == nil })
+		return nil
+	})
+	for range 3 {
+		s = pipeline.Map(s, func(_ context.Context, v time.Time) (time.Time, error) { return c.stage(v), nil })
+	}
+	err := pipeline.ForEach(s, func(_ context.Context, v time.Time) error {
+		lat = append(lat, time.Since(v))
+		return nil
+	})
+	return lat, err
+}
+
+// latencyHandWritten is the same pipeline over unbuffered channels, one
+// goroutine per stage, as users write it.
+func latencyHandWritten(c latencyCase, lat []time.Duration) []time.Duration {
+	ctx := context.Background()
+	src := make(chan time.Time)
+	go func() {
+		defer close(src)
+		c.pace(ctx, func(v time.Time) bool {
+			select {
+			case src <- v:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	in := src
+	for range 3 {
+		out := make(chan time.Time)
+		go func(in <-chan time.Time) {
+			defer close(out)
+			for v := range in {
+				select {
+				case out <- c.stage(v):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(in)
+		in = out
+	}
+	for v := range in {
+		lat = append(lat, time.Since(v))
+	}
+	return lat
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	b.Helper()
+	slices.Sort(lat)
+	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Nanoseconds()) }
+	b.ReportMetric(at(0.50), "p50-ns")
+	b.ReportMetric(at(0.99), "p99-ns")
+	b.ReportMetric(0, "ns/op") // the whole run is paced: its time says nothing
+}
+
+func BenchmarkLatency(b *testing.B) {
+	for _, c := range latencyCases {
+		b.Run(c.name+"/weft", func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				var err error
+				if lat, err = latencyWeft(c, lat); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportLatency(b, lat)
+		})
+		b.Run(c.name+"/handwritten-unbuffered", func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				lat = latencyHandWritten(c, lat)
+			}
+			reportLatency(b, lat)
+		})
+	}
+}
+
+// BenchmarkFirstResult times the first result of a burst of 64 items through
+// one stage of 5ms work per item: the wait a consumer with a deadline sees.
+func BenchmarkFirstResult(b *testing.B) {
+	const work = 5 * time.Millisecond
+	stage := func(v int) int { time.Sleep(work); return v }
+	b.Run("weft", func(b *testing.B) {
+		var first time.Duration
+		for b.Loop() {
+			start := time.Now()
+			s := pipeline.Map(pipeline.FromSlice(context.Background(), ints(64)), func(_ context.Context, v int) (int, error) { return stage(v), nil })
+			for _, err := range pipeline.All(s) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				first += time.Since(start)
+				break
+			}
+		}
+		b.ReportMetric(float64(first.Nanoseconds())/float64(b.N), "first-ns")
+		b.ReportMetric(0, "ns/op")
+	})
+	b.Run("handwritten-unbuffered", func(b *testing.B) {
+		var first time.Duration
+		for b.Loop() {
+			start := time.Now()
+			ctx, cancel := context.WithCancel(context.Background())
+			out := make(chan int)
+			go func() {
+				defer close(out)
+				for i := range 64 {
+					select {
+					case out <- stage(i):
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+			<-out
+			first += time.Since(start)
+			cancel()
+			for range out {
+			}
+		}
+		b.ReportMetric(float64(first.Nanoseconds())/float64(b.N), "first-ns")
+		b.ReportMetric(0, "ns/op")
+	})
 }

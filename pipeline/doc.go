@@ -29,19 +29,22 @@
 // The first error returned by a stage function, or the first panic in one,
 // cancels every stage; the sink returns that error wrapped in a [*StageError]
 // that names the stage (`pipeline: stage "parse": ...`), with a panic as a
-// *weft.PanicError inside. When the context given to the source is done, every
-// stage stops and the sink returns [context.Cause] of it. Errors that stages
+// *weft.PanicError inside. When the context given to the source is done
+// before the data ends, every stage stops and the sink returns
+// [context.Cause] of it. Errors that stages
 // return because the pipeline was already cancelled are not reported, but a
 // panic is, unless an error came before it: a bug does not hide behind a
 // cancellation. A stage
 // with an [OnError] handler hands failed items to it and goes on: the
 // dead-letter path.
 //
-// After a failure, each worker finishes at most the item it is processing:
-// stages check a stop flag before every item, which a failing stage sets at
-// once. A cancellation of the caller's context sets it through a callback
-// on the context, so it reaches the stages a moment later. Items already
-// handed to a sink before the stop still reach it, and count for nothing.
+// Stages check whether the pipeline has stopped before every call of a
+// stage function: once a stage has failed, or the caller's cancel has
+// returned, each worker finishes at most the call in progress. Items already
+// handed to a sink before the stop still reach it. When a cancellation races
+// the end of the data, the rule is: a sink that has received every item
+// returns nil, even if the context ended after the last one was handed on;
+// otherwise it returns the cause.
 //
 // # Order
 //
@@ -49,20 +52,24 @@
 // any number of [Workers]; [MapUnordered] and a multi-worker [ForEach] do
 // not. [Batch] keeps order within and across batches.
 //
-// # Memory and hand-off
+// # Latency, memory and hand-off
 //
-// Memory is bounded: a stage holds, for each worker, the share of input it is
-// processing and one output chunk it is filling, plus its output [Buffer] (64
-// items by default). The exception is [FlatMap] with several workers, which
-// holds everything emitted for a share of input until that share's turn
-// comes: bound what f emits per item there. Items move between
-// stages in chunks of up to [Chunk] items (64 by default), one channel
+// An item waits between stages only while the next stage is busy, or,
+// behind a cheap stage function, for a few of its calls: items move in
+// large chunks under load and one at a time when the pipeline is idle.
+// Items move in chunks of up to [Chunk] items (64 by default), one channel
 // operation per chunk, which is what makes a pipeline cheaper per item than
-// channels that carry one item each. A chunk is handed on as soon as the stage
-// that fills it has no more input ready, so an item arriving alone still
-// travels one hop per stage without waiting for company. Stages with several
-// workers split chunks into shares sized by how long items take, so that slow
-// items spread over all workers.
+// channels that carry one item each; a stage hands on what it has the moment
+// its consumer waits, so Chunk is an upper bound, not a size to wait for.
+// Stages with several workers claim slow items one at a time, so that no
+// worker is idle while another holds items it has not started.
+//
+// Memory is bounded in items: a stage holds, for each worker, the share of
+// input it is processing and one output chunk it is filling, plus its output
+// [Buffer] (64 items by default, rounded up to whole chunks). The exception
+// is [FlatMap] with several workers, which holds everything emitted for a
+// share of input until that share's turn comes: bound what f emits per item
+// there.
 //
 // # When to use something else
 //

@@ -22,6 +22,14 @@ type config struct {
 
 const defaultChunk = 64
 
+// The largest sizes the options take. Above them a stage would start more
+// goroutines, or allocate a channel larger, than any pipeline can use; the
+// option panics instead of the sink failing later.
+const (
+	maxWorkers = 1 << 16
+	maxItems   = 1 << 20 // Buffer and Chunk
+)
+
 // newConfig applies opts. A source or Batch (perItem false) has no per-item
 // function, so Workers and OnError could never do anything there: they
 // panic, naming the call.
@@ -52,7 +60,8 @@ func (o named) apply(c *config) { o.f(c) }
 // unless told otherwise: one full chunk at the default chunk size.
 const defaultBuffer = defaultChunk
 
-// channelCap is the capacity, in chunks, of a stage's output channel.
+// channelCap is the capacity, in chunks, of a stage's output channel. Both
+// sizes are at most maxItems, so the sum cannot overflow.
 func (c config) channelCap() int {
 	n := c.buffer
 	if n < 0 {
@@ -68,11 +77,15 @@ func (f optionFunc) apply(c *config) { f(c) }
 // Workers runs a stage's function on n goroutines (default 1). [Map],
 // [Filter] and [FlatMap] keep the input order whatever n is; [MapUnordered]
 // emits results as they are ready. Workers pays off when the function is slow
-// (I/O, parsing, hashing); a cheap function runs fastest with one. It panics
-// if n < 1.
+// (I/O, parsing, hashing); a cheap function runs fastest with one. The stage
+// starts its n goroutines when the pipeline runs. It panics if n < 1 or
+// n > 65536.
 func Workers(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
+	}
+	if n > maxWorkers {
+		panic(fmt.Sprintf("pipeline: Workers(%d): more than %d workers", n, maxWorkers))
 	}
 	return named{"Workers", true, func(c *config) { c.workers = n }}
 }
@@ -80,26 +93,30 @@ func Workers(n int) Option {
 // Buffer sets how many items a stage may have produced ahead of its consumer
 // (default 64). The buffer holds whole chunks (see [Chunk]), so n is rounded
 // up to a multiple of the chunk size. Buffer(0) makes every hand-off wait for
-// the consumer. It panics if n < 0.
+// the consumer. It panics if n < 0 or n > 1<<20 (1,048,576).
 func Buffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("pipeline: Buffer(%d): negative buffer", n))
+	}
+	if n > maxItems {
+		panic(fmt.Sprintf("pipeline: Buffer(%d): more than %d items", n, maxItems))
 	}
 	return optionFunc(func(c *config) { c.buffer = n })
 }
 
 // Chunk sets the most items a source or stage hands to the next stage in one
-// channel operation (default 64). Items are grouped only while the producer
-// is ahead of its consumer: a stage hands on what it has as soon as it has
-// no more input ready, so a lone item still takes one hop per stage. A
-// stage works through the input it has taken (a chunk, or a worker's share
-// of one) before it hands on its results, so behind a slow function the
-// first result of a chunk can wait for the whole chunk: use a small Chunk
-// where latency matters more than throughput. Chunk(1) moves every item on
-// its own. It panics if n < 1.
+// channel operation (default 64). It is an upper bound: items are grouped
+// only while the consumer is busy, and a stage hands on what it has the
+// moment its consumer waits, so a lone item still travels alone. A larger
+// Chunk saves channel operations under load; a smaller one bounds how many
+// items one worker takes from its input at a time. It panics if n < 1 or
+// n > 1<<20 (1,048,576).
 func Chunk(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Chunk(%d): need at least one item per chunk", n))
+	}
+	if n > maxItems {
+		panic(fmt.Sprintf("pipeline: Chunk(%d): more than %d items", n, maxItems))
 	}
 	return optionFunc(func(c *config) { c.chunk = n })
 }

@@ -43,7 +43,7 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 			// A panic or runtime.Goexit is unwinding the caller's
 			// goroutine: no stage may outlive it.
 			sc.stop(errFinished)
-			sc.finish()
+			sc.finish(nil)
 		}
 	}()
 	var err error
@@ -61,12 +61,12 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 		// echo of this cancellation.
 		sc.stop(errFinished)
 	}
-	return sc.finish()
+	return sc.finish(func() bool { return err == nil && !early && s.drained(src) })
 }
 
 // Collect runs the pipeline and returns every item of s, in order. If the
-// pipeline fails or its context is done, Collect returns the error and no
-// items.
+// pipeline fails, or its context is done before every item has arrived,
+// Collect returns the error and no items.
 // Collect returns only after every stage goroutine has exited.
 func Collect[T any](s *Stream[T]) ([]T, error) {
 	s.consume()
@@ -121,7 +121,7 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 	}
 	done := stage(s, "foreach", opts, false, func(ctx context.Context, items []T, e *emitter[struct{}]) (int, error) {
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			if err := f(ctx, item); err != nil {
@@ -210,7 +210,8 @@ func (s *Stream[T]) Chan() <-chan T {
 
 // Err waits until the channel returned by [Stream.Chan] is closed and
 // returns the pipeline's error: the first stage error, or
-// [context.Cause] of the pipeline's context if it was cancelled, or nil. It
+// [context.Cause] of the pipeline's context if it was cancelled before
+// every item had arrived, or nil. It
 // panics if Chan was not called.
 func (s *Stream[T]) Err() error {
 	if s.done == nil {

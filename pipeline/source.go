@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"iter"
-	"sync"
 )
 
 // From returns a stream of the values of seq. The pipeline ranges over seq
@@ -18,9 +18,9 @@ func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T
 	if seq == nil {
 		panic("pipeline: From with a nil sequence")
 	}
-	return generate(ctx, "from", "From", opts, func(ctx context.Context, emit func(T) bool) error {
+	return generate(ctx, "from", "From", opts, func(ctx context.Context, emit func(T) error) error {
 		for v := range seq {
-			if !emit(v) {
+			if emit(v) != nil {
 				break
 			}
 		}
@@ -39,11 +39,11 @@ func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 			sc.goStage(out.name, func() error {
 				e := newEmitter(sc, out, ch)
 				for _, v := range s {
-					if sc.halted() || !e.add(v) {
+					if sc.stopped() || !e.put(v) {
 						return nil
 					}
 				}
-				e.flush()
+				out.complete.Store(e.flush())
 				return nil
 			}, func() { close(ch) })
 			return ch
@@ -72,10 +72,10 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 					select {
 					case v, ok := <-ch:
 						if !ok {
-							e.flush()
+							out.complete.Store(e.flush())
 							return nil
 						}
-						if !e.add(v) {
+						if !e.put(v) {
 							return nil
 						}
 					case <-sc.ctx.Done():
@@ -91,86 +91,72 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 // Generate returns a stream of the values gen emits. gen runs on a goroutine
 // of the pipeline's once a sink runs; it calls emit for each value and returns
 // nil when it is done, or an error, which fails the pipeline. emit blocks
-// while the next stage is behind, and returns [context.Cause] of the
-// pipeline's context once the pipeline has stopped: gen should then return
-// (what it returns after that is ignored). gen must return when ctx is done.
+// while the next stage is behind. It returns nil only for a value it handed
+// on; once the pipeline has stopped it returns [context.Cause] of the
+// pipeline's context, and gen should return (what it returns after that is
+// ignored). emit is safe for concurrent use while gen runs, and returns an
+// error if called after gen returned. gen must return when ctx is done.
 func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit func(T) error) error, opts ...Option) *Stream[T] {
 	if gen == nil {
 		panic("pipeline: Generate with a nil function")
 	}
-	return generate(ctx, "generate", "Generate", opts, func(ctx context.Context, emit func(T) bool) error {
-		return gen(ctx, func(v T) error {
-			if !emit(v) {
-				return context.Cause(ctx)
-			}
-			return nil
-		})
-	})
+	return generate(ctx, "generate", "Generate", opts, gen)
 }
+
+// errEmitAfterReturn is what emit returns when the function it was given to
+// has returned: the item would have nowhere to go.
+var errEmitAfterReturn = errors.New("pipeline: emit called after its function returned")
 
 // generate is the source behind From and Generate: user code produces the
 // values and may block between them, so the source cannot flush when it is
 // about to block, as stages do. Instead the consumer, once it has taken
 // everything queued, takes the partly filled chunk itself (steal) rather than
 // wait for user code to produce the value that would fill it; and while the
-// consumer waits (hungry), the source hands on each value at once. The chunk
-// being filled is guarded by a mutex for that.
-func generate[T any](ctx context.Context, kind, call string, opts []Option, gen func(ctx context.Context, emit func(T) bool) error) *Stream[T] {
+// consumer waits (hungry), the source hands on each value at once. Its
+// emitter is locked for good, so that the chunk being filled can be taken.
+func generate[T any](ctx context.Context, kind, call string, opts []Option, gen func(ctx context.Context, emit func(T) error) error) *Stream[T] {
 	sc := newScope(ctx)
 	cfg := newConfig(opts, call, false)
 	return newStream(sc, kind, cfg, func(out *Stream[T]) func() <-chan *chunk[T] {
-		var mu sync.Mutex
-		var e *emitter[T]
-		out.steal = func() *chunk[T] {
-			// A producer holding the lock is handing a chunk on; the
-			// consumer will receive that instead.
-			// It never waits for the lock, which the producer holds while
-			// it sends. If the producer holds it now, it sees the consumer
-			// hungry when it lets go of it, and sends.
-			if !mu.TryLock() {
-				return nil
-			}
-			defer mu.Unlock()
-			// A chunk sent before the lock was taken must be received
-			// first, to keep the order.
-			if e == nil || e.cur == nil || len(e.cur.items) == 0 || len(e.out) > 0 {
-				return nil
-			}
-			c := e.cur
-			e.cur = nil
-			return c
-		}
 		return func() <-chan *chunk[T] {
 			ch := make(chan *chunk[T], cfg.channelCap())
-			mu.Lock()
-			e = newEmitter(sc, out, ch)
-			e.hungry = &out.hungry
-			mu.Unlock()
+			e := newEmitter(sc, out, ch)
+			e.setLocked(true) // for good: user code may block between values
+			out.steal = e.steal
+			returned := false // gen has returned; guarded by e.mu
+			refused := false  // emit refused a value; guarded by e.mu
 			sc.goStage(out.name, func() error {
-				err := gen(sc.ctx, func(v T) bool {
-					if sc.halted() {
-						return false
+				err := gen(sc.ctx, func(v T) error {
+					e.mu.Lock()
+					if returned {
+						e.mu.Unlock()
+						return errEmitAfterReturn
 					}
-					mu.Lock()
-					ok := e.add(v)
-					mu.Unlock()
+					ok := !sc.stopped() && e.add(v)
+					refused = refused || !ok
+					e.mu.Unlock()
 					if ok && out.hungry.Load() {
 						// The consumer may have gone hungry while we held
 						// the lock, and failed to steal: hand on now.
-						mu.Lock()
-						if len(ch) == 0 {
-							ok = e.flush()
+						e.mu.Lock()
+						if !returned && e.cur != nil && len(e.cur.items) > 0 && len(ch) == 0 {
+							ok = e.full()
+							refused = refused || !ok
 						}
-						mu.Unlock()
+						e.mu.Unlock()
 					}
-					return ok
+					if !ok {
+						return sc.cause()
+					}
+					return nil
 				})
-				if err != nil || sc.stopped() {
+				e.mu.Lock()
+				returned = true
+				e.mu.Unlock()
+				if err != nil || refused {
 					return err
 				}
-				mu.Lock()
-				e.flush()
-				mu.Unlock()
+				out.complete.Store(e.flush())
 				return nil
 			}, func() { close(ch) })
 			return ch

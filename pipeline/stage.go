@@ -7,113 +7,6 @@ import (
 	"time"
 )
 
-// emitter collects a stage's output items into chunks and hands them on.
-//
-// A chunk goes out when it is full, and when the stage has no more input
-// ready: a consumer never waits for a chunk to fill while the producer itself
-// waits, and a producer that is ahead sends full chunks. This keeps the
-// latency of a lone item at one hop per stage while a busy pipeline pays one
-// channel operation per chunk instead of one per item.
-type emitter[T any] struct {
-	sc   *scope
-	out  chan *chunk[T]
-	pool *chunkPool[T]
-	size int
-	cur  *chunk[T]
-
-	// hold keeps every chunk until flush, for ordered stages whose output
-	// must wait for its turn.
-	hold bool
-	// hungry, when set, is raised by a consumer that waits for input; the
-	// emitter then hands on what it has at once. For sources that cannot
-	// tell when they are about to block.
-	hungry *atomic.Bool
-	held   []*chunk[T]
-
-	emitFn func(T) error // add in the form FlatMap hands to user code
-
-	// failFast is set when the stage has no error handler: an error from
-	// its function stops the pipeline.
-	failFast bool
-}
-
-// failed is called by a kernel the moment the stage function returns an
-// error. Without an error handler that error will fail the pipeline, so the
-// other workers are told to stop now, before the error is wrapped and
-// recorded: it bounds the items processed after a failure.
-func (e *emitter[T]) failed() {
-	if e.failFast {
-		e.sc.halt.Store(true)
-	}
-}
-
-func newEmitter[T any](sc *scope, s *Stream[T], out chan *chunk[T]) *emitter[T] {
-	return &emitter[T]{sc: sc, out: out, pool: s.pool, size: s.chunk}
-}
-
-// buf returns the chunk being filled, with room for at least one item.
-func (e *emitter[T]) buf() *chunk[T] {
-	if e.cur == nil {
-		e.cur = e.pool.get(e.size)
-	}
-	return e.cur
-}
-
-// full hands on the chunk being filled, which has reached the chunk size. It
-// returns false if the pipeline stopped while it waited for the consumer.
-func (e *emitter[T]) full() bool {
-	c := e.cur
-	e.cur = nil
-	if e.hold {
-		e.held = append(e.held, c)
-		return true
-	}
-	return send(e.sc, e.out, c)
-}
-
-// add queues v for the consumer. It returns false if the pipeline stopped
-// while add waited for the consumer.
-func (e *emitter[T]) add(v T) bool {
-	c := e.buf()
-	c.items = append(c.items, v)
-	if len(c.items) >= e.size || e.hungry != nil && len(e.out) == 0 && e.hungry.Load() {
-		return e.full()
-	}
-	return true
-}
-
-// flush hands on everything queued. It returns false if the pipeline stopped
-// first.
-func (e *emitter[T]) flush() bool {
-	for i, c := range e.held {
-		e.held[i] = nil
-		if !send(e.sc, e.out, c) {
-			e.held = e.held[:0]
-			return false
-		}
-	}
-	e.held = e.held[:0]
-	if e.cur == nil || len(e.cur.items) == 0 {
-		return true
-	}
-	c := e.cur
-	e.cur = nil
-	return send(e.sc, e.out, c)
-}
-
-// emit returns add in the form FlatMap hands to user code.
-func (e *emitter[T]) emit() func(T) error {
-	if e.emitFn == nil {
-		e.emitFn = func(v T) error {
-			if e.sc.halted() || !e.add(v) {
-				return context.Cause(e.sc.ctx)
-			}
-			return nil
-		}
-	}
-	return e.emitFn
-}
-
 // kernel runs a stage's function over items, emitting the results. It
 // returns how many items it finished and, if it stopped before the end, the
 // error of the item at that index, or errHalted if the pipeline stopped.
@@ -135,7 +28,13 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 			ch := make(chan *chunk[R], cfg.channelCap())
 			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h}
 			if cfg.workers == 1 {
-				sc.goStage(out.name, r.single, func() { close(ch) })
+				r.e = newEmitter(sc, out, ch)
+				r.e.setLocked(true) // until tune has measured the items
+				out.steal = r.e.steal
+				sc.goStage(out.name, r.single, func() {
+					out.complete.Store(r.finished.Load() == 1)
+					close(ch)
+				})
 				return ch
 			}
 			r.workers = cfg.workers
@@ -152,6 +51,7 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 			for range cfg.workers {
 				sc.goStage(out.name, r.worker, func() {
 					if running.Add(-1) == 0 {
+						out.complete.Store(r.finished.Load() == int32(cfg.workers))
 						close(ch)
 					}
 				})
@@ -170,6 +70,7 @@ type runner[T, R any] struct {
 	ch  chan *chunk[R]
 	k   kernel[T, R]
 	h   func(context.Context, T, error) error
+	e   *emitter[R] // the emitter of a stage with one worker
 
 	// With more than one worker, workers claim shares of the input chunks.
 	workers int
@@ -183,6 +84,7 @@ type runner[T, R any] struct {
 	pos      int          // the first item of cur not claimed yet
 	seq      uint64       // the sequence number of the next claim
 	perItem  atomic.Int64 // a running mean of the ns one item takes
+	finished atomic.Int32 // workers that handed on all their output
 }
 
 // process runs the kernel on items, handing failed items to the error
@@ -195,7 +97,7 @@ func (r *runner[T, R]) process(items []T, e *emitter[R]) (bool, error) {
 		if err == nil {
 			return true, nil
 		}
-		if err == errHalted || r.sc.stopped() {
+		if err == errHalted || r.sc.stopped() && !e.failedHere {
 			// The pipeline stopped, perhaps with the function returning
 			// the context's error: the cause is elsewhere.
 			return false, nil
@@ -216,16 +118,26 @@ func (r *runner[T, R]) process(items []T, e *emitter[R]) (bool, error) {
 
 // single is the loop of a stage with one worker.
 func (r *runner[T, R]) single() error {
-	e := newEmitter(r.sc, r.out, r.ch)
+	e := r.e
 	e.failFast = r.h == nil
 	for {
 		c, ok := r.in.next(r.src)
 		if !ok {
 			break
 		}
+		// Timing costs as much as a few cheap items: a stage that runs
+		// unlocked measures one chunk in eight.
+		timed := e.locked || e.timing()
+		var start time.Time
+		if timed {
+			start = time.Now()
+		}
 		more, err := r.process(c.items, e)
 		if !more {
 			return err
+		}
+		if timed {
+			e.tune(time.Since(start), len(c.items))
 		}
 		r.in.pool.put(c)
 		// Keep filling the chunk while more input is already queued.
@@ -233,11 +145,17 @@ func (r *runner[T, R]) single() error {
 			return nil
 		}
 	}
-	if r.sc.stopped() {
-		return nil
-	}
-	e.flush()
+	r.end(e)
 	return nil
+}
+
+// end hands on what a worker holds once its input has ended, and counts the
+// worker complete if the input was: an upstream stage that stopped early
+// closes its output too.
+func (r *runner[T, R]) end(e *emitter[R]) {
+	if r.in.drained(r.src) && e.flush() {
+		r.finished.Add(1)
+	}
 }
 
 // worker is the loop of each worker of a stage with several.
@@ -259,10 +177,14 @@ func (r *runner[T, R]) worker() error {
 		if !more {
 			return err
 		}
-		r.observe(time.Since(start), hi-lo)
+		r.observe(time.Since(start)-e.blocked, hi-lo) // waits for the consumer are no item's cost
+		e.blocked = 0
 		r.release(c)
 		if r.turns == nil {
-			if len(r.src) == 0 && !e.flush() {
+			// Slow items go on one claim at a time: a consumer must not
+			// wait for the next slow call. Cheap ones while input is queued
+			// gather into chunks.
+			if (r.slow() || len(r.src) == 0) && !e.flush() {
 				return nil
 			}
 			continue
@@ -278,10 +200,7 @@ func (r *runner[T, R]) worker() error {
 		}
 		r.turns[(seq+1)%uint64(r.workers)] <- struct{}{}
 	}
-	if r.sc.stopped() {
-		return nil
-	}
-	e.flush()
+	r.end(e)
 	return nil
 }
 
@@ -290,25 +209,36 @@ func (r *runner[T, R]) worker() error {
 // slow items over the workers.
 const claimTarget = 20 * time.Microsecond
 
+// slow reports whether the stage's items are slow enough that holding a
+// result for the next call would cost its consumer noticeable time. Before
+// the first measure, it assumes so.
+func (r *runner[T, R]) slow() bool {
+	per := r.perItem.Load()
+	return per == 0 || per >= int64(slowItem)
+}
+
 // observe folds the time a claim of n items took into the mean per item.
 func (r *runner[T, R]) observe(d time.Duration, n int) {
-	if n == 0 {
-		return
+	if n == 0 || d <= 0 {
+		return // a reading of zero is the clock's resolution, not a measure
 	}
-	per := int64(d) / int64(n)
+	per := int64(d)/int64(n) + 1
 	old := r.perItem.Load()
-	if old == 0 {
-		r.perItem.Store(per + 1)
+	if old == 0 || per < old {
+		// Falls at once, rises slowly: a claim stretched by preemption
+		// must not make a stage of cheap items claim and hand on one
+		// item at a time for long.
+		r.perItem.Store(per)
 		return
 	}
 	r.perItem.Store(old + (per-old)/4)
 }
 
-// claim takes the next share of input for a worker. Cheap items are claimed
-// a whole chunk at a time; slow items in shares of what is left divided by
-// the workers, so that a chunk of slow items is spread over idle workers and
-// shares shrink as it runs out (guided self-scheduling). It returns false
-// when the input is exhausted or the pipeline stopped.
+// claim takes the next share of input for a worker: as many items as take
+// about claimTarget, by the running measure, and at least one. Cheap items
+// are claimed a chunk at a time; slow ones one by one, so that no worker is
+// idle while another holds items it has not started. It returns false when
+// the input is exhausted or the pipeline stopped.
 //
 // If it may have to wait, for input or for the claim lock (which a worker
 // waiting for input holds), claim first calls idle (when not nil) without
@@ -355,13 +285,10 @@ func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uin
 	}
 	c = r.cur
 	left := len(c.items) - r.pos
-	n := (left + r.workers - 1) / r.workers
+	n := 1 // no measure yet: start small
 	if per := r.perItem.Load(); per > 0 {
-		n = max(n, int(int64(claimTarget)/per))
-	} else {
-		n = max(n, 1) // no measure yet: start small
+		n = int(max(1, min(int64(claimTarget)/per, int64(left))))
 	}
-	n = min(n, left)
 	lo, hi = r.pos, r.pos+n
 	r.pos = hi
 	c.claims.Add(1)

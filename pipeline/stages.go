@@ -8,7 +8,9 @@ import "context"
 // in input order: a result that is ready early waits for those before it.
 // The reorder window is bounded by the workers: at most n shares of input are
 // in flight. If f returns an error, the pipeline fails with it (wrapped in a
-// [*StageError]) unless the stage has an [OnError] handler.
+// [*StageError]) unless the stage has an [OnError] handler. A result waits
+// to be handed on only while the next stage is busy, or, when f is cheap,
+// for a few more calls of f.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, true, mapKernel(f))
 }
@@ -24,9 +26,8 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 		panic("pipeline: Map with a nil function")
 	}
 	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
-		c := e.buf()
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			r, err := f(ctx, item)
@@ -34,12 +35,11 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 				e.failed()
 				return i, err
 			}
-			c.items = append(c.items, r)
-			if len(c.items) >= e.size {
-				if !e.full() {
-					return i + 1, errHalted
-				}
-				c = e.buf()
+			// put, inlined by hand for its common case.
+			if e.plain && e.cur != nil && e.room() {
+				e.cur.items = append(e.cur.items, r)
+			} else if !e.putSlow(r) {
+				return i + 1, errHalted
 			}
 		}
 		return len(items), nil
@@ -53,9 +53,8 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 		panic("pipeline: Filter with a nil function")
 	}
 	return stage(s, "filter", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
-		c := e.buf()
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			ok, err := keep(ctx, item)
@@ -66,12 +65,11 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 			if !ok {
 				continue
 			}
-			c.items = append(c.items, item)
-			if len(c.items) >= e.size {
-				if !e.full() {
-					return i + 1, errHalted
-				}
-				c = e.buf()
+			// put, inlined by hand for its common case.
+			if e.plain && e.cur != nil && e.room() {
+				e.cur.items = append(e.cur.items, item)
+			} else if !e.putSlow(item) {
+				return i + 1, errHalted
 			}
 		}
 		return len(items), nil
@@ -83,8 +81,10 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 // their inputs, whatever the number of [Workers]; with more than one worker
 // the outputs of one share of input are held until their turn comes.
 //
-// emit blocks while the consumer is behind and returns the pipeline's
-// cancellation cause once it has stopped; f should then return.
+// emit blocks while the consumer is behind. It returns nil only for an item
+// it handed on; once the pipeline has stopped it returns the pipeline's
+// cancellation cause, and f should then return. emit is safe for concurrent
+// use while f runs; called after f returned, it returns an error.
 func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
 	if f == nil {
 		panic("pipeline: FlatMap with a nil function")
@@ -92,10 +92,10 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	return stage(s, "flatmap", opts, true, func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
 		emit := e.emit()
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
-			if err := f(ctx, item, emit); err != nil {
+			if err := e.call(func() error { return f(ctx, item, emit) }); err != nil {
 				e.failed()
 				return i, err
 			}
@@ -113,11 +113,11 @@ func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Strea
 	}
 	return stage(s, "tap", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
 		for i, item := range items {
-			if e.sc.halted() {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
 			f(ctx, item)
-			if !e.add(item) {
+			if !e.put(item) {
 				return i + 1, errHalted
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/weftgo/weft"
 	"github.com/weftgo/weft/internal/catch"
@@ -36,12 +37,19 @@ type Stream[T any] struct {
 	pool *chunkPool[T]
 	// steal, when set, takes the items the producer is holding back in a
 	// chunk that is not full yet. The consumer calls it before it would wait
-	// on an empty channel, so items never sit in a producer that is blocked
-	// in user code.
+	// on an empty channel, so items never sit in a producer that is busy in
+	// user code. It is set by start.
 	steal func() *chunk[T]
 	// hungry is raised while the consumer waits on an empty channel, so that
-	// a producer with steal hands on what it has at once.
+	// the producer hands on what it has at once.
 	hungry atomic.Bool
+	// stamp asks the producer to record when each chunk's first item was
+	// produced: Batch measures maxWait from then.
+	stamp bool
+	// complete is set by the producer once it has handed on the whole of
+	// its output: it reached the end of its input, which was complete too,
+	// and stopped for nothing. It is set before the channel is closed.
+	complete atomic.Bool
 
 	// Set by Chan for Err.
 	done chan struct{}
@@ -51,11 +59,13 @@ type Stream[T any] struct {
 // next returns the next chunk of s's output for its consumer, and false
 // once the output is closed or the pipeline stopped.
 func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
-	if s.steal == nil || len(src) > 0 {
+	if len(src) > 0 {
 		return recv(s.sc, src)
 	}
-	if c := s.steal(); c != nil {
-		return c, true
+	if s.steal != nil {
+		if c := s.steal(); c != nil {
+			return c, true
+		}
 	}
 	// Nothing to take yet. Rather than sleep at once and have the producer
 	// wake us for every value, let the producer run a little and look
@@ -65,14 +75,24 @@ func (s *Stream[T]) next(src <-chan *chunk[T]) (*chunk[T], bool) {
 	if len(src) > 0 {
 		return recv(s.sc, src)
 	}
+	// About to wait: from now on the producer hands on each item at once.
 	s.hungry.Store(true)
-	if c := s.steal(); c != nil {
-		s.hungry.Store(false)
-		return c, true
+	if s.steal != nil {
+		if c := s.steal(); c != nil {
+			s.hungry.Store(false)
+			return c, true
+		}
 	}
 	c, ok := recv(s.sc, src)
 	s.hungry.Store(false)
 	return c, ok
+}
+
+// drained reports whether the consumer of src, the channel s's producer
+// writes to, has received all of s's output: the producer completed and
+// nothing is left in the channel.
+func (s *Stream[T]) drained(src <-chan *chunk[T]) bool {
+	return s.complete.Load() && len(src) == 0
 }
 
 // scope is what every stage of one pipeline shares: the context that the first
@@ -83,12 +103,6 @@ type scope struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 	stages int // stages built so far, for default names
-
-	// halt is set once the pipeline is cancelled, for a check before every
-	// item that costs less than asking the context.
-	halt     atomic.Bool
-	stopHalt func() bool   // stops the context.AfterFunc that sets halt
-	haltDone chan struct{} // closed when that AfterFunc has run
 
 	mu  sync.Mutex
 	err error // the first stage error
@@ -106,29 +120,30 @@ func newScope(ctx context.Context) *scope {
 // caller's context.
 func (sc *scope) begin() {
 	sc.ctx, sc.cancel = context.WithCancelCause(sc.parent)
-	sc.haltDone = make(chan struct{})
-	sc.stopHalt = context.AfterFunc(sc.ctx, func() {
-		sc.halt.Store(true)
-		close(sc.haltDone)
-	})
 }
 
 // stop cancels the pipeline with cause.
 func (sc *scope) stop(cause error) {
-	sc.halt.Store(true)
 	sc.cancel(cause)
 }
+
+// errStopping is the cause of the pipeline's context once a stage function
+// has failed: the failing worker cancels at once, so that the others stop
+// before its error is wrapped and recorded (see emitter.failed). The sink
+// returns the error itself; errStopping is never recorded.
+var errStopping = errors.New("pipeline: stopping after a stage failed")
 
 // fail records err as the pipeline's error if it is the first, and cancels
 // every stage. Errors that arrive after the pipeline was cancelled are the
 // echo of that cancellation and are dropped.
 func (sc *scope) fail(err error) {
-	sc.halt.Store(true) // first, so that other workers stop as soon as possible
 	sc.mu.Lock()
 	// A panic is a bug, not an echo of the cancellation: it is kept even
 	// after the pipeline was cancelled, unless an error came first.
 	var pe *weft.PanicError
-	if sc.err == nil && (sc.ctx.Err() == nil || errors.As(err, &pe)) {
+	cause := context.Cause(sc.ctx)
+	first := (cause == nil || cause == errStopping) && !errors.Is(err, errStopping)
+	if sc.err == nil && (first || errors.As(err, &pe)) {
 		sc.err = err
 	}
 	sc.mu.Unlock()
@@ -136,17 +151,20 @@ func (sc *scope) fail(err error) {
 }
 
 // stopped reports whether the pipeline has been cancelled, by a failure or by
-// the caller. Stages ask it before they treat the end of their input as the
-// end of the data: an upstream stage that stopped early also closes its
-// output.
+// the caller. It is the check made before every call of a stage's function:
+// one atomic load, as a cancelCtx's Err is. A cancellation of the caller's
+// context reaches the pipeline's synchronously, so once cancel returns no
+// stage function starts a new call.
 func (sc *scope) stopped() bool {
 	return sc.ctx.Err() != nil
 }
 
-// halted is the cheap check made before every item. It may lag behind the
-// context by the time the AfterFunc takes to run.
-func (sc *scope) halted() bool {
-	return sc.halt.Load()
+// cause returns why the pipeline stopped, for an emit that refuses an
+// item: never nil, since the context is cancelled the moment anything
+// decides to stop the pipeline.
+func (sc *scope) cause() error {
+	<-sc.ctx.Done()
+	return context.Cause(sc.ctx)
 }
 
 // goStage runs loop on a goroutine the scope joins. A panic or error in loop
@@ -163,19 +181,23 @@ func (sc *scope) goStage(name string, loop func() error, exit func()) {
 }
 
 // finish waits for every stage goroutine, releases the context and returns
-// the pipeline's outcome: the first stage error, else the cause of the
-// caller's cancellation, else nil.
-func (sc *scope) finish() error {
+// the pipeline's outcome: the first stage error; else nil if complete
+// reports that the sink received every item; else the cause of the caller's
+// cancellation, else nil. complete runs after every stage has exited; nil
+// means the sink did not get everything.
+func (sc *scope) finish(complete func() bool) error {
 	sc.wg.Wait()
 	sc.stop(errFinished)
-	if !sc.stopHalt() {
-		<-sc.haltDone // the AfterFunc's goroutine is ours to join too
-	}
 	sc.mu.Lock()
 	err := sc.err
 	sc.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	// Every item arrived: a cancellation that came too late to cut the
+	// pipeline short is no failure of it.
+	if complete != nil && complete() {
+		return nil
 	}
 	if sc.parent.Err() != nil {
 		return context.Cause(sc.parent)
@@ -244,6 +266,9 @@ func newStream[T any](sc *scope, kind string, cfg config, start func(out *Stream
 // one item per operation.
 type chunk[T any] struct {
 	items []T
+	// born is when the first item was produced, if the consumer asked
+	// for it (Stream.stamp).
+	born time.Time
 	// claims counts the workers' claims on the chunk not yet processed, plus
 	// one while it is being handed out.
 	claims atomic.Int32
@@ -258,7 +283,9 @@ func (p *chunkPool[T]) get(size int) *chunk[T] {
 	if c, ok := p.p.Get().(*chunk[T]); ok {
 		return c
 	}
-	return &chunk[T]{items: make([]T, 0, size)}
+	// A chunk grows to its size only when a producer is that far ahead, so
+	// a large Chunk costs memory only under load.
+	return &chunk[T]{items: make([]T, 0, min(size, defaultChunk))}
 }
 
 func (p *chunkPool[T]) put(c *chunk[T]) {
