@@ -335,7 +335,7 @@ func TestPropertyErrorValuesNeverCrash(t *testing.T) {
 			func() error { return uncomparableError{[]string{"a"}} },
 			func() error { return fmt.Errorf("wrapped: %w", uncomparableError{[]string{"b"}}) },
 			func() error { return errors.Join(uncomparableError{[]string{"c"}}, errors.New("other")) },
-			func() error { return weft.NewPanicError("returned, not panicked") },
+			func() error { return &weft.PanicError{Value: "returned, not panicked"} },
 			func() error { return context.Canceled },
 		}
 		mk := kinds[rapid.IntRange(0, len(kinds)-1).Draw(t, "error kind")]
