@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,18 +212,50 @@ loop:
 	}
 	switch {
 	case end != nil && !end.panicky && len(panics) > 0:
-		return end.v, fmt.Errorf("fanout: %s: call %d succeeded, but %s: %w", fn, end.i, panicked(len(panics)), errors.Join(panics...))
+		return end.v, fmt.Errorf("fanout: %s: call %d succeeded, but %s: %w", fn, end.i, panicked(len(panics)), join(panics))
 	case end != nil && !end.panicky:
 		return end.v, nil
 	case len(panics) == 1:
 		return zero, panics[0]
 	case len(panics) > 1:
-		return zero, fmt.Errorf("fanout: %s: %s: %w", fn, panicked(len(panics)), errors.Join(panics...))
+		return zero, fmt.Errorf("fanout: %s: %s: %w", fn, panicked(len(panics)), join(panics))
 	case ctxDone:
-		return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, errors.Join(append([]error{context.Cause(ctx)}, errs...)...))
+		return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, join(append([]error{context.Cause(ctx)}, errs...)))
 	}
-	return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), errors.Join(errs...))
+	return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), join(errs))
 }
+
+// joinError is [errors.Join] on one line: an error message holds no
+// newline of ours, so a log line or a wrapping fmt.Errorf stays whole.
+type joinError struct{ errs []error }
+
+// join returns the non-nil errors of errs as one error, or nil if there are
+// none.
+func join(errs []error) error {
+	var e joinError
+	for _, err := range errs {
+		if err != nil {
+			e.errs = append(e.errs, err)
+		}
+	}
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return &e
+}
+
+func (e *joinError) Error() string {
+	var b strings.Builder
+	for i, err := range e.errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+func (e *joinError) Unwrap() []error { return e.errs }
 
 // panicked says how many calls panicked.
 func panicked(n int) string {

@@ -34,15 +34,15 @@ const (
 	DropOldest
 )
 
-// String returns "Block", "DropNewest" or "DropOldest".
+// String returns "block", "drop newest" or "drop oldest".
 func (p Policy) String() string {
 	switch p {
 	case Block:
-		return "Block"
+		return "block"
 	case DropNewest:
-		return "DropNewest"
+		return "drop newest"
 	case DropOldest:
-		return "DropOldest"
+		return "drop oldest"
 	}
 	return fmt.Sprintf("Policy(%d)", int(p))
 }
