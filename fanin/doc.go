@@ -19,8 +19,9 @@
 //
 //   - Merge and a Merger run one goroutine per input, MergeSorted one in
 //     all; closing the output is their last act.
-//   - The output is closed once: when the inputs are drained or when ctx is
-//     done. fanin never closes the inputs.
+//   - The output is closed once: when the inputs are drained (for a Merger,
+//     after [Merger.Close]) or when ctx is done. fanin never closes the
+//     inputs.
 //   - The consumer must read the output until it is closed or cancel ctx;
 //     otherwise the goroutines block on their next send.
 //   - A panic in MergeSorted's comparison function stops the merge and comes

@@ -101,7 +101,7 @@ func (m *Merger[T]) Add(in <-chan T) error {
 	return nil
 }
 
-// Out returns the output channel. Every call returns the same channel.
+// Out returns the output channel, the same on every call.
 func (m *Merger[T]) Out() <-chan T {
 	return m.out
 }

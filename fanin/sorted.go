@@ -54,7 +54,7 @@ func MergeSorted[T any](ctx context.Context, cmp func(a, b T) int, ins ...<-chan
 	return s
 }
 
-// Out returns the merged output. Every call returns the same channel.
+// Out returns the output channel, the same on every call.
 func (s *Sorted[T]) Out() <-chan T {
 	return s.out
 }
