@@ -7,8 +7,8 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Sorted is a running merge started by [MergeSorted]: [Sorted.Out] is its
-// output and [Sorted.Err] tells how it ended.
+// Sorted is a running merge started by [MergeSorted]; [Sorted.Err] tells how
+// it ended.
 type Sorted[T any] struct {
 	out  chan T
 	done chan struct{}
