@@ -120,11 +120,12 @@ func (e *CallError) Unwrap() []error {
 
 // Gather runs every call at once and returns, once all have returned, one
 // [Result] per call in call order. A call's context is done at its Timeout
-// or when ctx is done. When a required call fails, times out or panics,
-// Gather cancels the others and returns a [*CallError]; when only optional
-// calls fail, the error is nil and [Results.Degraded] is true. If ctx is
-// done when Gather begins, no call runs. The last call runs on the caller's
-// goroutine. Gather panics if ctx or an Fn is nil or a Timeout is negative.
+// or when ctx is done. When a required call fails, times out, panics or ends
+// with ctx, Gather cancels the others and returns a [*CallError]; when only
+// optional calls fail, the error is nil and [Results.Degraded] is true. If
+// ctx is done when Gather begins, no call runs. The last call runs on the
+// caller's goroutine. Gather panics if ctx or an Fn is nil or a Timeout is
+// negative.
 func Gather[R any](ctx context.Context, calls ...Call[R]) (Results[R], error) {
 	if ctx == nil {
 		panic("fanout: Gather with a nil context")
