@@ -1,15 +1,9 @@
-// Package coalesce collapses many events into few: a [Signal] turns a burst of
-// notifications into one wake-up, a [Latest] keeps only the newest value for
-// watchers that never want a backlog, and a [Group] runs one call for many
-// concurrent callers that ask for the same key.
+// Package coalesce collapses many events into few.
 //
-// Use a Signal when a worker must react to "something changed" and running
-// once after a burst is as good as running once per event: flushing a buffer,
-// re-reading a file, re-scanning a queue. Use a Latest when readers want the
-// newest state (config, membership, a health snapshot) and intermediate values
-// are worthless to them. Use a Group in front of an expensive, idempotent
-// load (a cache fill, a token refresh) that many requests need at once. Use a
-// channel instead when every value matters.
+// A [Signal] turns a burst of notifications into one wake-up; a [Latest]
+// keeps only the newest value, for readers that want no backlog; a [Group]
+// runs one call for all concurrent callers of the same key. Use a channel
+// instead when every value matters.
 //
 //	sig := coalesce.NewSignal()
 //	go func() { for range events { pending.Add(1); sig.Notify() } }() // never blocks
@@ -19,20 +13,15 @@
 //
 // # Rules
 //
-// Signal and Latest start no goroutines, so neither has a Close: they are
-// plain values that the garbage collector reclaims. Setters never block on
-// readers. A Group starts a goroutine only to run a shared call that a caller
-// may walk away from; it ends when the call returns, and the call's context is
-// cancelled once every caller has walked away.
+//   - Signal and Latest start no goroutines and need no Close; a Group's
+//     goroutines end when fn returns.
+//   - Notify and Set never block on readers. Every wait takes a context or
+//     is a channel; one ended by its context returns [context.Cause] of it.
+//   - All three types are safe for concurrent use.
+//   - A panic in a Group's fn reaches its waiting callers as a
+//     [*github.com/weftgo/weft.PanicError], or [OnPanic] if none waits.
 //
-// Every wait takes a context or is a channel the caller can select on; a wait
-// that ends because its context is done returns [context.Cause] of it. All
-// three types are safe for concurrent use.
+// Notify is allocation-free; see the [benchmark page] for costs.
 //
-// The only user code the package runs is a Group's fn. A panic in it goes
-// back, as a *weft.PanicError, through the error path of the call that ran
-// it: every caller still waiting on the execution gets it as its error. A
-// panic in an execution that every caller has left has nobody to go back
-// to; it goes to the Group's [OnPanic] hook, which by default writes it and
-// its stack with the standard library's log package, prefixed "coalesce:".
+// [benchmark page]: https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
 package coalesce

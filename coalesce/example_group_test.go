@@ -91,6 +91,36 @@ func ExampleGroup_DoChan() {
 	// Output: new token: token-2
 }
 
+// NewGroup makes a Group with options; without any it is the same as a
+// zero Group.
+func ExampleNewGroup() {
+	g := coalesce.NewGroup[string, int]()
+	n, err := g.Do(context.Background(), "answer", func(context.Context) (int, error) { return 42, nil })
+	fmt.Println(n, err)
+	// Output: 42 <nil>
+}
+
+// Two callers ask for the same key while the load runs: both get one
+// Result, and Shared says the execution served more than one caller.
+func ExampleResult() {
+	var g coalesce.Group[string, string]
+	release := make(chan struct{})
+	load := func(context.Context) (string, error) {
+		<-release
+		return "v1", nil
+	}
+	first := g.DoChan(context.Background(), "config", load)
+	second := g.DoChan(context.Background(), "config", load) // joins the first
+	close(release)
+	for _, ch := range []<-chan coalesce.Result[string]{first, second} {
+		r := <-ch
+		fmt.Println(r.Value, r.Err, r.Shared)
+	}
+	// Output:
+	// v1 <nil> true
+	// v1 <nil> true
+}
+
 // DoResult tells a caller whether it shared the execution with others.
 func ExampleGroup_DoResult() {
 	var g coalesce.Group[string, int]

@@ -12,85 +12,33 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Group coalesces concurrent calls that share a key into one execution: when
-// 500 requests miss a cache for the same key at once, one load runs and all
-// 500 callers get its result. It is a generic, context-aware counterpart of
-// golang.org/x/sync/singleflight.
+// Group runs one execution of fn for all concurrent callers of the same key
+// and gives each its result, like [golang.org/x/sync/singleflight] but
+// context-aware. Use it for idempotent reads (cache fills, token refreshes):
+// joined callers do not run fn, and nothing is cached.
 //
-// Use it in front of expensive, idempotent reads: cache fills, metadata
-// lookups, token refreshes. Do not use it for calls with side effects that
-// must happen once per caller (writes, payments, messages): joined callers do
-// not run fn at all.
+// A caller whose context ends returns at once with [context.Cause] of it;
+// the others keep waiting. fn's context keeps the starting caller's values
+// but not its deadline or cancellation, and is cancelled once every caller
+// has left or fn has returned. A key has one execution at a time unless
+// [Group.Forget] is called.
 //
-// # Cancellation
+// If the starting caller's context can never be cancelled (Done returns
+// nil), fn runs on its goroutine with that context; otherwise, and always
+// for [Group.DoChan], on a goroutine that ends when fn returns. A panic in
+// fn reaches every waiting caller as a [*github.com/weftgo/weft.PanicError],
+// or [OnPanic] if none waits; [runtime.Goexit] in fn gives them
+// [github.com/weftgo/weft.ErrGoexit]. A call from fn, with fn's context,
+// that would wait on its own execution returns [ErrCycle].
 //
-// The shared execution runs fn with a context that carries the values of the
-// caller that started it, but neither that caller's cancellation nor its
-// deadline; give fn a timeout of its own if it needs one. While fn runs,
-// that context is cancelled when, and only when, every caller waiting on the
-// execution has given up, with the cause of the last one to leave; like a
-// context from context.WithCancel, it is also cancelled once fn has
-// returned, so work fn leaves behind must not rely on it. (When fn runs on
-// its caller's goroutine, see Goroutines, its context is that caller's,
-// which can never be cancelled.) A caller whose context ends returns at
-// once with [context.Cause] of its context; the other callers keep waiting
-// and get the result. This fixes the flaw that makes singleflight unsafe in
-// context-taking code, where the first caller's cancellation fails every
-// caller that joined it.
-//
-// An execution whose callers have all given up stays in flight until fn
-// returns. A caller that arrives for the same key in the meantime does not
-// join it (its context is cancelled) and does not run beside it: a fresh
-// execution starts once the abandoned one has returned. So at most one
-// execution per key runs at a time, unless [Group.Forget] asks for more.
-//
-// # Results
-//
-// Nothing is cached: once an execution returns, its result goes to the
-// callers waiting on it and the next call for the key starts a new execution.
-// Put a cache in front of the Group to keep results (see the example).
-//
-// A panic in fn is recovered and every caller still waiting on that
-// execution gets the same *weft.PanicError; the key is not poisoned, the
-// next call starts afresh. A panic in an execution that every caller has
-// left goes to the [OnPanic] hook, by default the standard logger. If fn
-// calls runtime.Goexit, the callers that joined get weft.ErrGoexit instead
-// of hanging; when fn ran on the goroutine of the caller that started it,
-// that goroutine exits, as runtime.Goexit makes it.
-//
-// # Calls from fn
-//
-// fn may call the Group for other keys. A call made with fn's context (or
-// one derived from it) for a key whose execution is fn's own, or one
-// waiting on fn's, would wait on itself: it returns [ErrCycle] at once.
-//
-// # Goroutines
-//
-// When the caller that starts an execution has a context that can never be
-// cancelled (its Done channel is nil, as for [context.Background]), fn runs on
-// that caller's goroutine, as singleflight does, and costs no goroutine.
-// Otherwise, and always for [Group.DoChan], fn runs on a goroutine the Group
-// starts; it ends when fn returns. A Group has no Close: an execution nobody
-// waits for is cancelled, and fn is expected to return when its context is
-// done.
-//
-// # Cost
-//
-// An uncontended Do on a context that cannot be cancelled costs one small
-// allocation and about as much as singleflight's Do. When fn runs on its own
-// goroutine the goroutine hand-off adds one to two microseconds, small beside
-// the loads a Group is meant for. Keys are spread over several locks, so
-// callers of different keys seldom wait for one another.
-//
-// The zero Group is ready to use and safe for concurrent use; [NewGroup]
-// makes one with options. A Group must not be copied after first use.
+// The zero Group is ready to use and safe for concurrent use; it must not be
+// copied after first use.
 type Group[K comparable, V any] struct {
 	onPanic func(key K, pe *weft.PanicError) // from OnPanic; nil: logPanic
 	tab     atomic.Pointer[table[K, V]]      // made by the first call
 }
 
-// NewGroup returns an empty Group configured by opts. The zero Group is
-// the same as NewGroup with no options.
+// NewGroup returns an empty Group configured by opts.
 func NewGroup[K comparable, V any](opts ...GroupOption[K]) *Group[K, V] {
 	var cfg groupConfig[K]
 	for _, o := range opts {
@@ -115,14 +63,10 @@ type onPanicOption[K comparable] func(K, *weft.PanicError)
 
 func (o onPanicOption[K]) applyGroup(c *groupConfig[K]) { c.onPanic = o }
 
-// OnPanic sets the hook that receives a panic in fn that no caller is left
-// to receive: every caller of the execution had given up before fn
-// panicked. A panic that some caller waits for goes to that caller as its
-// error, never here. hook runs on the execution's goroutine after the
-// execution has ended, with the key and the *weft.PanicError; a panic in
-// hook is logged. Without OnPanic, such a panic is written with the
-// standard library's log package, prefixed "coalesce:", stack included.
-// OnPanic panics if hook is nil.
+// OnPanic sets the hook that gets a panic in fn when every caller of the
+// execution had left, on the execution's goroutine. Without it, such a panic
+// is logged with the [log] package, prefixed "coalesce:". OnPanic panics if
+// hook is nil.
 func OnPanic[K comparable](hook func(key K, pe *weft.PanicError)) GroupOption[K] {
 	if hook == nil {
 		panic("coalesce: OnPanic(nil)")
@@ -171,15 +115,9 @@ type shard[K comparable, V any] struct {
 
 // Result is the outcome of a call to [Group.DoResult] or [Group.DoChan].
 type Result[V any] struct {
-	// Value is what fn returned, or V's zero value when the caller's context
-	// ended first.
-	Value V
-	// Err is fn's error, a *weft.PanicError if fn panicked, or
-	// context.Cause of the caller's context if it ended first.
-	Err error
-	// Shared reports whether more than one caller joined the execution,
-	// counting callers that left before it finished.
-	Shared bool
+	Value  V     // fn's value; zero if the caller's context ended first
+	Err    error // fn's error, a *weft.PanicError, or the caller's context.Cause
+	Shared bool  // more than one caller joined the execution, left or not
 }
 
 // call is one execution of fn for a key.
@@ -244,29 +182,22 @@ func (e *execCtx[K, V]) String() string {
 	return "context.coalesce"
 }
 
-// ErrCycle is the error of a call to a Group, made with a context derived
-// from an execution's context, for a key whose execution is that one or one
-// of those waiting on it: the call would wait on itself forever. It comes
-// back at once; the execution in flight is not affected.
+// ErrCycle is returned at once by a call made with an execution's context
+// (or one derived from it) for a key whose execution is that one or waits on it, since it would wait
+// on itself forever.
 var ErrCycle = errors.New("coalesce: call from fn waits on its own execution")
 
-// Do runs fn once for all concurrent callers that pass the same key and
-// returns its result to each of them. If an execution for key is in flight,
-// Do joins it; otherwise Do starts one.
-//
-// Do blocks until the execution returns or ctx is done. In the second case it
-// returns V's zero value and [context.Cause](ctx) at once, and the execution
-// goes on for the other callers; it is cancelled only when all of them have
-// gone. A call from fn for a key its own execution waits on returns
-// [ErrCycle] at once. See [Group] for the rules on contexts, panics and
-// goroutines.
+// Do joins the execution in flight for key, or starts one that runs fn, and
+// returns its result. If ctx is done first, Do returns V's zero value and
+// [context.Cause] of ctx at once; the execution goes on for the other
+// callers.
 func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) (V, error) {
 	r := g.DoResult(ctx, key, fn)
 	return r.Value, r.Err
 }
 
-// DoResult is [Group.Do] that also reports, in [Result.Shared], whether
-// more than one caller joined the execution.
+// DoResult is [Group.Do] that also reports, in [Result.Shared], whether more
+// than one caller joined the execution.
 func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Context) (V, error)) Result[V] {
 	sh := g.shard(key)
 	if err := ctx.Err(); err != nil {
@@ -281,7 +212,11 @@ func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Conte
 	}
 	if started && c.cancel == nil {
 		sh.mu.Unlock()
-		// This caller can never give up, so it runs fn itself.
+		// This caller can never give up, so it runs fn itself, as
+		// singleflight does: one small allocation (the call) and about the
+		// cost of singleflight's Do. Running fn on a goroutine of its own,
+		// which a caller that may leave needs, adds the hand-off between
+		// goroutines, one to two microseconds on the benchmark machine.
 		g.run(c, fn)
 		return c.result()
 	}
@@ -319,15 +254,9 @@ func (c *call[K, V]) waitChan() chan struct{} {
 	return c.done
 }
 
-// DoChan is [Group.Do] for callers that wait on several things at once: it
-// returns at once with a channel that receives exactly one [Result], either
-// the execution's or, if ctx ends first, one whose Err is
-// [context.Cause](ctx). The channel is buffered, so the result is never lost
-// if the caller stops listening, and it is never closed.
-//
-// fn always runs on a goroutine of the Group's for DoChan callers that start
-// an execution. A caller that leaves costs the same however many others
-// wait on the key.
+// DoChan is [Group.Do] for a select: it returns at once a buffered channel
+// that receives exactly one [Result], whose Err is [context.Cause] of ctx if
+// ctx ends first. The channel is never closed.
 func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context) (V, error)) <-chan Result[V] {
 	sh := g.shard(key)
 	ch := make(chan Result[V], 1)
@@ -381,10 +310,8 @@ func (w *chanWaiter[V]) unlink() {
 	w.prev, w.next = nil, nil
 }
 
-// Forget makes the next call for key start a fresh execution even if one is
-// in flight. The execution in flight goes on and its callers still get its
-// result. Use it when the value behind key has changed and an execution that
-// started earlier may return stale data. Forget does not cancel anything.
+// Forget makes the next call for key start a new execution even if one is in
+// flight; the one in flight still delivers its result to its callers.
 func (g *Group[K, V]) Forget(key K) {
 	sh := g.shard(key)
 	sh.mu.Lock()

@@ -6,31 +6,12 @@ import (
 	"sync/atomic"
 )
 
-// Latest is a mailbox that holds only the newest value: a config, a
-// membership list, a state snapshot that watchers care about only in its
-// latest form. [Latest.Set] overwrites and never waits for readers; readers
-// get the newest value with its version and can wait for a version newer than
-// the one they hold. A reader that was away for many Sets sees only the
-// newest value, not a backlog, and no reader ever sees versions go backwards.
-//
-// Versions start at 0 (no value set yet) and go up by one with every Set.
-// A typical watcher:
-//
-//	var seen uint64
-//	for {
-//		cfg, v, err := latest.Next(ctx, seen)
-//		if err != nil {
-//			return err // ctx is done
-//		}
-//		seen = v
-//		apply(cfg)
-//	}
-//
-// Latest is safe for concurrent use by any number of writers and readers. It
-// starts no goroutines and needs no Close. Set stores the value as given: if
-// T is a pointer, slice or map, readers share it, so treat a value as
-// read-only once it is set. The zero value is an empty Latest ready to use; a
-// Latest must not be copied after first use.
+// Latest holds the newest value of something readers watch, with a version
+// that starts at 0 and goes up by one with every [Latest.Set]. Set never
+// waits for readers; a reader waits for a newer version with [Latest.Next]
+// or [Latest.Changed] and gets only the newest value, never a backlog.
+// Readers share the value Set stores, so treat it as read-only. The zero
+// value is ready to use; a Latest must not be copied after first use.
 type Latest[T any] struct {
 	// cur is the newest value and its version. Readers load it without a
 	// lock; writers replace it under mu.
@@ -69,17 +50,16 @@ var closed = func() chan struct{} {
 	return ch
 }()
 
-// NewLatest returns an empty Latest: [Latest.Load] returns T's zero value and
-// version 0 until the first [Latest.Set].
+// NewLatest returns an empty Latest, the same as a zero one.
 func NewLatest[T any]() *Latest[T] {
 	return new(Latest[T])
 }
 
-// Set makes v the newest value, gives it the next version, and wakes every
-// reader waiting for a newer version. It returns that version. Set never
-// waits for readers; it holds an internal lock only for as long as it takes
-// to publish the value.
+// Set makes v the newest value with the next version, which it returns, and
+// wakes every reader waiting for it. It never waits for readers.
 func (l *Latest[T]) Set(v T) uint64 {
+	// The lock is held only to publish the value and take the channel to
+	// close; readers are woken after it is released.
 	next := &versioned[T]{value: v}
 	l.mu.Lock()
 	if cur := l.cur.Load(); cur != nil {
@@ -103,8 +83,8 @@ func (l *Latest[T]) Set(v T) uint64 {
 	return next.version
 }
 
-// Load returns the newest value and its version without blocking. Before the
-// first Set it returns T's zero value and version 0.
+// Load returns the newest value and its version without blocking: T's zero
+// value and 0 before the first Set.
 func (l *Latest[T]) Load() (T, uint64) {
 	if cur := l.cur.Load(); cur != nil {
 		return cur.value, cur.version
@@ -113,8 +93,7 @@ func (l *Latest[T]) Load() (T, uint64) {
 	return zero, 0
 }
 
-// Version returns the newest version without the value; 0 before the first
-// Set.
+// Version returns the newest version: 0 before the first Set.
 func (l *Latest[T]) Version() uint64 {
 	if cur := l.cur.Load(); cur != nil {
 		return cur.version
@@ -122,22 +101,10 @@ func (l *Latest[T]) Version() uint64 {
 	return 0
 }
 
-// Changed returns a channel that is closed once the version is greater than
-// seen; it is already closed if that is true now. It lets a reader wait for a
-// new value in a select next to its other cases, then read it with
-// [Latest.Load]:
-//
-//	select {
-//	case <-latest.Changed(seen):
-//		cfg, seen = latest.Load()
-//	case <-other:
-//	}
-//
-// A channel returned while the reader is up to date is closed by the next
-// Set, so the version after it fires may be more than one above seen. A
-// channel returned for a seen above the current version is kept until a Set
-// passes seen; [Latest.Next] lets go of its wait when ctx ends and keeps
-// nothing.
+// Changed returns a channel closed once the version is greater than seen,
+// for a select; read the value with [Latest.Load] after it fires. A channel
+// for a seen above the current version is kept until a Set passes seen;
+// [Latest.Next] keeps nothing once ctx ends.
 func (l *Latest[T]) Changed(seen uint64) <-chan struct{} {
 	ch, _ := l.changed(seen, false)
 	return ch
@@ -192,10 +159,10 @@ func (l *Latest[T]) release(seen uint64, w *aheadWait) {
 	}
 }
 
-// Next returns the newest value and its version as soon as the version is
-// greater than seen: at once if it already is, otherwise after the next
-// [Latest.Set]. If ctx is done first, Next returns T's zero value, seen and
-// [context.Cause](ctx).
+// Next returns the newest value and its version once the version is greater
+// than seen: at once if it already is, otherwise after a [Latest.Set]. If
+// ctx is done first, it returns T's zero value, seen and [context.Cause] of
+// ctx.
 func (l *Latest[T]) Next(ctx context.Context, seen uint64) (T, uint64, error) {
 	for {
 		if v, ver := l.Load(); ver > seen {

@@ -2,24 +2,17 @@ package coalesce
 
 import "context"
 
-// Signal is a wake-up that coalesces: any number of [Signal.Notify] calls made
-// while nobody is receiving collapse into exactly one pending wake-up, and a
-// Notify made after a receive is never lost, because the next receive sees
-// it. It is the tool for "something changed, go and look": a worker that
-// flushes a buffer, re-reads a config or re-scans a queue wants to run once
-// after a burst of events, not once per event.
-//
-// A Signal carries no data; pair it with state the receiver reads after it
-// wakes (under a lock, or with atomics), and have notifiers update that state
-// before they call Notify. The Go memory model then guarantees the receiver
-// sees the update: Notify is a send on [Signal.C], and a send happens before
-// the receive it completes.
-//
-// A Signal is safe for use by any number of notifiers and receivers; each
-// pending wake-up is delivered to one receiver. It starts no goroutines and
-// needs no Close. Create it with [NewSignal]; the zero value is not usable,
-// and its methods panic.
+// Signal is a wake-up that coalesces: [Signal.Notify] calls made while
+// nobody receives collapse into one pending wake-up, and a Notify made after
+// a receive is never lost. It carries no data: update shared state before
+// Notify, and the receiver sees the update once it takes the wake-up. Each
+// wake-up goes to one receiver. Create it with [NewSignal]; the methods of
+// the zero value panic.
 type Signal struct {
+	// ch has room for one wake-up. Notify is a send on it and a receive
+	// takes the wake-up, so by the memory model's rule that a send happens
+	// before the receive it completes, the receiver sees what the notifier
+	// wrote before Notify.
 	ch chan struct{}
 }
 
@@ -28,10 +21,8 @@ func NewSignal() *Signal {
 	return &Signal{ch: make(chan struct{}, 1)}
 }
 
-// Notify records a wake-up and returns at once; it never blocks and never
-// allocates. If a wake-up is already pending, Notify does nothing: it costs
-// about one memory load and takes no lock, so many goroutines may call it on
-// a hot path.
+// Notify records a wake-up and returns at once; if one is already pending it
+// does nothing. It never blocks, so it is safe on a hot path.
 func (s *Signal) Notify() {
 	// The pending case is the common one in a burst: answer it with one
 	// load, inlined at the call site. A receiver racing with this check takes
@@ -52,18 +43,8 @@ func (s *Signal) send() {
 	}
 }
 
-// C returns the channel a receiver reads to take the pending wake-up. The
-// channel is never closed. Use it in a select with the receiver's other
-// cases:
-//
-//	for {
-//		select {
-//		case <-ctx.Done():
-//			return
-//		case <-sig.C():
-//			flush()
-//		}
-//	}
+// C returns the channel a receiver reads to take the pending wake-up in a
+// select. It is never closed.
 func (s *Signal) C() <-chan struct{} {
 	if s.ch == nil {
 		panic(errZeroSignal)
@@ -76,8 +57,8 @@ func (s *Signal) C() <-chan struct{} {
 const errZeroSignal = "coalesce: Signal not created with NewSignal"
 
 // Wait blocks until a wake-up is pending and takes it, or until ctx is done,
-// in which case it returns [context.Cause](ctx) without taking a wake-up.
-// When both are ready, Wait prefers the wake-up.
+// when it returns [context.Cause] of ctx and takes nothing. If both are
+// ready, Wait takes the wake-up.
 func (s *Signal) Wait(ctx context.Context) error {
 	if s.ch == nil {
 		panic(errZeroSignal)
@@ -95,8 +76,8 @@ func (s *Signal) Wait(ctx context.Context) error {
 	}
 }
 
-// Pending reports whether a wake-up is waiting to be taken. The answer may be
-// stale by the time the caller acts on it; it is meant for metrics and tests.
+// Pending reports whether a wake-up is waiting; the answer may be stale at
+// once.
 func (s *Signal) Pending() bool {
 	if s.ch == nil {
 		panic(errZeroSignal)

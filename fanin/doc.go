@@ -1,51 +1,34 @@
-// Package fanin merges many channels into one: [Merge] for a fixed set of
-// inputs, a [Merger] for inputs that arrive while it runs, and [MergeSorted]
-// for a k-way merge of sorted inputs into one sorted output.
+// Package fanin merges many channels into one.
+//
+// [Merge] merges a fixed set of inputs, a [Merger] takes inputs while it
+// runs, and [MergeSorted] merges sorted inputs into one sorted output. Each
+// input's values keep their order; values of different inputs interleave as
+// they arrive, except through MergeSorted.
 //
 //	out := fanin.Merge(ctx, orders, refunds, adjustments)
 //	for ev := range out { // closes once all three are closed, or ctx is done
 //		apply(ev)
 //	}
 //
-// Each input's values come out in the order they went in; values of
-// different inputs interleave in whatever order they arrive, except through
-// MergeSorted, which orders them with a comparison function and breaks ties
-// by input position, so equal values keep the order of the inputs.
-//
-// # When to use something else
-//
-// To send values to several consumers use package fanout; to transform
-// values in typed stages with workers use package pipeline. The two meet
-// fanin through channels: pipeline's Stream.Chan hands a pipeline's output to
-// Merge or a Merger, and pipeline.FromChan turns a merged output into the
-// source of a new pipeline. To merge the results of tasks you start yourself,
-// package pool is simpler.
+// To send values to several consumers use [github.com/weftgo/weft/fanout];
+// to transform them in stages, [github.com/weftgo/weft/pipeline], which
+// connects to fanin through [github.com/weftgo/weft/pipeline.Stream.Chan] and
+// [github.com/weftgo/weft/pipeline.FromChan].
 //
 // # Rules
 //
-// Goroutines. Merge and a Merger run one goroutine per input; MergeSorted
-// runs one goroutine in all. Every one of them has exited, or is about to
-// return, when the output channel is closed: the close is their last act.
+//   - Merge and a Merger run one goroutine per input, MergeSorted one in
+//     all; closing the output is their last act.
+//   - The output is closed once: when the inputs are drained (for a Merger,
+//     after [Merger.Close]) or when ctx is done. fanin never closes the
+//     inputs.
+//   - The consumer must read the output until it is closed or cancel ctx;
+//     otherwise the goroutines block on their next send.
+//   - A panic in MergeSorted's comparison function stops the merge and comes
+//     back from [Sorted.Err] as a [*github.com/weftgo/weft.PanicError].
+//   - A nil context, input channel or comparison function panics at once.
 //
-// Closing. The output is closed exactly once, when every input has been
-// read to its end (for a Merger, also when [Merger.Close] has been called),
-// or as soon as ctx is done. Values still in the inputs then stay there: the
-// inputs are the caller's, and fanin never closes them. A value a goroutine
-// had already received and was waiting to send when ctx ended is dropped
-// with the rest of the stream, as the consumer asked.
+// Values pass through without allocating; see the [benchmark page] for costs.
 //
-// The consumer's duty. The output holds up to [DefaultBuffer] values (a
-// Merger takes [Buffer]), so the goroutines run that far ahead of the
-// consumer and then wait for it. A consumer must read the output until it
-// is closed or cancel ctx; one that stops reading and leaves ctx alive
-// leaves the goroutines blocked on their next send.
-//
-// Panics. The only user code fanin runs is MergeSorted's comparison
-// function. A panic in it goes back through the merge's error path: it
-// stops the merge and comes back from [Sorted.Err] as a *weft.PanicError,
-// never as a crash on a goroutine the caller cannot see.
-//
-// Misuse. A nil context, a nil input channel (which would never close) or a
-// nil comparison function panics when the merge is built, naming the
-// argument.
+// [benchmark page]: https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
 package fanin

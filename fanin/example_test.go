@@ -49,7 +49,7 @@ func ExampleMerge() {
 // A Merger takes inputs while it runs: here one channel per partition,
 // added as partitions are assigned. The consumer ranges over the output from
 // the start; it ends once Close is called and every partition is drained.
-func ExampleNew() {
+func ExampleMerger() {
 	ctx := context.Background()
 	m := fanin.New[int](ctx)
 
@@ -120,6 +120,24 @@ func ExampleMergeSorted() {
 	// 12:00:02 shard 1: buy
 	// 12:00:03 shard 2: logout
 	// err: <nil>
+}
+
+// Err tells why the output closed: here the context was cancelled with a
+// cause while the merge waited for its input's next value.
+func ExampleSorted() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	feed := make(chan int) // a live feed that is never closed
+	s := fanin.MergeSorted(ctx, cmp.Compare[int], feed)
+
+	feed <- 1
+	fmt.Println(<-s.Out())
+	cancel(errors.New("feed paused"))
+	fmt.Println(drain(s.Out()))
+	fmt.Println("err:", s.Err())
+	// Output:
+	// 1
+	// []
+	// err: feed paused
 }
 
 // An input that is not sorted stops the merge with an UnsortedError: what

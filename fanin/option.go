@@ -2,8 +2,7 @@ package fanin
 
 import "fmt"
 
-// Option configures a [Merger]. Options are applied in order; the last one
-// of a kind wins.
+// Option configures a [Merger]; the last one of a kind wins.
 type Option interface {
 	apply(*config)
 }
@@ -17,11 +16,12 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // DefaultBuffer is the room, in values, of the output channel of [Merge],
-// [MergeSorted] and a [Merger] unless [Buffer] says otherwise. With it the
-// input goroutines hand values over without waiting for the consumer to be
-// scheduled for each one, which makes a merge of busy inputs two to three
-// times faster than one through an unbuffered channel.
+// [MergeSorted] and a [Merger] unless [Buffer] says otherwise.
 const DefaultBuffer = 64
+
+// With DefaultBuffer the input goroutines hand values over without waiting for the
+// consumer to be scheduled for each one, which makes a merge of busy inputs
+// two to three times faster than one through an unbuffered channel.
 
 func newConfig(opts []Option) config {
 	cfg := config{buffer: DefaultBuffer}
@@ -34,11 +34,10 @@ func newConfig(opts []Option) config {
 	return cfg
 }
 
-// Buffer gives a [Merger]'s output channel room for n values (default
-// [DefaultBuffer]). The input goroutines run up to n values ahead of the
-// consumer; when ctx ends, the values in the buffer stay in the closed
-// output for a consumer that goes on reading. Buffer(0) hands each value
-// over only when the consumer takes it. It panics if n < 0.
+// Buffer gives a [Merger]'s output room for n values (default
+// [DefaultBuffer]), so its goroutines run up to n values ahead of the
+// consumer; values buffered when ctx ends stay readable in the closed
+// output. Buffer panics if n < 0.
 func Buffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("fanin: Buffer(%d): negative buffer", n))

@@ -7,8 +7,8 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Sorted is a running k-way merge started by [MergeSorted]: [Sorted.Out] is
-// its output and [Sorted.Err] tells how it ended.
+// Sorted is a running merge started by [MergeSorted]; [Sorted.Err] tells how
+// it ended.
 type Sorted[T any] struct {
 	out  chan T
 	done chan struct{}
@@ -16,9 +16,7 @@ type Sorted[T any] struct {
 }
 
 // UnsortedError is the error [Sorted.Err] returns when an input gave a value
-// that sorts before the value it gave just before: the merge stops there,
-// because nothing it could emit from that point on would be sure to be in
-// order.
+// that sorts before the one it gave just before; the merge stops there.
 type UnsortedError struct {
 	// Input is the position of the input among MergeSorted's arguments.
 	Input int
@@ -29,24 +27,10 @@ func (e *UnsortedError) Error() string {
 	return fmt.Sprintf("fanin: input %d of MergeSorted is not sorted", e.Input)
 }
 
-// MergeSorted merges inputs that are each sorted by cmp into one output
-// sorted by cmp, and returns at once with the merge running. cmp returns a
-// negative number when a sorts before b, a positive one when after, and zero
-// when they are equal, as [cmp.Compare] and [slices.SortFunc] have it. Equal
-// values come out in the order of their inputs' positions, and each input's
-// in its own order: the merge is stable, so it gives what a stable sort of
-// the inputs' concatenation would give.
-//
-// To emit a value, the merge needs the next value of every input that is
-// still open, so it waits for the slowest input. It runs on one goroutine,
-// which keeps one value per input in a heap: each value costs O(log k)
-// comparisons for k inputs, plus one to check that its input is sorted.
-//
-// The output holds [DefaultBuffer] values and is closed when every input has
-// been read to its end, when ctx is done, when an input turns out not to be
-// sorted, or when cmp panics; [Sorted.Err] then says which. The consumer must
-// read the output until it is closed or cancel ctx.
-//
+// MergeSorted merges inputs each sorted by cmp (as for [slices.SortFunc])
+// into one sorted output on one goroutine, and returns at once. The merge is
+// stable: equal values keep the order of their inputs' positions. It needs
+// the next value of every open input, so it runs at the pace of the slowest.
 // MergeSorted panics if ctx, cmp or an input is nil.
 func MergeSorted[T any](ctx context.Context, cmp func(a, b T) int, ins ...<-chan T) *Sorted[T] {
 	if ctx == nil {
@@ -70,16 +54,14 @@ func MergeSorted[T any](ctx context.Context, cmp func(a, b T) int, ins ...<-chan
 	return s
 }
 
-// Out returns the merged output. Every call returns the same channel.
+// Out returns the output channel, the same on every call.
 func (s *Sorted[T]) Out() <-chan T {
 	return s.out
 }
 
-// Err waits until the output is closed and tells why it was: nil when every
-// input was merged to its end, [context.Cause] of ctx when ctx was done
-// first, an [*UnsortedError] when an input was not sorted, and a
-// *weft.PanicError when cmp panicked. Err blocks while the output is open, so
-// call it after reading the output to its end, or from another goroutine.
+// Err blocks until the output is closed and says why: nil when every input
+// was merged to its end, [context.Cause] of ctx, an [*UnsortedError], or a
+// [*github.com/weftgo/weft.PanicError] when cmp panicked.
 func (s *Sorted[T]) Err() error {
 	<-s.done
 	return s.err
@@ -91,6 +73,8 @@ type sortedMerge[T any] struct {
 	cmp  func(a, b T) int
 	ins  []<-chan T
 	out  chan<- T
+	// heap keeps one value per open input: each value costs O(log k)
+	// comparisons for k inputs, plus one to check that its input is sorted.
 	heap []head[T]
 }
 

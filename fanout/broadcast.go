@@ -8,29 +8,11 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Broadcaster sends every value of an input channel to each of its outputs,
-// in order: a tee for any number of consumers, where each output has its own
-// buffer and its own policy for a consumer that falls behind. Start one with
-// [Broadcast].
-//
-// With the [Block] policy (the default) each consumer sees every value, and
-// the slowest consumer sets the pace of all once its buffer is full. With
-// [DropNewest] or [DropOldest] a slow consumer misses values instead, each
-// one counted by [Broadcaster.Dropped] and reported to the [OnDrop] hook,
-// and never holds up the others. A consumer that goes away calls
-// [Broadcaster.Unsubscribe] and is never waited for again.
-//
-// One goroutine does all the sending. It ends, closing every output, when
-// the input is closed and every value has been handed to every output (sent
-// or dropped), when ctx is done, when every output has unsubscribed, or when
-// the OnDrop hook panics; [Broadcaster.Wait] waits for it and says which.
-// Values still in an output's buffer then stay readable before the close.
-//
-// Every consumer must read its output until it is closed, or unsubscribe, or
-// have ctx cancelled: a consumer with the Block policy that stops reading
-// stalls every other output once its buffer is full.
-//
-// The methods of a Broadcaster are safe for concurrent use.
+// Broadcaster sends every value of an input to each of its outputs, in
+// order; start one with [Broadcast]. With [Block] (the default) the slowest
+// consumer sets the pace of all once its buffer is full; with [DropNewest]
+// or [DropOldest] it misses values instead, counted by
+// [Broadcaster.Dropped]. Its methods are safe for concurrent use.
 type Broadcaster[T any] struct {
 	outs  []output[T]
 	chans []<-chan T
@@ -53,20 +35,10 @@ type output[T any] struct {
 }
 
 // Broadcast starts sending every value received from in to n outputs and
-// returns at once. Options set each output's buffer ([Buffer], default
-// [DefaultBuffer]) and policy ([OnFull], default [Block]), for all outputs or,
-// with [ForOutput], for one; [OnDrop] adds a hook for dropped values.
-//
-// Each value costs one channel send per output, tried without blocking
-// first, so that with buffers the sender moves values without waiting for
-// consumers to be scheduled: about 150 ns a value per output for 4 outputs
-// on two cores, some 40% less than a hand-written broadcaster with the same
-// buffers.
-//
-// Broadcast panics if ctx or in is nil, if n < 1, on an option that applies
-// to [Distribute] only, on [ForOutput] for an output it does not have, on
-// [DropOldest] with a buffer of 0, and on an OnDrop hook for another element
-// type.
+// returns at once. Options set each output's [Buffer] and [OnFull] policy,
+// for all outputs or, with [ForOutput], for one. Broadcast panics if ctx or
+// in is nil, n < 1, an option applies to [Distribute] only, or [DropOldest]
+// has a buffer of 0.
 func Broadcast[T any](ctx context.Context, in <-chan T, n int, opts ...Option) *Broadcaster[T] {
 	if ctx == nil {
 		panic("fanout: Broadcast with a nil context")
@@ -113,23 +85,18 @@ func Broadcast[T any](ctx context.Context, in <-chan T, n int, opts ...Option) *
 	return b
 }
 
-// Outputs returns the n output channels, output i at index i. The slice is
-// the caller's; the channels are the same on every call.
+// Outputs returns a new slice of the n output channels, output i at index i.
 func (b *Broadcaster[T]) Outputs() []<-chan T {
 	return append([]<-chan T(nil), b.chans...)
 }
 
-// Unsubscribe tells the Broadcaster that the consumer of output i has gone:
-// no value is sent to it from then on, and it is never waited for, even if
-// the sender is waiting for it right now. Its channel is closed soon after;
-// values already in its buffer stay readable before the close. Unsubscribe
-// does not wait for the close and never blocks; calling it again does
-// nothing. To unsubscribe a consumer when its own context ends:
+// Unsubscribe says the consumer of output i has gone: nothing more is sent
+// to it or waited for, and its channel is closed soon after, its buffered
+// values still readable. Unsubscribe never blocks; a second call does
+// nothing. It panics if there is no output i.
 //
 //	stop := context.AfterFunc(consumerCtx, func() { b.Unsubscribe(i) })
 //	defer stop()
-//
-// It panics if i is not an output index.
 func (b *Broadcaster[T]) Unsubscribe(i int) {
 	if i < 0 || i >= len(b.outs) {
 		panic(fmt.Sprintf("fanout: Broadcaster.Unsubscribe(%d) with %d outputs", i, len(b.outs)))
@@ -144,10 +111,9 @@ func (b *Broadcaster[T]) Unsubscribe(i int) {
 	}
 }
 
-// Dropped returns how many values output i has missed so far under its
-// [DropNewest] or [DropOldest] policy; always 0 for [Block]. Values never
-// sent to an output because it had unsubscribed are not counted. It panics
-// if i is not an output index.
+// Dropped returns how many values output i has missed under a drop policy;
+// values not sent after Unsubscribe do not count. It panics if there is no
+// output i.
 func (b *Broadcaster[T]) Dropped(i int) uint64 {
 	if i < 0 || i >= len(b.outs) {
 		panic(fmt.Sprintf("fanout: Broadcaster.Dropped(%d) with %d outputs", i, len(b.outs)))
@@ -155,13 +121,10 @@ func (b *Broadcaster[T]) Dropped(i int) uint64 {
 	return b.outs[i].dropped.Load()
 }
 
-// Wait blocks until the sending goroutine has exited and every output is
-// closed, and returns nil if the input was closed and every value went out
-// (or every output unsubscribed), [context.Cause] of ctx if ctx was done
-// first, or a *weft.PanicError if the OnDrop hook panicked.
-//
-// Wait does not read the outputs: calling it on the goroutine that should
-// read a [Block] output deadlocks once that output's buffer is full.
+// Wait blocks until every output is closed and returns nil if the input was
+// drained or every output unsubscribed, [context.Cause] of ctx, or the
+// [*github.com/weftgo/weft.PanicError] of an [OnDrop] hook. It does not read
+// the outputs.
 func (b *Broadcaster[T]) Wait() error {
 	<-b.done
 	return b.err
@@ -220,6 +183,10 @@ func (s *broadcast[T]) run() error {
 				// a drop.
 				continue
 			}
+			// Each send is tried without blocking first, so that with
+			// buffers the sender moves values without waiting for
+			// consumers to be scheduled; docs/benchmarks.md sets this
+			// beside a hand-written broadcaster with the same buffers.
 			switch o.policy {
 			case Block:
 				select {
@@ -237,6 +204,9 @@ func (s *broadcast[T]) run() error {
 					s.drop(i, v)
 				}
 			case DropOldest:
+				// No lock: a consumer that reads just as the buffer is
+				// found full may leave room this drop did not need; every
+				// drop is still counted and reported.
 				// The hook may unsubscribe this very output: from then on
 				// it gets nothing, not even the value being written.
 				for sent := false; !sent && !o.gone.Load(); {

@@ -375,9 +375,9 @@ func TestPolicyString(t *testing.T) {
 		p    fanout.Policy
 		want string
 	}{
-		{fanout.Block, "Block"},
-		{fanout.DropNewest, "DropNewest"},
-		{fanout.DropOldest, "DropOldest"},
+		{fanout.Block, "block"},
+		{fanout.DropNewest, "drop newest"},
+		{fanout.DropOldest, "drop oldest"},
 		{fanout.Policy(9), "Policy(9)"},
 	}
 	for _, tt := range tests {

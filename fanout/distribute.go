@@ -7,43 +7,21 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Distributor sends each value of an input channel to exactly one of its
-// outputs: a work splitter for parallel consumers. Start one with
-// [Distribute].
-//
-// By default a value goes to whichever consumer is ready first: all outputs
-// are then the same channel, which each consumer reads, so a slow consumer
-// simply takes fewer values. [RoundRobin] deals the values out in turn, and
-// [ByKey] sends all values with one key to one output, in input order; with
-// those two a consumer that falls behind holds up the others once its buffer
-// is full.
-//
-// One goroutine does the sending. It ends, closing every output, when the
-// input is closed and every value has been sent, when ctx is done, or when
-// the ByKey function panics; [Distributor.Wait] waits for it and says which.
-// Values still in an output's buffer then stay readable before the close.
-// Every consumer must read its output until it is closed, or have ctx
-// cancelled.
-//
-// The methods of a Distributor are safe for concurrent use.
+// Distributor sends each value of an input to exactly one of its outputs;
+// start one with [Distribute]. By default a value goes to whichever consumer
+// is ready first. With [RoundRobin] or [ByKey] a slow consumer holds up the
+// others once its buffer is full. Its methods are safe for concurrent use.
 type Distributor[T any] struct {
 	chans []<-chan T
 	done  chan struct{}
 	err   error // set before done is closed
 }
 
-// Distribute starts sending each value received from in to one of n
-// outputs and returns at once. Each output holds up to [Buffer] values
-// (default [DefaultBuffer]); with the default strategy the n outputs share
-// one channel holding n times that.
-//
-// Every value received from in is sent to exactly one output, unless ctx
-// ends first: the value in hand at that moment is dropped, and the values
-// still in in stay there, since the input is the caller's.
-//
-// Distribute panics if ctx or in is nil, if n < 1, on an option that
-// applies to [Broadcast] only, and on a [ByKey] function for another element
-// type.
+// Distribute starts sending each value received from in to one of n outputs
+// and returns at once. Each output holds up to [Buffer] values; by default
+// the outputs share one channel holding n times that. A value received when
+// ctx ends is dropped. Distribute panics if ctx or in is nil, n < 1, or an
+// option applies to [Broadcast] only.
 func Distribute[T any](ctx context.Context, in <-chan T, n int, opts ...Option) *Distributor[T] {
 	if ctx == nil {
 		panic("fanout: Distribute with a nil context")
@@ -81,20 +59,16 @@ func Distribute[T any](ctx context.Context, in <-chan T, n int, opts ...Option) 
 	return d
 }
 
-// Outputs returns the n output channels, output i at index i. The slice is
-// the caller's; the channels are the same on every call. With the default
-// strategy every element is the same channel.
+// Outputs returns a new slice of the n output channels, output i at index i;
+// by default they are all the same channel.
 func (d *Distributor[T]) Outputs() []<-chan T {
 	return append([]<-chan T(nil), d.chans...)
 }
 
-// Wait blocks until the sending goroutine has exited and every output is
-// closed, and returns nil if the input was closed and every value was sent,
-// [context.Cause] of ctx if ctx was done first, or a *weft.PanicError if the
-// ByKey function panicked.
-//
-// Wait does not read the outputs: calling it on a goroutine that should read
-// one deadlocks once that output's buffer is full.
+// Wait blocks until every output is closed and returns nil if every value
+// was sent, [context.Cause] of ctx, or the
+// [*github.com/weftgo/weft.PanicError] of a [ByKey] function. It does not
+// read the outputs.
 func (d *Distributor[T]) Wait() error {
 	<-d.done
 	return d.err

@@ -346,3 +346,85 @@ func ExampleResults() {
 	// slow first
 	// fast second
 }
+
+// Wait tells why a Broadcaster stopped: here its context was cancelled with
+// a cause while the input was still open. Every output is closed by then.
+func ExampleBroadcaster() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	in := make(chan string) // a feed that never closes
+	b := fanout.Broadcast(ctx, in, 2)
+	in <- "tick"
+	cancel(errors.New("shutting down"))
+	fmt.Println("err:", b.Wait())
+	for i, out := range b.Outputs() {
+		fmt.Println("output", i, drain(out))
+	}
+	// Output:
+	// err: shutting down
+	// output 0 [tick]
+	// output 1 [tick]
+}
+
+// By default the outputs of a Distributor are one shared channel, which
+// every worker reads; Wait reports the end once the input is drained.
+func ExampleDistributor() {
+	d := fanout.Distribute(context.Background(), source("a", "b", "c"), 2)
+	outs := d.Outputs()
+	fmt.Println("shared:", outs[0] == outs[1])
+	fmt.Println(drain(outs[0]), d.Wait())
+	// Output:
+	// shared: true
+	// [a b c] <nil>
+}
+
+// A Call can be written out as a struct; Optional marks it as one the
+// answer can do without.
+func ExampleCall() {
+	ads := fanout.Call[string]{
+		Name:     "ads",
+		Fn:       func(context.Context) (string, error) { return "", errors.New("ads: timeout") },
+		Timeout:  20 * time.Millisecond,
+		Optional: true,
+	}
+	res, err := fanout.Gather(context.Background(), ads)
+	fmt.Println(err, res.Degraded(), res[0].Status)
+	// Output: <nil> true failed
+}
+
+// Policies print as text.
+func ExamplePolicy() {
+	fmt.Println(fanout.Block, "|", fanout.DropNewest, "|", fanout.DropOldest)
+	// Output: block | drop newest | drop oldest
+}
+
+// Each Result says how its call ended; Status prints as text.
+func ExampleStatus() {
+	hang := func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	res, _ := fanout.Gather(context.Background(),
+		fanout.Optional("fast", 0, func(context.Context) (int, error) { return 1, nil }),
+		fanout.Optional("slow", 10*time.Millisecond, hang),
+		fanout.Optional("buggy", 0, func(context.Context) (int, error) { panic("nil map") }),
+	)
+	for _, r := range res {
+		fmt.Printf("%s: %v\n", r.Name, r.Status)
+	}
+	// Output:
+	// fast: ok
+	// slow: timed out
+	// buggy: panicked
+}
+
+// A Result carries the call's value, error, status and how long it ran.
+func ExampleResult() {
+	res, _ := fanout.Gather(context.Background(),
+		fanout.Optional("quote", 0, func(context.Context) (float64, error) {
+			return 0, errors.New("quote: market closed")
+		}),
+	)
+	r := res[0]
+	fmt.Println(r.Name, r.Optional, r.Value, r.Status, r.Err, r.Duration >= 0)
+	// Output: quote true 0 failed quote: market closed true
+}

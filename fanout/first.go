@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,18 +12,13 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// First runs every call at once and returns the first success: use it to
-// race equivalent sources (replicas, mirrors, caches) when the fastest
-// answer is all that matters. The calls that lose are cancelled, and First
-// returns only after every call has returned.
-//
-// If every call fails, the error wraps [errors.Join] of their errors in call
-// order; if ctx is done first, it wraps [context.Cause] of ctx too. A panic
-// in a call cancels the others and comes back as a *weft.PanicError. A panic
-// in a call that lost is not hidden by the success: First then returns the
-// winner's value together with a non-nil error in which [errors.As] finds
-// the *weft.PanicError. First is [Hedged] with no delay; it panics if ctx or
-// a call is nil or there are no calls.
+// First runs every call at once and returns the first success, for racing
+// replicas or mirrors; it is [Hedged] with no delay. The losers are
+// cancelled, and First returns only after every call has returned. If every
+// call fails, or ctx ends first, the error wraps the calls' errors in call
+// order (and [context.Cause] of ctx). A panic in a call comes back as a
+// [*github.com/weftgo/weft.PanicError], even beside a winner's value. First
+// panics if ctx or a call is nil or there are no calls.
 func First[R any](ctx context.Context, calls ...func(ctx context.Context) (R, error)) (R, error) {
 	return hedged(ctx, "First", 0, calls)
 }
@@ -31,34 +27,14 @@ func First[R any](ctx context.Context, calls ...func(ctx context.Context) (R, er
 // were still running when First or Hedged returned, are cancelled.
 var errWon = errors.New("fanout: another call answered first")
 
-// Hedged runs calls one after another, each as a hedge against the ones
-// before it being slow, and returns the first success: the technique of
-// "The Tail at Scale" (Dean and Barroso, 2013). The first call starts at
-// once; each next one starts when delay has passed since the previous one
-// started without a success, or at once when the calls running have all
-// failed. To hedge one call twice at most, pass it three times:
+// Hedged starts the calls one at a time, the next when delay has passed
+// without a success or when all running calls have failed, and returns the
+// first success, as in "The Tail at Scale". It cancels the others, starts no
+// more, and returns once every call it started has returned. Its errors are
+// those of [First]. Hedged panics if ctx or a call is nil, there are no
+// calls, or delay is negative.
 //
-//	v, err := fanout.Hedged(ctx, 20*time.Millisecond, get, get, get)
-//
-// The first call to succeed wins: the others are cancelled (their context's
-// cause says another call answered first), and Hedged returns only after
-// every call it started has returned. Calls not started by then never start.
-// If every call fails, the error wraps [errors.Join] of their errors in call
-// order. If ctx is done first, the calls are cancelled, no other starts,
-// and the error wraps [context.Cause] of ctx and the errors of the calls
-// that ran, unless one of them succeeded in the meantime: a success that
-// comes before Hedged returns is returned.
-//
-// A panic in a call is a bug, not a slow or failed answer to hedge around:
-// it cancels the others and Hedged returns it as a *weft.PanicError once
-// they have returned. A panic is never hidden by a success: when a call
-// that lost panics (while being cancelled, say), Hedged returns the
-// winner's value and a non-nil error in which [errors.As] finds the
-// *weft.PanicError; the value is valid, the error reports the bug.
-//
-// Hedged runs each call on a goroutine of its own and waits on the caller's
-// goroutine. It panics if ctx or a call is nil, if there are no calls, or if
-// delay is negative.
+//	v, err := fanout.Hedged(ctx, 20*time.Millisecond, get, get, get) // at most two hedges
 func Hedged[R any](ctx context.Context, delay time.Duration, calls ...func(ctx context.Context) (R, error)) (R, error) {
 	if delay < 0 {
 		panic(fmt.Sprintf("fanout: Hedged(delay=%v): negative delay", delay))
@@ -148,6 +124,8 @@ loop:
 		select {
 		case o := <-results:
 			running--
+			// A panic is a bug, not a slow or failed answer to hedge
+			// around: it ends the race like a success does.
 			if o.panicky || o.err == nil {
 				end = &o
 				break loop
@@ -211,18 +189,50 @@ loop:
 	}
 	switch {
 	case end != nil && !end.panicky && len(panics) > 0:
-		return end.v, fmt.Errorf("fanout: %s: call %d succeeded, but %s: %w", fn, end.i, panicked(len(panics)), errors.Join(panics...))
+		return end.v, fmt.Errorf("fanout: %s: call %d succeeded, but %s: %w", fn, end.i, panicked(len(panics)), join(panics))
 	case end != nil && !end.panicky:
 		return end.v, nil
 	case len(panics) == 1:
 		return zero, panics[0]
 	case len(panics) > 1:
-		return zero, fmt.Errorf("fanout: %s: %s: %w", fn, panicked(len(panics)), errors.Join(panics...))
+		return zero, fmt.Errorf("fanout: %s: %s: %w", fn, panicked(len(panics)), join(panics))
 	case ctxDone:
-		return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, errors.Join(append([]error{context.Cause(ctx)}, errs...)...))
+		return zero, fmt.Errorf("fanout: %s: no call succeeded before ctx was done: %w", fn, join(append([]error{context.Cause(ctx)}, errs...)))
 	}
-	return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), errors.Join(errs...))
+	return zero, fmt.Errorf("fanout: %s: all %d calls failed: %w", fn, len(calls), join(errs))
 }
+
+// joinError is [errors.Join] on one line: an error message holds no
+// newline of ours, so a log line or a wrapping fmt.Errorf stays whole.
+type joinError struct{ errs []error }
+
+// join returns the non-nil errors of errs as one error, or nil if there are
+// none.
+func join(errs []error) error {
+	var e joinError
+	for _, err := range errs {
+		if err != nil {
+			e.errs = append(e.errs, err)
+		}
+	}
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return &e
+}
+
+func (e *joinError) Error() string {
+	var b strings.Builder
+	for i, err := range e.errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+func (e *joinError) Unwrap() []error { return e.errs }
 
 // panicked says how many calls panicked.
 func panicked(n int) string {

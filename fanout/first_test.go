@@ -66,7 +66,7 @@ func TestFirstAllFail(t *testing.T) {
 	if !errors.Is(err, errA) || !errors.Is(err, errB) {
 		t.Fatalf("First() error = %v, want both errors in it", err)
 	}
-	if want := "fanout: First: all 2 calls failed: a down\nb down"; err.Error() != want {
+	if want := "fanout: First: all 2 calls failed: a down; b down"; err.Error() != want {
 		t.Fatalf("Error() = %q, want %q", err.Error(), want)
 	}
 }
@@ -243,4 +243,52 @@ func TestFirstReportsLosersPanicsNextToTheWinnersValue(t *testing.T) {
 			t.Fatalf("First error = %q, want both panics after the winner's index", err)
 		}
 	})
+}
+
+// Every error of First and Hedged is one line, whatever it joins: the
+// failures of every call, the cause of ctx, the panics of several calls.
+func TestFirstErrorIsOneLine(t *testing.T) {
+	errA, errB := errors.New("a down"), errors.New("b down")
+	fail := func(err error) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) { return 0, err }
+	}
+	panicking := func(v string) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) { panic(v) }
+	}
+	cancelled, cancel := context.WithCancelCause(context.Background())
+	cause := errors.New("shutting down")
+	tests := []struct {
+		name string
+		run  func() error
+		want []string
+	}{
+		{"all fail", func() error {
+			_, err := fanout.First(context.Background(), fail(errA), fail(errB))
+			return err
+		}, []string{"a down", "b down"}},
+		{"ctx done", func() error {
+			_, err := fanout.Hedged(cancelled, time.Hour, func(ctx context.Context) (int, error) {
+				cancel(cause)
+				<-ctx.Done()
+				return 0, errA
+			}, fail(errB))
+			return err
+		}, []string{"shutting down", "a down"}},
+		{"panics", func() error {
+			_, err := fanout.First(context.Background(), panicking("x"), panicking("y"))
+			return err
+		}, []string{"panic: x", "panic: y"}},
+	}
+	for _, tt := range tests {
+		err := tt.run()
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error = %q, want one line", tt.name, err)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error = %q, want %q in it", tt.name, err, w)
+			}
+		}
+	}
 }

@@ -10,36 +10,23 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Call is one call of a [Gather]: a named function, its own timeout, and
-// whether the answer can do without it. [Required] and [Optional] build one.
+// Call is one call of a [Gather]; [Required] and [Optional] make one.
 type Call[R any] struct {
-	// Name names the call in its [Result] and in a [CallError].
-	Name string
-	// Fn makes the call. Its context is done when the call's Timeout
-	// passes, when Gather's context is done, when a required call fails,
-	// and once Fn has returned. Fn must return soon after its context is
-	// done: Gather waits for it.
-	Fn func(ctx context.Context) (R, error)
-	// Timeout bounds the call, counted from the start of the Gather and
-	// within the deadline of Gather's context. Zero means no timeout of
-	// its own.
-	Timeout time.Duration
-	// Optional marks a call the answer can do without: its failure leaves
-	// Gather's error nil and marks the results [Results.Degraded]. A
-	// required call's failure fails the Gather.
-	Optional bool
+	Name     string                               // names the call in its Result and CallError
+	Fn       func(ctx context.Context) (R, error) // must return soon after ctx is done
+	Timeout  time.Duration                        // from the start of the Gather; 0: none of its own
+	Optional bool                                 // its failure does not fail the Gather
 }
 
-// Required returns a required [Call]: if it fails, Gather cancels the other
-// calls and returns a [*CallError] naming it. A timeout of 0 means none of
-// its own.
+// Required returns a [Call] whose failure makes [Gather] cancel the others
+// and return a [*CallError]. A timeout of 0 means none of its own.
 func Required[R any](name string, timeout time.Duration, fn func(ctx context.Context) (R, error)) Call[R] {
 	return Call[R]{Name: name, Fn: fn, Timeout: timeout}
 }
 
-// Optional returns an optional [Call]: if it fails, times out or panics, the
-// other calls go on and the results are [Results.Degraded]. A timeout of 0
-// means none of its own.
+// Optional returns a [Call] whose failure leaves the others running and
+// makes the results [Results.Degraded]. A timeout of 0 means none of its
+// own.
 func Optional[R any](name string, timeout time.Duration, fn func(ctx context.Context) (R, error)) Call[R] {
 	return Call[R]{Name: name, Fn: fn, Timeout: timeout, Optional: true}
 }
@@ -48,21 +35,11 @@ func Optional[R any](name string, timeout time.Duration, fn func(ctx context.Con
 type Status uint8
 
 const (
-	// OK: Fn returned a nil error.
-	OK Status = iota + 1
-	// Failed: Fn returned an error while its context was live, or called
-	// runtime.Goexit (its Err is weft.ErrGoexit).
-	Failed
-	// TimedOut: Fn returned an error after its deadline (its own Timeout,
-	// or the deadline of Gather's context) had passed.
-	TimedOut
-	// Canceled: Fn returned an error after its context was cancelled,
-	// because a required call failed or Gather's context was cancelled;
-	// or Fn never ran because Gather's context was done when Gather
-	// began.
-	Canceled
-	// Panicked: Fn panicked; the Result's Err is the *weft.PanicError.
-	Panicked
+	OK       Status = iota + 1 // Fn returned a nil error
+	Failed                     // Fn returned an error, or called runtime.Goexit
+	TimedOut                   // Fn returned an error after its deadline
+	Canceled                   // Fn returned an error after a cancel, or never ran
+	Panicked                   // Fn panicked; Err is the *weft.PanicError
 )
 
 // String returns "ok", "failed", "timed out", "canceled" or "panicked".
@@ -84,28 +61,18 @@ func (s Status) String() string {
 
 // Result is the outcome of one call of a [Gather].
 type Result[R any] struct {
-	// Name and Optional are the call's.
-	Name     string
-	Optional bool
-	// Value is what Fn returned, also when it returned an error; R's zero
-	// value if it panicked or never ran.
-	Value R
-	// Err is Fn's error, or a *weft.PanicError if it panicked (a
-	// weft.ErrGoexit if it called runtime.Goexit), or the cause of
-	// Gather's context if Fn never ran.
-	Err error
-	// Status says how the call ended.
-	Status Status
-	// Duration is how long Fn ran.
-	Duration time.Duration
+	Name     string // the call's
+	Optional bool   // the call's
+	Value    R      // what Fn returned, even with an error
+	Err      error  // Fn's error, a *weft.PanicError, or the cause of ctx if Fn never ran
+	Status   Status
+	Duration time.Duration // how long Fn ran
 }
 
 // Results holds the results of a [Gather], one per call, in call order.
 type Results[R any] []Result[R]
 
-// Degraded reports whether an optional call did not succeed: the answer
-// built from these results lacks a part. It says nothing of required calls,
-// whose failure is Gather's error.
+// Degraded reports whether an optional call did not succeed.
 func (rs Results[R]) Degraded() bool {
 	for i := range rs {
 		if rs[i].Optional && rs[i].Status != OK {
@@ -116,22 +83,14 @@ func (rs Results[R]) Degraded() bool {
 }
 
 // CallError is the error [Gather] returns when a required call does not
-// succeed. It names the first required call to fail; the others were
-// cancelled because of it. Match the cause with [errors.Is] or [errors.As]
-// through it.
+// succeed; it names the first one. [errors.Is] and [errors.As] see through
+// it to the call's error and to the cause of ctx.
 type CallError struct {
-	// Name and Index identify the call: its name and its position among
-	// Gather's arguments.
-	Name  string
-	Index int
-	// Status is how it ended: Failed, TimedOut, Canceled or Panicked.
+	Name   string // the call's Name
+	Index  int    // the call's position among Gather's arguments
 	Status Status
-	// Err is the call's error, as in its [Result].
-	Err error
-	// Cause is [context.Cause] of Gather's context when that context ended
-	// the call (Status is Canceled, or TimedOut at its deadline) and Err
-	// does not already carry it; nil otherwise.
-	Cause error
+	Err    error // as in the call's Result
+	Cause  error // context.Cause of Gather's ctx if it ended the call and Err lacks it
 }
 
 // Error returns `fanout: required call "NAME" ` followed by what happened and
@@ -151,8 +110,7 @@ func (e *CallError) Error() string {
 	return fmt.Sprintf("fanout: required call %s %s: %v", name, what, e.Err)
 }
 
-// Unwrap returns the call's error, and the cause of Gather's context when
-// that ended the call.
+// Unwrap returns Err, and Cause if it is set.
 func (e *CallError) Unwrap() []error {
 	if e.Cause != nil {
 		return []error{e.Err, e.Cause}
@@ -160,39 +118,14 @@ func (e *CallError) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// Gather runs every call at once (scatter-gather) and returns when all of
-// them have returned, with one [Result] per call in call order: value,
-// error, [Status] and duration.
-//
-// Each call runs with a context that is done at its own Timeout, counted
-// from the start of the Gather, or at the deadline of ctx if that is
-// earlier; as with [context.WithTimeout], once the Timeout has passed its
-// Err is context.DeadlineExceeded and the call [TimedOut], whatever ends
-// the Gather later. When a required call fails (returns an error, times out or
-// panics), Gather cancels every other call and returns a [*CallError]
-// naming the first required call that failed. When only optional calls
-// fail, the error is nil and [Results.Degraded] reports true: answer with
-// what came back. A panic in a call is recovered and reported as that
-// call's failure, with status [Panicked].
-//
-// Every call goroutine has exited when Gather returns; a call whose function
-// ignores its context makes Gather wait for it. If ctx is done when Gather
-// begins, no call runs: each result is [Canceled] (or [TimedOut] after a
-// deadline) with the cause of ctx as its error, and a required call makes
-// that Gather's error. With no calls Gather returns no results and a nil
-// error.
-//
-// The last call runs on the caller's goroutine and each other on a goroutine
-// of its own. Gather allocates once for its state and results (up to four
-// calls; more take two allocations more) and once per goroutine: three
-// calls that return at once cost three allocations and about 3 µs. A call's
-// context allocates its Done channel only if Fn asks for it, and Gather
-// allocates one timer (and its schedule) for all Timeouts and one watcher
-// of ctx only once some Fn watches its context. The context a call gets is
-// not one of the standard library's, but behaves as one: contexts derived
-// from it, and context.AfterFunc on it, follow it without a goroutine each.
-//
-// Gather panics if ctx or a call's Fn is nil, or a Timeout is negative.
+// Gather runs every call at once and returns, once all have returned, one
+// [Result] per call in call order. A call's context is done at its Timeout
+// or when ctx is done. When a required call fails, times out, panics or ends
+// with ctx, Gather cancels the others and returns a [*CallError]; when only
+// optional calls fail, the error is nil and [Results.Degraded] is true. If
+// ctx is done when Gather begins, no call runs. The last call runs on the
+// caller's goroutine. Gather panics if ctx or an Fn is nil or a Timeout is
+// negative.
 func Gather[R any](ctx context.Context, calls ...Call[R]) (Results[R], error) {
 	if ctx == nil {
 		panic("fanout: Gather with a nil context")
@@ -241,7 +174,11 @@ func Gather[R any](ctx context.Context, calls ...Call[R]) (Results[R], error) {
 }
 
 // gather is a Gather's state: one allocation holds it, and for up to four
-// calls also the call contexts and the results.
+// calls also the call contexts and the results (more calls take two
+// allocations more). Each goroutine but the caller's is one allocation
+// more. A call's context allocates its Done channel only if Fn asks for it,
+// and the Gather allocates one timer for all Timeouts and one watcher of
+// ctx only once some Fn watches its context (see callctx.go).
 type gather[R any] struct {
 	core
 	results []Result[R]

@@ -6,53 +6,44 @@ import (
 	"reflect"
 )
 
-// Option configures [Broadcast] or [Distribute]. Options are applied in
-// order; the last one of a kind wins. An option that does not apply to the
-// function it is given to (OnFull to Distribute, ByKey to Broadcast) makes
-// that function panic: it could never have the effect its caller meant.
+// Option configures [Broadcast] or [Distribute]; the last one of a kind
+// wins. An option that does not apply (OnFull to Distribute, ByKey to
+// Broadcast) makes that function panic.
 type Option interface {
 	apply(*config)
 }
 
 // Policy says what [Broadcast] does with a value for an output whose buffer
-// is full because its consumer is behind. Set it with [OnFull].
+// is full. Set it with [OnFull].
 type Policy int
 
 const (
-	// Block waits until the consumer takes the value, so every consumer
-	// sees every value and the slowest consumer sets the pace of all. It is
-	// the default.
-	Block Policy = iota
-	// DropNewest drops the value that does not fit: the consumer keeps the
-	// oldest values and misses the newest while it is behind.
-	DropNewest
-	// DropOldest drops the oldest value in the output's buffer to make room
-	// for the new one: the buffer is a ring that keeps the newest values.
-	// It needs a buffer of at least one value. It takes no lock, so a
-	// consumer that reads just as the buffer is found full may leave room
-	// the drop did not need; every drop is still counted and reported.
-	DropOldest
+	Block      Policy = iota // wait for the consumer; the default
+	DropNewest               // drop the value that does not fit
+	DropOldest               // drop the oldest buffered value; needs a Buffer of 1 or more
 )
 
-// String returns "Block", "DropNewest" or "DropOldest".
+// String returns "block", "drop newest" or "drop oldest".
 func (p Policy) String() string {
 	switch p {
 	case Block:
-		return "Block"
+		return "block"
 	case DropNewest:
-		return "DropNewest"
+		return "drop newest"
 	case DropOldest:
-		return "DropOldest"
+		return "drop oldest"
 	}
 	return fmt.Sprintf("Policy(%d)", int(p))
 }
 
 // DefaultBuffer is the number of values an output of [Broadcast] or
-// [Distribute] holds unless [Buffer] says otherwise. A few values of slack
-// let consumers that run at the same average speed take turns being slow
-// without stalling one another, and let the sending goroutine hand values
-// over without waiting for each consumer to be scheduled.
+// [Distribute] holds unless [Buffer] says otherwise.
 const DefaultBuffer = 64
+
+// A few values of slack in DefaultBuffer let consumers that run at the same
+// average speed take turns being slow without stalling one another, and let
+// the sending goroutine hand values over without waiting for each consumer
+// to be scheduled.
 
 // outputConfig is what may differ between the outputs of a Broadcast.
 type outputConfig struct {
@@ -144,11 +135,9 @@ func newConfig(fn string, opts []Option) config {
 	return cfg
 }
 
-// Buffer gives each output room for n values (default [DefaultBuffer]).
-// Values in an output's buffer have been sent but not yet received: with
-// [Block] the sender runs at most n values ahead of that consumer; with
-// [DropNewest] and [DropOldest] the buffer is what a slow consumer keeps.
-// Buffer(0) makes every hand-off wait for the consumer. It panics if n < 0.
+// Buffer gives each output room for n values (default [DefaultBuffer]): with
+// [Block] the sender runs up to n values ahead of a consumer; with a drop
+// policy it is what a slow consumer keeps. Buffer panics if n < 0.
 func Buffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("fanout: Buffer(%d): negative buffer", n))
@@ -156,10 +145,9 @@ func Buffer(n int) Option {
 	return option{"Buffer", forBoth, func(c *config) { c.out.buffer, c.out.bufferSet = n, true }}
 }
 
-// OnFull sets what [Broadcast] does when an output's buffer is full: [Block]
-// (the default), [DropNewest] or [DropOldest]. Every drop is counted by
-// [Broadcaster.Dropped] and reported to the [OnDrop] hook. Use [ForOutput] to
-// set it for some outputs only. It panics on an unknown Policy.
+// OnFull sets what [Broadcast] does when an output's buffer is full; drops
+// are counted by [Broadcaster.Dropped] and reported to [OnDrop]. It panics
+// on an unknown Policy.
 func OnFull(p Policy) Option {
 	if p < Block || p > DropOldest {
 		panic(fmt.Sprintf("fanout: OnFull(%v): unknown policy", p))
@@ -167,10 +155,10 @@ func OnFull(p Policy) Option {
 	return option{"OnFull", forOutput, func(c *config) { c.out.policy, c.out.policySet = p, true }}
 }
 
-// ForOutput applies opts to output i of a [Broadcast] only, over the options
-// that apply to every output: a durable writer can block while a live view
-// drops. Only [Buffer] and [OnFull] may be given per output; ForOutput panics
-// on any other option, and Broadcast panics if i is not one of its outputs.
+// ForOutput applies opts to output i of a [Broadcast] only, so that, say, a
+// durable writer blocks while a live view drops. Only [Buffer] and [OnFull]
+// may be given; ForOutput panics on any other option, and Broadcast panics
+// if it has no output i.
 func ForOutput(i int, opts ...Option) Option {
 	if i < 0 {
 		panic(fmt.Sprintf("fanout: ForOutput(%d): negative output index", i))
@@ -198,18 +186,12 @@ func describe(o Option) string {
 	return fmt.Sprintf("%T", o)
 }
 
-// OnDrop calls hook for every value [Broadcast] drops, with the index of the
-// output that missed it; the value is the one dropped, the newest for
-// [DropNewest] and the evicted oldest for [DropOldest]. hook runs on the
-// broadcasting goroutine while every output waits, so it must be quick and
-// must not block; it suits counting and sampled logging. It may call
-// [Broadcaster.Unsubscribe], also for the output it is told about, which
-// then gets nothing more, not even the value being written. A panic in hook
-// stops the broadcast, and [Broadcaster.Wait] returns it as a
-// *weft.PanicError.
-//
-// T must be the element type of the Broadcast; a hook of another type makes
-// Broadcast panic. It panics if hook is nil.
+// OnDrop calls hook with the output index and the value for every value
+// [Broadcast] drops (the newest for [DropNewest], the evicted one for
+// [DropOldest]). hook runs on the broadcasting goroutine while every output
+// waits, so it must be quick; it may call [Broadcaster.Unsubscribe]. A panic
+// in hook stops the broadcast and comes back from [Broadcaster.Wait]. OnDrop
+// panics if hook is nil; Broadcast panics if T is not its element type.
 func OnDrop[T any](hook func(output int, v T)) Option {
 	if hook == nil {
 		panic("fanout: OnDrop(nil)")
@@ -217,24 +199,19 @@ func OnDrop[T any](hook func(output int, v T)) Option {
 	return option{"OnDrop", forBroadcast, func(c *config) { c.onDrop = hook }}
 }
 
-// RoundRobin makes [Distribute] send value k to output k mod n, in turn,
-// whatever the consumers' speed: each gets the same share, and a slow one
-// holds up the others once its buffer is full.
+// RoundRobin makes [Distribute] send value k to output k mod n, whatever the
+// consumers' speed; a slow consumer holds up the others once its buffer is
+// full.
 func RoundRobin() Option {
 	return option{"RoundRobin", forDistribute, func(c *config) { c.strategy = roundRobin }}
 }
 
-// ByKey makes [Distribute] send every value with the same key to the same
-// output, chosen by hashing the key: one consumer sees all of a key's values,
-// in input order, so per-key order holds while keys are processed in
-// parallel. key is called once per value on the distributing goroutine; a
-// panic in it stops the distribution and [Distributor.Wait] returns it as a
-// *weft.PanicError. Which output a key goes to is fixed for the life of the
-// Distribute and unspecified otherwise. A consumer that falls behind holds
-// up the others once its buffer is full.
-//
-// T must be the element type of the Distribute; a key function of another
-// type makes Distribute panic. ByKey panics if key is nil.
+// ByKey makes [Distribute] send all values with the same key to the same
+// output, so a key's values keep their order while keys run in parallel. key
+// runs once per value on the distributing goroutine; a panic in it stops the
+// distribution and comes back from [Distributor.Wait]. A slow consumer holds
+// up the others once its buffer is full. ByKey panics if key is nil;
+// Distribute panics if T is not its element type.
 func ByKey[T any, K comparable](key func(T) K) Option {
 	if key == nil {
 		panic("fanout: ByKey(nil)")
