@@ -168,19 +168,24 @@ func (m *mapper[T, R]) work() {
 // covers the whole batch: a panic ends the batch, and Map, at the item that
 // panicked.
 func (m *mapper[T, R]) batch(lo, hi int) {
+	returned := false
 	catch.Guard(func() error {
 		for i := lo; i < hi && !m.stopped.Load(); i++ {
 			v, err := m.f(m.ctx, m.items[i])
 			m.out[i] = v
 			if err != nil {
+				returned = true
 				return err
 			}
 		}
+		returned = true
 		return nil
 	}, func(err error) {
 		if err != nil {
-			_, panicked := err.(*weft.PanicError)
-			m.fail(err, panicked)
+			// Only a panic recovered here is one: f may return a
+			// *weft.PanicError of its own.
+			_, isPanic := err.(*weft.PanicError)
+			m.fail(err, isPanic && !returned)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -48,7 +49,8 @@ import (
 // worker is idle. (Right after [Workers.Resize] lowers the limit, the jobs
 // already running may hold more, until they end.)
 // [Workers.Resize] changes the limit at run time, and with [IdleTimeout]
-// workers that have waited long enough for a job exit, down to none.
+// workers that have waited long enough for a job exit, down to none. A
+// limit or a queue of math.MaxInt means no bound.
 //
 // # Retries and dead letters
 //
@@ -122,10 +124,13 @@ type Workers[J any] struct {
 	unrun     []J
 	late      []J // handed to a worker, found the stop before starting; guarded by mu
 	interrupt []J
-	refused   []retry.Letter[J]
-	panics    []error
-	cause     error // what cut the drain short
-	finished  bool  // done is closed
+	refused   []retry.Letter[J] // the first maxKept
+	panics    []error           // the first maxKept
+	// Refused letters and hook panics past the first maxKept, counted only,
+	// so that a Workers' memory does not grow with the jobs it has run.
+	omittedLetters, omittedPanics int
+	cause                         error // what cut the drain short
+	finished                      bool  // done is closed
 }
 
 // The states of a Workers.
@@ -185,9 +190,11 @@ type delayed[J any] struct {
 // starts no goroutine: workers start as jobs arrive. Call [Workers.Close]
 // to release them.
 //
-// It panics if workers < 1, if ctx or handle is nil, or if an option does
-// not apply to a Workers or is for another job type. The options that apply
-// are [WithQueue], [IdleTimeout], [WithRetry], [WithDeadLetter] and
+// A limit of math.MaxInt means no limit, and so does a queue of
+// math.MaxInt; the memory a Workers takes grows with its jobs, not with its
+// limits. It panics if workers < 1, if ctx or handle is nil, or if an option
+// does not apply to a Workers or is for another job type. The options that
+// apply are [WithQueue], [IdleTimeout], [WithRetry], [WithDeadLetter] and
 // [OnDone].
 func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...Option) *Workers[J] {
 	if ctx == nil {
@@ -213,7 +220,7 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 		retrying:  make(map[*delayed[J]]struct{}),
 	}
 	if w.capacity < 0 {
-		w.capacity = 2 * workers
+		w.capacity = addSat(workers, workers)
 	}
 	w.needsClock = w.hasPolicy || w.sink != nil
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
@@ -386,7 +393,17 @@ func (w *Workers[J]) place(it item[J], retry bool) bool {
 // new job comes in never depends on which of two workers got there first.
 // w.mu must be held.
 func (w *Workers[J]) full() bool {
-	return w.queue.len()+int(w.st.running)+int(w.st.waiting) >= w.limit+w.capacity
+	return w.queue.len()+int(w.st.running)+int(w.st.waiting) >= addSat(w.limit, w.capacity)
+}
+
+// addSat returns a+b for a, b >= 0, or math.MaxInt if that overflows: a
+// limit or a queue of math.MaxInt means no bound, and must not wrap round
+// into one that refuses every job.
+func addSat(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // entered counts a job entering the pool, or coming back from a retry
@@ -624,12 +641,15 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		ctx, cancel = st.Context(ctx)
 		defer cancel()
 	}
+	returned := false
 	catch.Guard(func() error {
-		return w.handle(ctx, it.job)
+		err := w.handle(ctx, it.job)
+		returned = true
+		return err
 	}, func(err error) {
 		// Also runs when the handler calls runtime.Goexit, with
 		// weft.ErrGoexit, while the worker goroutine unwinds.
-		succeeded = w.settle(it, &st, start, err)
+		succeeded = w.settle(it, &st, start, err, !returned)
 	})
 	return succeeded
 }
@@ -654,9 +674,12 @@ const (
 //
 // It returns true for a success it leaves for the worker to count, which it
 // does when no OnDone hook must be told once the success is counted.
-func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err error) bool {
+// recovered is true when err is a panic recovered from the handler, or
+// weft.ErrGoexit for a handler that called runtime.Goexit; the same values
+// returned by the handler are errors like any other.
+func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err error, recovered bool) bool {
 	if err != nil {
-		w.settleFailure(it, st, start, err)
+		w.settleFailure(it, st, start, err, recovered)
 		return false
 	}
 	if w.hasPolicy {
@@ -675,12 +698,13 @@ func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err er
 }
 
 // settleFailure is settle for an attempt that did not succeed.
-func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time, err error) {
+func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time, err error, recovered bool) {
 	var now time.Time
 	if w.needsClock {
 		now = time.Now()
 	}
 	_, isPanic := err.(*weft.PanicError)
+	isPanic = isPanic && recovered
 	final := err
 	kind := failed
 	var refused *retry.Letter[J]
@@ -702,7 +726,8 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 	}()
 	if w.hasPolicy {
 		e := err
-		if isPanic || err == weft.ErrGoexit {
+		if recovered {
+			// A panic or a runtime.Goexit is a bug, never retried.
 			e = retry.Permanent(err)
 		}
 		var delay time.Duration
@@ -769,7 +794,11 @@ func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J
 	}
 	if refused != nil {
 		w.st.undelivered++
-		w.refused = append(w.refused, *refused)
+		if len(w.refused) < maxKept {
+			w.refused = append(w.refused, *refused)
+		} else {
+			w.omittedLetters++
+		}
 	}
 	w.admit() // the room it held is free, though this worker runs the hook
 	w.mu.Unlock()
@@ -782,7 +811,11 @@ func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J
 func (w *Workers[J]) notify(job J, err error) {
 	if perr := catch.Call(func() error { w.onDone(job, err); return nil }); perr != nil {
 		w.mu.Lock()
-		w.panics = append(w.panics, perr)
+		if len(w.panics) < maxKept {
+			w.panics = append(w.panics, perr)
+		} else {
+			w.omittedPanics++
+		}
 		w.mu.Unlock()
 	}
 }
@@ -836,7 +869,8 @@ func (w *Workers[J]) retryDue(dj *delayed[J]) {
 // Resize sets the most workers that may run at once. Growing starts workers
 // at once for jobs that are queued; shrinking tells idle workers to exit at
 // once and busy ones to exit after their current job, so no job is
-// interrupted. It never blocks. It panics if n < 1.
+// interrupted. math.MaxInt means no limit. It never blocks. It panics if
+// n < 1.
 func (w *Workers[J]) Resize(n int) {
 	if n < 1 {
 		panic(fmt.Sprintf("pool: Resize(%d): need at least one worker", n))
@@ -930,11 +964,13 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 		return nil
 	}
 	return &CloseError[J]{
-		Cause:       w.cause,
-		Unrun:       w.unrun,
-		Interrupted: w.interrupt,
-		Undelivered: w.refused,
-		Panics:      w.panics,
+		Cause:          w.cause,
+		Unrun:          w.unrun,
+		Interrupted:    w.interrupt,
+		Undelivered:    w.refused,
+		Panics:         w.panics,
+		OmittedLetters: w.omittedLetters,
+		OmittedPanics:  w.omittedPanics,
 	}
 }
 
