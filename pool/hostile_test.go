@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/weftgo/weft"
+	"github.com/weftgo/weft/internal/catch"
 	"github.com/weftgo/weft/pool"
 	"github.com/weftgo/weft/retry"
 )
@@ -304,4 +308,295 @@ func TestWaitReportsRefusedGo(t *testing.T) {
 	assert.False(t, p.TryGo(nop))
 	close(release)
 	assert.NoError(t, p.Wait())
+}
+
+// The memory a long-lived Workers holds does not grow with the jobs it has
+// run, even when every job fails, its letter is refused and its OnDone hook
+// panics.
+func TestWorkersMemoryDoesNotGrowWithJobs(t *testing.T) {
+	w := pool.NewWorkers(context.Background(), 2,
+		func(context.Context, int) error { return errBoom },
+		pool.WithDeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+			return errors.New("sink full")
+		})),
+		pool.OnDone(func(int, error) { panic("hook") }),
+	)
+	run := func(n int) uint64 {
+		for j := range n {
+			require.NoError(t, w.Submit(context.Background(), j))
+		}
+		for w.Stats().Running+w.Stats().Queued > 0 {
+			runtime.Gosched()
+		}
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := run(500)
+	after := run(5000)
+	assert.Less(t, int64(after)-int64(before), int64(512<<10), "heap grew from %d to %d bytes over 5,000 jobs", before, after)
+	var ce *pool.CloseError[int]
+	require.ErrorAs(t, w.Close(context.Background()), &ce)
+	assert.Equal(t, 5500-64, ce.OmittedLetters)
+}
+
+// errKind is what a task of the hostile property does.
+type errKind int
+
+const (
+	eNil            errKind = iota
+	eComparable             // errBoom
+	eUncomparable           // a fieldErrors holding a slice
+	eSlice                  // a validationErrors
+	eWrapped                // fmt.Errorf("%w") around an uncomparable error
+	eJoined                 // errors.Join of two uncomparable errors
+	eReturnedPanic          // a *weft.PanicError, returned
+	eReturnedGoexit         // weft.ErrGoexit, returned
+	ePanicValue             // panic with an uncomparable value
+	ePanicError             // panic with an error
+	eGoexit                 // runtime.Goexit
+)
+
+func (k errKind) panics() bool { return k == ePanicValue || k == ePanicError }
+
+// act does what k says, returning the error a task of that kind returns.
+func (k errKind) act() error {
+	uncomparable := fieldErrors{Code: 400, Err: validationErrors{"bad"}}
+	switch k {
+	case eComparable:
+		return errBoom
+	case eUncomparable:
+		return uncomparable
+	case eSlice:
+		return validationErrors{"a", "b"}
+	case eWrapped:
+		return fmt.Errorf("request: %w", uncomparable)
+	case eJoined:
+		return errors.Join(uncomparable, validationErrors{"c"})
+	case eReturnedPanic:
+		return weft.NewPanicError(uncomparable)
+	case eReturnedGoexit:
+		return weft.ErrGoexit
+	case ePanicValue:
+		panic(validationErrors{"in a panic"})
+	case ePanicError:
+		panic(uncomparable)
+	case eGoexit:
+		runtime.Goexit()
+	}
+	return nil
+}
+
+// Hostile but legal inputs: sizes from 0 to math.MaxInt, and errors of
+// every shape, returned or panicked. Construction either panics naming what
+// the caller passed, or the pool works: every accepted task runs once and is
+// counted by its own outcome, no panic escapes but through Repanic on the
+// caller's goroutine, nothing is kept per job past a bound, and no pool
+// goroutine is left once Wait or Close has returned.
+func TestPropertyHostileInputs(t *testing.T) {
+	sizes := rapid.SampledFrom([]int{-1, 0, 1, 2, 3, 64, 1 << 16, 1<<16 + 1, 1 << 40, math.MaxInt/2 + 1, math.MaxInt})
+	rapid.Check(t, func(rt *rapid.T) {
+		inBubble(t, func(t *testing.T) {
+			ctor := rapid.SampledFrom([]string{"New", "NewResults", "NewWorkers", "Map"}).Draw(rt, "constructor")
+			workers := sizes.Draw(rt, "workers")
+			var opts []pool.Option
+			passed := []string{fmt.Sprintf("workers=%d", workers)}
+			if ctor != "Map" && rapid.Bool().Draw(rt, "WithQueue") {
+				q := sizes.Draw(rt, "queue")
+				passed = append(passed, "WithQueue")
+				if msg := panicOf(func() { opts = append(opts, pool.WithQueue(q)) }); msg != "" {
+					requireNames(rt, msg, passed)
+					return
+				}
+			}
+			failFast := rapid.Bool().Draw(rt, "FailFast")
+			repanic := rapid.Bool().Draw(rt, "Repanic")
+			jobs := rapid.SliceOfN(rapid.IntRange(int(eNil), int(eGoexit)), 0, 40).Draw(rt, "jobs")
+			ran := make([]atomic.Int32, len(jobs))
+			task := func(ctx context.Context, i int) (int, error) {
+				ran[i].Add(1)
+				return i, errKind(jobs[i]).act()
+			}
+			var want pool.Stats
+			want.Submitted = uint64(len(jobs))
+			for _, k := range jobs {
+				switch errKind(k) {
+				case eNil:
+					want.Succeeded++
+				case ePanicValue, ePanicError:
+					want.Panicked++
+				default:
+					want.Failed++
+				}
+			}
+
+			switch ctor {
+			case "New", "NewResults":
+				opts = append(opts, pool.FailFast(failFast), pool.Repanic(repanic))
+				var s interface {
+					Go(f func(context.Context) (int, error)) error
+					Wait() ([]int, error)
+					Stats() pool.Stats
+				}
+				if msg := panicOf(func() {
+					if ctor == "New" {
+						s = poolSubject{pool.New(context.Background(), workers, opts...)}
+					} else {
+						s = pool.NewResults[int](context.Background(), workers, opts...)
+					}
+				}); msg != "" {
+					requireNames(rt, msg, passed)
+					return
+				}
+				accepted := make([]bool, len(jobs))
+				nAccepted := 0
+				for i := range jobs {
+					err := s.Go(func(ctx context.Context) (int, error) { return task(ctx, i) })
+					switch {
+					case err == nil:
+						accepted[i] = true
+						nAccepted++
+					case !failFast:
+						rt.Fatalf("Go = %v on a live pool", err)
+					default:
+						// Refused after FailFast's first error: not run,
+						// counted as rejected.
+						want.Rejected++
+						switch errKind(jobs[i]) {
+						case eNil:
+							want.Succeeded--
+						case ePanicValue, ePanicError:
+							want.Panicked--
+						default:
+							want.Failed--
+						}
+					}
+				}
+				var values []int
+				var err error
+				msg := panicOf(func() { values, err = s.Wait() })
+				if wantPanic := repanic && want.Panicked > 0; (msg != "") != wantPanic {
+					rt.Fatalf("Wait panicked with %q; want a panic: %v", msg, wantPanic)
+				}
+				if msg == "" && (err == nil) != (want.Failed+want.Panicked+want.Rejected == 0) {
+					rt.Fatalf("Wait = %v with %d failures and %d refusals", err, want.Failed+want.Panicked, want.Rejected)
+				}
+				if ctor == "NewResults" && msg == "" && len(values) != nAccepted {
+					rt.Fatalf("Wait returned %d values for %d accepted tasks", len(values), nAccepted)
+				}
+				got := s.Stats()
+				want.Workers = got.Workers
+				if got != want {
+					rt.Fatalf("Stats = %s\nwant    %s", stats(got), stats(want))
+				}
+				for i := range ran {
+					if n, want := ran[i].Load(), accepted[i]; (n == 1) != want || n > 1 {
+						rt.Fatalf("task %d (%d) ran %d times; accepted: %v", i, jobs[i], n, want)
+					}
+				}
+			case "Map":
+				// A Goexit on the caller's goroutine would end it, as Map's
+				// doc says; the others do as they do elsewhere.
+				for i, k := range jobs {
+					if errKind(k) == eGoexit {
+						jobs[i] = int(eReturnedGoexit)
+					}
+				}
+				items := make([]int, len(jobs))
+				for i := range items {
+					items[i] = i
+				}
+				var out []int
+				if msg := panicOf(func() {
+					out, _ = pool.Map(context.Background(), workers, items, task)
+				}); msg != "" {
+					requireNames(rt, msg, passed)
+					return
+				}
+				if len(out) != len(jobs) {
+					rt.Fatalf("Map returned %d values for %d items", len(out), len(jobs))
+				}
+			case "NewWorkers":
+				refuse := rapid.Bool().Draw(rt, "sink refuses")
+				hookPanics := rapid.Bool().Draw(rt, "OnDone panics")
+				var told atomic.Int64
+				opts = append(opts,
+					pool.WithDeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+						if refuse {
+							return validationErrors{"sink full"}
+						}
+						return nil
+					})),
+					pool.OnDone(func(int, error) {
+						told.Add(1)
+						if hookPanics {
+							panic(validationErrors{"hook"})
+						}
+					}),
+				)
+				if rapid.Bool().Draw(rt, "WithRetry") {
+					opts = append(opts, pool.WithRetry(retry.New(retry.Attempts(2), retry.Constant(time.Second))))
+				}
+				var w *pool.Workers[int]
+				if msg := panicOf(func() {
+					w = pool.NewWorkers(context.Background(), workers, func(ctx context.Context, i int) error {
+						_, err := task(ctx, i)
+						return err
+					}, opts...)
+				}); msg != "" {
+					requireNames(rt, msg, passed)
+					return
+				}
+				if rapid.Bool().Draw(rt, "Resize") {
+					n := sizes.Draw(rt, "Resize to")
+					if msg := panicOf(func() { w.Resize(n) }); msg != "" {
+						requireNames(rt, msg, []string{fmt.Sprintf("Resize(%d)", n)})
+						n = 0
+					}
+				}
+				for i := range jobs {
+					if err := w.Submit(context.Background(), i); err != nil {
+						rt.Fatalf("Submit = %v on a live Workers", err)
+					}
+				}
+				err := w.Close(context.Background())
+				s := w.Stats()
+				checkLaw(rt, s)
+				if done := s.Succeeded + s.Failed + s.Panicked + s.DeadLettered; done != uint64(len(jobs)) || told.Load() != int64(len(jobs)) {
+					rt.Fatalf("%d of %d jobs ended, OnDone told of %d: %s", done, len(jobs), told.Load(), stats(s))
+				}
+				var ce *pool.CloseError[int]
+				if errors.As(err, &ce) && (len(ce.Undelivered) > 64 || len(ce.Panics) > 64 || ce.Cause != nil) {
+					rt.Fatalf("Close = %v, holding %d letters and %d panics", err, len(ce.Undelivered), len(ce.Panics))
+				}
+			}
+			synctest.Wait()
+			if left := poolGoroutines(); len(left) > 0 {
+				rt.Fatalf("%d pool goroutines left:\n%s", len(left), left[0])
+			}
+		})
+	})
+}
+
+// panicOf returns what f panicked with, as text, or "" if it returned.
+func panicOf(f func()) string {
+	err := catch.Call(func() error { f(); return nil })
+	var pe *weft.PanicError
+	if errors.As(err, &pe) {
+		return fmt.Sprint(pe.Value)
+	}
+	return ""
+}
+
+// requireNames fails unless the panic message msg names one of the things
+// the caller passed.
+func requireNames(t *rapid.T, msg string, passed []string) {
+	t.Helper()
+	for _, p := range passed {
+		if strings.Contains(msg, p) {
+			return
+		}
+	}
+	t.Fatalf("panic %q names none of %v, which the caller passed", msg, passed)
 }
