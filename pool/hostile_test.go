@@ -600,3 +600,25 @@ func requireNames(t *rapid.T, msg string, passed []string) {
 	}
 	t.Fatalf("panic %q names none of %v, which the caller passed", msg, passed)
 }
+
+// panickyIs is an error whose Is method panics.
+type panickyIs struct{}
+
+func (panickyIs) Error() string { return "panicky" }
+func (panickyIs) Is(error) bool { panic("Is") }
+
+// Map's report of its error calls no user code that can panic into the
+// caller: an error whose Is method panics is returned as it is.
+func TestMapReportsAnErrorWhoseIsPanics(t *testing.T) {
+	// f fails after ctx is done, with an error of its own.
+	parent, stop := context.WithCancel(context.Background())
+	defer stop()
+	var err error
+	require.NotPanics(t, func() {
+		_, err = pool.Map(parent, 1, []int{1}, func(context.Context, int) (int, error) {
+			stop()
+			return 0, panickyIs{}
+		})
+	})
+	assert.Equal(t, panickyIs{}, err)
+}

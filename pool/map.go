@@ -211,11 +211,20 @@ func (m *mapper[T, R]) fail(err error, panicked bool) {
 // as ctx.Err(), gives way to ctx's cause, which says why.
 func (m *mapper[T, R]) err() error {
 	first := m.first
-	if m.parentDone && errors.Is(first, m.parent.Err()) {
+	if m.parentDone && m.echoes(first) {
 		first = context.Cause(m.parent)
 	}
 	if len(m.panics) == 0 {
 		return first
 	}
 	return errors.Join(append([]error{first}, m.panics...)...)
+}
+
+// echoes reports whether err, which f returned after ctx was done, is ctx's
+// own error handed back. errors.Is runs err's Is methods, which are user
+// code: one that panics is taken as a no, keeping f's error.
+func (m *mapper[T, R]) echoes(err error) bool {
+	var is bool
+	catch.Call(func() error { is = errors.Is(err, m.parent.Err()); return nil })
+	return is
 }
