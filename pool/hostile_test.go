@@ -358,8 +358,6 @@ const (
 	eGoexit                 // runtime.Goexit
 )
 
-func (k errKind) panics() bool { return k == ePanicValue || k == ePanicError }
-
 // act does what k says, returning the error a task of that kind returns.
 func (k errKind) act() error {
 	uncomparable := fieldErrors{Code: 400, Err: validationErrors{"bad"}}
