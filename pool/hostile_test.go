@@ -178,8 +178,10 @@ func TestReturnedPanicErrorIsNotAPanic(t *testing.T) {
 	// With FailFast, errors after the first are dropped unless they are
 	// panics; a returned PanicError is not one.
 	p = pool.New(context.Background(), 1, pool.FailFast(true))
-	require.NoError(t, p.Go(func(context.Context) error { return errBoom }))
-	require.NoError(t, p.Go(func(context.Context) error { return nested }))
+	gate := make(chan struct{})
+	require.NoError(t, p.Go(func(context.Context) error { <-gate; return errBoom }))
+	require.NoError(t, p.Go(func(context.Context) error { return nested })) // in the channel
+	close(gate)
 	assert.NotErrorIs(t, p.Wait(), nested)
 
 	// A Workers retries it, and counts it as failed.
