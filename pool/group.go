@@ -308,20 +308,8 @@ func (g *group[T]) work(sh *shard, t T, first bool) {
 		}
 	}
 	sh.start()
-	for {
-		succeeded := g.exec(sh, t)
-		if succeeded {
-			owed++
-			select {
-			case t, ok = <-g.tasks:
-				if ok {
-					sh.okBusy.Add(2) // the success, and the next start
-					continue
-				}
-			default:
-			}
-			sh.succeed()
-		}
+	for g.run(sh, &t, &owed) {
+		// t panicked, and is counted: on with the next task.
 		if owed > 0 {
 			g.release(owed)
 			owed = 0
@@ -332,43 +320,78 @@ func (g *group[T]) work(sh *shard, t T, first bool) {
 		}
 		sh.start()
 	}
+	normal = true
 }
 
-// exec runs one task that sh counts as started. It reports whether the task
-// succeeded, leaving that for the caller to count; any other outcome it
-// counts itself.
+// run runs *t, which sh counts as started, and the tasks after it, until
+// the channel closes (it returns false) or a task panics (it returns true,
+// the panic counted). It keeps the running task in *t, for the worker to
+// see if that task ends the goroutine with runtime.Goexit.
 //
 // Every accepted task runs, even when the context ended before a worker
 // took it (it then sees the context done), as errgroup runs every function
 // its Go accepted: a task accepted is never dropped unrun.
-func (g *group[T]) exec(sh *shard, t T) (succeeded bool) {
-	returned := false
-	catch.Guard(func() error {
-		err := t.run(g.ctx)
-		returned = true
-		return err
-	}, func(err error) {
-		// Also runs when the task calls runtime.Goexit, with
-		// weft.ErrGoexit, while the worker goroutine unwinds.
-		if err == nil {
-			succeeded = true
-			return
-		}
-		// A panic is one recovered here, not an error that looks like
-		// one: a task may return a nested pool's *weft.PanicError.
-		var pe *weft.PanicError
+//
+// One deferred recovery covers every task the loop runs, so that a task
+// costs no closure and no deferred call of its own; a panic ends the loop,
+// and the worker starts it again.
+func (g *group[T]) run(sh *shard, t *T, owed *uint64) (panicked bool) {
+	var perr error
+	returned := true // false while a task runs
+	defer func() {
 		if !returned {
-			pe, _ = err.(*weft.PanicError)
+			// The task panicked, or called runtime.Goexit (perr is then
+			// weft.ErrGoexit, and the goroutine goes on exiting).
+			pe, _ := perr.(*weft.PanicError)
+			g.fail(sh, *t, perr, pe)
+			panicked = true
 		}
-		g.record(t.order(), err, pe)
-		if pe != nil {
-			sh.end(&sh.panicked)
+	}()
+	defer catch.Recover(&perr, &returned)
+	for {
+		returned = false
+		err := (*t).run(g.ctx)
+		returned = true
+		if err == nil {
+			*owed++
+			select {
+			case next, ok := <-g.tasks:
+				if ok {
+					*t = next
+					sh.okBusy.Add(2) // the success, and the next start
+					continue
+				}
+			default:
+			}
+			sh.succeed()
 		} else {
-			sh.end(&sh.failed)
+			// An error the task returned is never a panic, even a
+			// *weft.PanicError (a nested pool's, say).
+			g.fail(sh, *t, err, nil)
 		}
-		g.release(1)
-	})
-	return succeeded
+		if *owed > 0 {
+			g.release(*owed)
+			*owed = 0
+		}
+		next, ok := <-g.tasks
+		if !ok {
+			return false
+		}
+		*t = next
+		sh.start()
+	}
+}
+
+// fail counts a task that ended with err, pe if it panicked, and keeps the
+// error for Wait.
+func (g *group[T]) fail(sh *shard, t T, err error, pe *weft.PanicError) {
+	g.record(t.order(), err, pe)
+	if pe != nil {
+		sh.end(&sh.panicked)
+	} else {
+		sh.end(&sh.failed)
+	}
+	g.release(1)
 }
 
 // record keeps a task's error for Wait, and with FailFast cancels the group
