@@ -54,8 +54,8 @@ type CloseError[J any] struct {
 	// sink took. They may have done part of their work.
 	Interrupted []J
 	// Undelivered holds the first 64 letters the dead-letter sink refused;
-	// each Letter's Err joins the job's error and the sink's. The OnDone
-	// hook was told of every one.
+	// each Letter's Err joins the job's error and the sink's. An OnDone
+	// hook is told of every one.
 	Undelivered []retry.Letter[J]
 	// Panics holds the first 64 panics recovered from OnDone hooks, as
 	// *weft.PanicError values.
