@@ -150,17 +150,29 @@ func (m *mapper[T, R]) work() {
 			return
 		default:
 		}
-		// Guided self-scheduling: a share of what is left, so that
-		// batches are big while many items remain and single items at
-		// the end.
-		size := (n - m.next.Load()) / (claimDiv * int64(m.workers))
-		size = max(1, min(size, maxClaim))
-		hi := m.next.Add(size)
-		lo := hi - size
-		if lo >= n {
+		lo, hi, ok := m.claim(n)
+		if !ok {
 			return
 		}
-		m.batch(int(lo), int(min(hi, n)))
+		m.batch(int(lo), int(hi))
+	}
+}
+
+// claim takes the next batch of items, [lo, hi), or reports that none is
+// left. Guided self-scheduling: a share of what is left, so that batches are
+// big while many items remain and single items at the end. The share is of
+// what is left at the claim itself: a size worked out from an earlier look
+// could, after a preemption, take the whole slow tail in one batch.
+func (m *mapper[T, R]) claim(n int64) (lo, hi int64, ok bool) {
+	for {
+		lo = m.next.Load()
+		if lo >= n {
+			return 0, 0, false
+		}
+		size := max(1, min((n-lo)/(claimDiv*int64(m.workers)), maxClaim))
+		if m.next.CompareAndSwap(lo, lo+size) {
+			return lo, lo + size, true
+		}
 	}
 }
 
