@@ -42,6 +42,26 @@ func BenchmarkFloorChannelPool(b *testing.B) {
 	wg.Wait()
 }
 
+// BenchmarkFloorChannelPool64: the floor with the room a Pool has by
+// default, 64 tasks, so that the two differ in nothing but the pool.
+func BenchmarkFloorChannelPool64(b *testing.B) {
+	b.ReportAllocs()
+	tasks := make(chan func(context.Context) error, 64)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for f := range tasks {
+				_ = f(context.Background())
+			}
+		})
+	}
+	for b.Loop() {
+		tasks <- nop
+	}
+	close(tasks)
+	wg.Wait()
+}
+
 // BenchmarkPoolGo: the same trivial task through Pool.Go with as many
 // workers as cores, Wait included.
 func BenchmarkPoolGo(b *testing.B) {

@@ -7,7 +7,9 @@
 //
 //	p := pool.New(ctx, 8)
 //	for _, f := range files {
-//		p.Go(func(ctx context.Context) error { return upload(ctx, f) })
+//		if err := p.Go(func(ctx context.Context) error { return upload(ctx, f) }); err != nil {
+//			break // ctx is done; Wait reports it too
+//		}
 //	}
 //	err := p.Wait() // every upload's error, joined
 //
@@ -57,7 +59,13 @@
 // hook ends the job's retries. A panic in a sink refuses the letter, which
 // Close returns among the undelivered with the panic in its Err; a panic in
 // an OnDone hook is returned by Close, in [CloseError]'s Panics. Either way
-// the job itself is counted by its own outcome.
+// the job itself is counted by its own outcome. A Workers keeps the first 64
+// of each for Close and counts the rest, so that what it keeps does not
+// grow with the jobs it runs.
+//
+// Only a panic recovered on the pool's own goroutine is a panic: a function
+// that returns a *weft.PanicError (a nested pool's, say) or weft.ErrGoexit
+// has failed like any other, is retried, and does not make Wait re-panic.
 //
 // The reason is the goroutine: a panic on a worker the caller cannot see
 // would crash the process from a place that has nothing to do with the
@@ -75,11 +83,17 @@
 //
 // # Cancellation
 //
-// No task or job starts once the pool's context is done: Go and Submit
-// return its [context.Cause], the tasks waiting in a Pool's channel are
-// counted as canceled and reported by Wait, and a Workers keeps its queued
-// jobs for Close to return. Running tasks see their context cancelled and
-// are expected to return.
+// Once the pool's context is done, Go and Submit return its
+// [context.Cause] and take nothing more. Every task a Pool or Results has
+// accepted still runs, as errgroup runs every function its Go accepted,
+// and sees its context done, so it is expected to return at once; Wait
+// reports the Go calls that were refused, by the reason, so code that
+// ignores Go's error loses nothing without a word. A Workers starts no job
+// once its context is done, and keeps its queued jobs for Close to return.
+//
+// Sizes are checked when the pool is made: a limit or a Workers' queue of
+// math.MaxInt means no bound, and memory grows with the work, not with the
+// limit.
 //
 // # Rules
 //

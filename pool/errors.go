@@ -34,8 +34,10 @@ var (
 //		requeue(ce.Unrun)
 //	}
 //
-// [errors.Is] sees through it to Cause, so errors.Is(err,
-// context.DeadlineExceeded) reports a drain cut short by a deadline.
+// [errors.Is] and [errors.As] see through it to Cause alone, so
+// errors.Is(err, context.DeadlineExceeded) reports a drain cut short by a
+// deadline, never a job whose own error was one: the jobs' errors are in
+// Undelivered.
 type CloseError[J any] struct {
 	// Cause is the [context.Cause] of the context that cut the drain
 	// short, or nil if the drain completed.
@@ -51,13 +53,22 @@ type CloseError[J any] struct {
 	// short, whose handler then returned an error, and which no dead-letter
 	// sink took. They may have done part of their work.
 	Interrupted []J
-	// Undelivered holds the letters the dead-letter sink refused; each
-	// Letter's Err joins the job's error and the sink's.
+	// Undelivered holds the first 64 letters the dead-letter sink refused;
+	// each Letter's Err joins the job's error and the sink's. An OnDone
+	// hook is told of every one.
 	Undelivered []retry.Letter[J]
-	// Panics holds the panics recovered from OnDone hooks, as
+	// Panics holds the first 64 panics recovered from OnDone hooks, as
 	// *weft.PanicError values.
 	Panics []error
+	// OmittedLetters and OmittedPanics count the refused letters and hook
+	// panics past the first 64, which a Workers counts but does not keep,
+	// so that its memory does not grow with the jobs it runs.
+	OmittedLetters, OmittedPanics int
 }
+
+// maxKept is how many refused letters, and how many hook panics, a Workers
+// keeps for Close.
+const maxKept = 64
 
 // Error summarises what did not finish, as "pool: close: 3 jobs unrun, 1
 // interrupted: context deadline exceeded".
@@ -69,10 +80,10 @@ func (e *CloseError[J]) Error() string {
 	if n := len(e.Interrupted); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d interrupted", n))
 	}
-	if n := len(e.Undelivered); n > 0 {
+	if n := len(e.Undelivered) + e.OmittedLetters; n > 0 {
 		parts = append(parts, plural(n, "dead letter", "dead letters")+" refused")
 	}
-	if n := len(e.Panics); n > 0 {
+	if n := len(e.Panics) + e.OmittedPanics; n > 0 {
 		parts = append(parts, plural(n, "hook panic", "hook panics"))
 	}
 	msg := "pool: close: " + strings.Join(parts, ", ")
@@ -85,18 +96,8 @@ func (e *CloseError[J]) Error() string {
 	return msg
 }
 
-// Unwrap returns Cause, the errors of the refused letters and the hook
-// panics, so that errors.Is and errors.As look at all of them.
-func (e *CloseError[J]) Unwrap() []error {
-	var errs []error
-	if e.Cause != nil {
-		errs = append(errs, e.Cause)
-	}
-	for _, l := range e.Undelivered {
-		errs = append(errs, l.Err)
-	}
-	return append(errs, e.Panics...)
-}
+// Unwrap returns Cause: what cut the drain short, or nil if nothing did.
+func (e *CloseError[J]) Unwrap() error { return e.Cause }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

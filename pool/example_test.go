@@ -57,7 +57,7 @@ func ExampleFailFast() {
 		fmt.Println("stopped by:", context.Cause(ctx))
 		return ctx.Err()
 	})
-	<-started // a task that has not started when the pool fails never does
+	<-started
 	p.Go(func(context.Context) error { return errors.New("disk full") })
 	fmt.Println("Wait:", p.Wait())
 	// Output:
@@ -81,18 +81,42 @@ func ExamplePool_TryGo() {
 }
 
 // Results returns the values in submission order, whatever order the
-// tasks finish in.
+// tasks finish in: one value per task Go accepted. Had Go refused one (its
+// context ended), Wait would report that too.
 func ExampleResults() {
 	r := pool.NewResults[string](context.Background(), 4)
 	for _, word := range strings.Fields("the quick brown fox") {
-		r.Go(func(context.Context) (string, error) {
+		err := r.Go(func(context.Context) (string, error) {
 			time.Sleep(time.Duration(len(word)) * time.Millisecond) // longer words finish later
 			return strings.ToUpper(word), nil
 		})
+		if err != nil {
+			break // the pool's context is done: no later word would be taken
+		}
 	}
 	words, err := r.Wait()
 	fmt.Println(words, err)
 	// Output: [THE QUICK BROWN FOX] <nil>
+}
+
+// A Go that the pool refuses because its context is done is not lost
+// without a word, even when the caller ignores Go's error: Wait reports it.
+func ExamplePool_Wait() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := pool.New(ctx, 2)
+	for i := range 4 {
+		if i == 2 {
+			cancel() // say, the request was abandoned
+		}
+		p.Go(func(context.Context) error { return nil })
+	}
+	err := p.Wait()
+	fmt.Println(err)
+	fmt.Println("canceled:", errors.Is(err, context.Canceled))
+	// Output:
+	// pool: 2 tasks refused: context canceled
+	// canceled: true
 }
 
 // Map is the simplest way to process a slice with a few workers: results

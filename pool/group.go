@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -43,8 +42,7 @@ func pending(s uint64) uint64 { return s >> 33 }
 func live(s uint64) uint64    { return s & liveMask >> 2 }
 
 // group is the engine of Pool and Results: up to limit worker goroutines
-// that take tasks from a channel, by default with room for max(limit, 64)
-// tasks.
+// that take tasks from a channel, by default with room for 64 tasks.
 //
 // A Go call starts a new worker with its task while fewer than the limit
 // run, and otherwise puts the task in the channel, blocking while it is
@@ -79,15 +77,17 @@ type group[T task] struct {
 	repanic  bool
 	yield    bool // limit <= GOMAXPROCS when the group was made; see submit
 
-	stats    groupStats
-	canceled atomic.Bool // a task was taken by a worker after the context ended
+	stats groupStats
 
-	mu    sync.Mutex // guards the error record; never held while waiting
-	errs  []taskError
-	first bool // FailFast: the first error is recorded
-	// FailFast: the first error cancelled the context, and is its cause.
-	firstIsCause bool
-	firstPan     *weft.PanicError // the first panic
+	mu       sync.Mutex // guards the error record; never held while waiting
+	errs     []taskError
+	first    bool             // FailFast: the first error is recorded
+	firstPan *weft.PanicError // the first panic
+	// Go calls refused for a context that was done, and why the first was:
+	// Wait reports them, so that code which ignores Go's error cannot lose
+	// a task without a word.
+	refused    uint64
+	refusedWhy error
 }
 
 type taskError struct {
@@ -95,36 +95,39 @@ type taskError struct {
 	err   error
 }
 
-// defaultGroupQueue is the least room a Pool's or Results' task channel
-// has by default; see [Pool].
+// defaultGroupQueue is the room a Pool's or Results' task channel has by
+// default, whatever the limit, so that a pool's memory grows with its tasks
+// and not with its limit; see [Pool].
 const defaultGroupQueue = 64
 
 // maxGroupQueue bounds WithQueue for a Pool or Results, whose queue is a
-// channel made at once.
-const maxGroupQueue = 1 << 24
+// channel made at once: past a few hundred tasks more room gains nothing,
+// and a larger bound would only be memory allocated before any work.
+const maxGroupQueue = 1 << 16
 
-// maxWorkers is the most workers a Pool or Results may have: what the state
-// word can count.
+// maxWorkers is the most worker goroutines a Pool or Results runs at once:
+// what the state word can count. A larger limit is taken as this one, which
+// no program reaches.
 const maxWorkers = 1<<31 - 1
 
 func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opts []Option) {
 	if ctx == nil {
 		panic(fmt.Sprintf("pool: %s: nil Context", ctor))
 	}
-	if workers < 1 || workers > maxWorkers {
-		panic(fmt.Sprintf("pool: %s(workers=%d): need between 1 and %d workers", ctor, workers, maxWorkers))
+	if workers < 1 {
+		panic(fmt.Sprintf("pool: %s(workers=%d): need at least one worker", ctor, workers))
 	}
 	cfg := newConfig(ctor, noun, forPool, opts)
-	g.ctx, g.cancel = context.WithCancelCause(ctx)
-	g.done = g.ctx.Done()
-	g.limit = uint64(workers)
 	queue := cfg.queue
 	if queue < 0 {
-		queue = max(workers, defaultGroupQueue)
+		queue = defaultGroupQueue
 	}
 	if queue > maxGroupQueue {
-		panic(fmt.Sprintf("pool: %s: WithQueue(%d): a %s allocates its queue up front, which allows at most %d", ctor, queue, noun, maxGroupQueue))
+		panic(fmt.Sprintf("pool: %s: WithQueue(%d): a %s allocates its queue up front, and takes at most %d", ctor, queue, noun, maxGroupQueue))
 	}
+	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	g.done = g.ctx.Done()
+	g.limit = uint64(min(workers, maxWorkers))
 	g.tasks = make(chan T, queue)
 	g.exited = make(chan struct{})
 	g.waited = make(chan struct{})
@@ -160,12 +163,12 @@ func (g *group[T]) submit(ctx context.Context, t T, block bool) error {
 	}
 	select {
 	case <-g.done:
-		return g.refuse(context.Cause(g.ctx))
+		return g.refuse(context.Cause(g.ctx), block)
 	default:
 	}
 	cdone := ctx.Done()
 	if cdone != nil && ctx.Err() != nil {
-		return g.refuse(context.Cause(ctx))
+		return g.refuse(context.Cause(ctx), block)
 	}
 	for ; live(s) < g.limit; s = g.state.Load() {
 		if g.state.CompareAndSwap(s, s+liveOne) {
@@ -179,7 +182,7 @@ func (g *group[T]) submit(ctx context.Context, t T, block bool) error {
 	default:
 	}
 	if !block {
-		return g.refuse(ErrFull)
+		return g.refuse(ErrFull, false)
 	}
 	if g.yield {
 		// Yield once before waiting: a worker that is runnable but not
@@ -200,22 +203,32 @@ func (g *group[T]) submit(ctx context.Context, t T, block bool) error {
 		case g.tasks <- t:
 			return nil
 		case <-g.done:
-			return g.refuse(context.Cause(g.ctx))
+			return g.refuse(context.Cause(g.ctx), true)
 		}
 	}
 	select {
 	case g.tasks <- t:
 		return nil
 	case <-g.done:
-		return g.refuse(context.Cause(g.ctx))
+		return g.refuse(context.Cause(g.ctx), true)
 	case <-cdone:
-		return g.refuse(context.Cause(ctx))
+		return g.refuse(context.Cause(ctx), true)
 	}
 }
 
 // refuse gives back the place a refused Go call reserved and returns err.
-func (g *group[T]) refuse(err error) error {
+// A refusal of Go or GoContext (report true) is kept for Wait first, while
+// the reservation still holds the group open; TryGo's is its answer.
+func (g *group[T]) refuse(err error, report bool) error {
 	g.stats.rejected.Add(1)
+	if report {
+		g.mu.Lock()
+		if g.refused == 0 {
+			g.refusedWhy = err
+		}
+		g.refused++
+		g.mu.Unlock()
+	}
 	g.release(1)
 	return err
 }
@@ -295,20 +308,8 @@ func (g *group[T]) work(sh *shard, t T, first bool) {
 		}
 	}
 	sh.start()
-	for {
-		succeeded := g.exec(sh, t)
-		if succeeded {
-			owed++
-			select {
-			case t, ok = <-g.tasks:
-				if ok {
-					sh.okBusy.Add(2) // the success, and the next start
-					continue
-				}
-			default:
-			}
-			sh.succeed()
-		}
+	for g.run(sh, &t, &owed) {
+		// t panicked, and is counted: on with the next task.
 		if owed > 0 {
 			g.release(owed)
 			owed = 0
@@ -319,41 +320,78 @@ func (g *group[T]) work(sh *shard, t T, first bool) {
 		}
 		sh.start()
 	}
+	normal = true
 }
 
-// exec runs one task that sh counts as started. It reports whether the task
-// succeeded, leaving that for the caller to count; any other outcome it
-// counts itself.
-func (g *group[T]) exec(sh *shard, t T) (succeeded bool) {
-	select {
-	case <-g.done:
-		// Taken from the channel after the context ended: it must not
-		// start.
-		g.canceled.Store(true)
-		sh.end(&sh.canceled)
-		g.release(1)
-		return false
-	default:
-	}
-	catch.Guard(func() error {
-		return t.run(g.ctx)
-	}, func(err error) {
-		// Also runs when the task calls runtime.Goexit, with
-		// weft.ErrGoexit, while the worker goroutine unwinds.
+// run runs *t, which sh counts as started, and the tasks after it, until
+// the channel closes (it returns false) or a task panics (it returns true,
+// the panic counted). It keeps the running task in *t, for the worker to
+// see if that task ends the goroutine with runtime.Goexit.
+//
+// Every accepted task runs, even when the context ended before a worker
+// took it (it then sees the context done), as errgroup runs every function
+// its Go accepted: a task accepted is never dropped unrun.
+//
+// One deferred recovery covers every task the loop runs, so that a task
+// costs no closure and no deferred call of its own; a panic ends the loop,
+// and the worker starts it again.
+func (g *group[T]) run(sh *shard, t *T, owed *uint64) (panicked bool) {
+	var perr error
+	returned := true // false while a task runs
+	defer func() {
+		if !returned {
+			// The task panicked, or called runtime.Goexit (perr is then
+			// weft.ErrGoexit, and the goroutine goes on exiting).
+			pe, _ := perr.(*weft.PanicError)
+			g.fail(sh, *t, perr, pe)
+			panicked = true
+		}
+	}()
+	defer catch.Recover(&perr, &returned)
+	for {
+		returned = false
+		err := (*t).run(g.ctx)
+		returned = true
 		if err == nil {
-			succeeded = true
-			return
-		}
-		pe, panicked := err.(*weft.PanicError)
-		g.record(t.order(), err, pe)
-		if panicked {
-			sh.end(&sh.panicked)
+			*owed++
+			select {
+			case next, ok := <-g.tasks:
+				if ok {
+					*t = next
+					sh.okBusy.Add(2) // the success, and the next start
+					continue
+				}
+			default:
+			}
+			sh.succeed()
 		} else {
-			sh.end(&sh.failed)
+			// An error the task returned is never a panic, even a
+			// *weft.PanicError (a nested pool's, say).
+			g.fail(sh, *t, err, nil)
 		}
-		g.release(1)
-	})
-	return succeeded
+		if *owed > 0 {
+			g.release(*owed)
+			*owed = 0
+		}
+		next, ok := <-g.tasks
+		if !ok {
+			return false
+		}
+		*t = next
+		sh.start()
+	}
+}
+
+// fail counts a task that ended with err, pe if it panicked, and keeps the
+// error for Wait.
+func (g *group[T]) fail(sh *shard, t T, err error, pe *weft.PanicError) {
+	g.record(t.order(), err, pe)
+	if pe != nil {
+		sh.end(&sh.panicked)
+	} else {
+		sh.end(&sh.failed)
+	}
+	g.release(1)
 }
 
 // record keeps a task's error for Wait, and with FailFast cancels the group
@@ -374,14 +412,9 @@ func (g *group[T]) record(order int, err error, pe *weft.PanicError) {
 		g.errs = append(g.errs, taskError{order, err})
 		// Cancelling under g.mu makes the first error recorded the
 		// context's cause, unless the context had ended already (its
-		// parent was cancelled). It calls no user code.
-		g.firstIsCause = g.ctx.Err() == nil
+		// parent was cancelled). It calls no user code, and nothing here
+		// compares err with anything: == panics on some error values.
 		g.cancel(err)
-		if g.firstIsCause && reflect.TypeOf(err).Comparable() {
-			// The parent may have ended the context in between: ask it.
-			// (An error of a type == cannot compare keeps the answer above.)
-			g.firstIsCause = context.Cause(g.ctx) == err
-		}
 	case pe != nil:
 		// A panic is a bug that must not vanish behind the first error.
 		g.errs = append(g.errs, taskError{order, err})
@@ -417,23 +450,14 @@ func (g *group[T]) outcome() error {
 	return g.result
 }
 
-// collect builds Wait's error. Every worker has exited.
+// collect builds Wait's error. Every worker has exited, and no Go call
+// holds a reservation.
 func (g *group[T]) collect() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.panic = g.firstPan
 	errs := g.errs
-	// Tasks that never started are reported once, by the reason they did
-	// not, unless that reason is already there: with FailFast, the first
-	// error, when it was what cancelled the pool (and not a parent context
-	// that ended first).
-	var cause error
-	if g.canceled.Load() {
-		cause = context.Cause(g.ctx)
-		if g.firstIsCause {
-			cause = nil
-		}
-	}
-	canceled := cause != nil
-	if len(errs) == 0 && !canceled {
+	if len(errs) == 0 && g.refused == 0 {
 		return nil
 	}
 	slices.SortStableFunc(errs, func(a, b taskError) int { return a.order - b.order })
@@ -441,11 +465,25 @@ func (g *group[T]) collect() error {
 	for _, e := range errs {
 		out = append(out, e.err)
 	}
-	if canceled {
-		out = append(out, cause)
+	if g.refused > 0 {
+		out = append(out, &refusedError{n: g.refused, cause: g.refusedWhy})
 	}
 	if len(out) == 1 {
 		return out[0]
 	}
 	return errors.Join(out...)
 }
+
+// refusedError is the part of Wait's error that reports Go calls refused
+// because a context was done. It unwraps to the reason the first was, so
+// errors.Is(err, context.Canceled) holds after a cancellation.
+type refusedError struct {
+	n     uint64
+	cause error
+}
+
+func (e *refusedError) Error() string {
+	return fmt.Sprintf("pool: %s refused: %v", plural(int(min(e.n, 1<<62)), "task", "tasks"), e.cause)
+}
+
+func (e *refusedError) Unwrap() error { return e.cause }

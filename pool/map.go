@@ -150,17 +150,29 @@ func (m *mapper[T, R]) work() {
 			return
 		default:
 		}
-		// Guided self-scheduling: a share of what is left, so that
-		// batches are big while many items remain and single items at
-		// the end.
-		size := (n - m.next.Load()) / (claimDiv * int64(m.workers))
-		size = max(1, min(size, maxClaim))
-		hi := m.next.Add(size)
-		lo := hi - size
-		if lo >= n {
+		lo, hi, ok := m.claim(n)
+		if !ok {
 			return
 		}
-		m.batch(int(lo), int(min(hi, n)))
+		m.batch(int(lo), int(hi))
+	}
+}
+
+// claim takes the next batch of items, [lo, hi), or reports that none is
+// left. Guided self-scheduling: a share of what is left, so that batches are
+// big while many items remain and single items at the end. The share is of
+// what is left at the claim itself: a size worked out from an earlier look
+// could, after a preemption, take the whole slow tail in one batch.
+func (m *mapper[T, R]) claim(n int64) (lo, hi int64, ok bool) {
+	for {
+		lo = m.next.Load()
+		if lo >= n {
+			return 0, 0, false
+		}
+		size := max(1, min((n-lo)/(claimDiv*int64(m.workers)), maxClaim))
+		if m.next.CompareAndSwap(lo, lo+size) {
+			return lo, lo + size, true
+		}
 	}
 }
 
@@ -168,19 +180,24 @@ func (m *mapper[T, R]) work() {
 // covers the whole batch: a panic ends the batch, and Map, at the item that
 // panicked.
 func (m *mapper[T, R]) batch(lo, hi int) {
+	returned := false
 	catch.Guard(func() error {
 		for i := lo; i < hi && !m.stopped.Load(); i++ {
 			v, err := m.f(m.ctx, m.items[i])
 			m.out[i] = v
 			if err != nil {
+				returned = true
 				return err
 			}
 		}
+		returned = true
 		return nil
 	}, func(err error) {
 		if err != nil {
-			_, panicked := err.(*weft.PanicError)
-			m.fail(err, panicked)
+			// Only a panic recovered here is one: f may return a
+			// *weft.PanicError of its own.
+			_, isPanic := err.(*weft.PanicError)
+			m.fail(err, isPanic && !returned)
 		}
 	})
 }
@@ -206,11 +223,20 @@ func (m *mapper[T, R]) fail(err error, panicked bool) {
 // as ctx.Err(), gives way to ctx's cause, which says why.
 func (m *mapper[T, R]) err() error {
 	first := m.first
-	if m.parentDone && errors.Is(first, m.parent.Err()) {
+	if m.parentDone && m.echoes(first) {
 		first = context.Cause(m.parent)
 	}
 	if len(m.panics) == 0 {
 		return first
 	}
 	return errors.Join(append([]error{first}, m.panics...)...)
+}
+
+// echoes reports whether err, which f returned after ctx was done, is ctx's
+// own error handed back. errors.Is runs err's Is methods, which are user
+// code: one that panics is taken as a no, keeping f's error.
+func (m *mapper[T, R]) echoes(err error) bool {
+	var is bool
+	catch.Call(func() error { is = errors.Is(err, m.parent.Err()); return nil })
+	return is
 }

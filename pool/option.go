@@ -62,11 +62,10 @@ func newConfig(ctor, noun string, kind int, opts []Option) config {
 // the task's error as its [context.Cause], so that the other tasks can stop
 // early and no new task starts; [Pool.Wait] then returns that first error
 // (and any panics, which are never dropped) instead of all the errors
-// joined. It is errgroup.WithContext's policy. If the pool's context ended
-// first (its parent was cancelled), the first error does not cancel
-// anything, and Wait reports the tasks that never started by the context's
-// cause too. The default, FailFast(false), runs every task and joins every
-// error. For [Pool] and [Results].
+// joined. It is errgroup.WithContext's policy: the tasks already accepted
+// still run, with the context done. If the pool's context ended first (its
+// parent was cancelled), the first error does not cancel anything. The
+// default, FailFast(false), joins every error. For [Pool] and [Results].
 func FailFast(on bool) Option {
 	return option{"FailFast", forPool, func(c *config) { c.failFast = on }}
 }
@@ -83,15 +82,16 @@ func Repanic(on bool) Option {
 
 // WithQueue sets how many jobs or tasks wait for a free worker before
 // Submit or Go blocks. It panics if n < 0, and [New] and [NewResults], which
-// allocate their queue up front, panic if n > 2²⁴ (16,777,216).
+// allocate their queue up front, panic if n > 65,536. A Workers' queue
+// grows with the jobs in it, and WithQueue(math.MaxInt) gives it no bound.
 //
 // For a [Workers] the default is 2 × the workers given to [NewWorkers]
 // ([Workers.Resize] does not change it), and jobs waiting out a retry
 // delay count against the queue too: a Workers holds at most workers + n
 // jobs, running, queued or waiting to retry, and while retries fill that
-// room Submit waits even if a worker is idle. For a [Pool] or [Results] the default
-// is max(workers, 64): the room that lets the submitter and the workers
-// each run through many tasks per goroutine switch.
+// room Submit waits even if a worker is idle. For a [Pool] or [Results] the
+// default is 64, whatever the limit: the room that lets the submitter and
+// the workers each run through many tasks per goroutine switch.
 //
 // WithQueue(0) makes Submit and Go wait until a worker takes the job or
 // task, as errgroup's Go waits for a free goroutine: the tightest
@@ -138,8 +138,8 @@ func WithRetry(p retry.Policy) Option {
 // dl runs on the worker goroutine with a context that is never cancelled,
 // so it must bound its own work; a panic in it is recovered. A letter dl
 // refuses is not lost: it is counted in [Stats.Undelivered], passed to the
-// OnDone hook with dl's error, and returned by [Workers.Close] in
-// [CloseError.Undelivered]. J must be the job type of the Workers it is
+// OnDone hook with dl's error, and, for the first 64, returned by
+// [Workers.Close] in [CloseError.Undelivered]. J must be the job type of the Workers it is
 // given to, or NewWorkers panics. For Workers only.
 func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
 	if f, ok := dl.(retry.DeadLetterFunc[J]); dl == nil || ok && f == nil {
@@ -160,8 +160,9 @@ func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
 // log line). It may call Stats, TrySubmit and Resize; a Submit from it may
 // wait for the very worker it runs on, so prefer TrySubmit, and never call
 // Close. It must be safe for concurrent use. A panic in it is recovered and
-// returned by [Workers.Close]. J must be the job type of the Workers it
-// is given to, or NewWorkers panics. For Workers only.
+// returned by [Workers.Close] (the first 64; the rest are counted). J must
+// be the job type of the Workers it is given to, or NewWorkers panics. For
+// Workers only.
 func OnDone[J any](hook func(job J, err error)) Option {
 	if hook == nil {
 		panic("pool: OnDone(nil)")

@@ -28,23 +28,25 @@ import "context"
 // when a task ends its worker with runtime.Goexit and another takes its
 // place).
 //
-// The channel has room for max(n, 64) tasks unless [WithQueue] says
-// otherwise. The room is what makes small tasks cheap: the caller of Go and
-// the workers each run through many tasks per goroutine switch instead of
-// handing tasks over one at a time. WithQueue(0) gives errgroup's
-// back-pressure instead, where Go returns only once a worker has taken the
-// task. Every task gets the pool's context, which is
-// derived from the one given to New and is cancelled by FailFast's first
-// error and when Wait returns.
+// The channel has room for 64 tasks, whatever n is, unless [WithQueue]
+// says otherwise. The room is what makes small tasks cheap: the caller of
+// Go and the workers each run through many tasks per goroutine switch
+// instead of handing tasks over one at a time. WithQueue(0) gives
+// errgroup's back-pressure instead, where Go returns only once a worker has
+// the task. Every task gets the pool's context, which is derived from the
+// one given to New and is cancelled by FailFast's first error and when
+// Wait returns.
 //
 // # Errors and cancellation
 //
 // Wait returns every task's error joined with [errors.Join], in the order
 // the tasks failed, or with [FailFast] the first error only (but never
-// without the panics). Once the pool's context is done, no task starts: Go
-// returns [context.Cause] of the context, and the tasks that were waiting
-// in the channel are counted as Canceled in [Stats] and reported once, by
-// that cause, in Wait's error.
+// without the panics). Every task Go accepted runs, even if the pool's
+// context ends before a worker takes it: it then sees the context done.
+// Once the context is done Go returns its [context.Cause] and accepts
+// nothing, and Wait's error ends with one that counts the refused Go calls
+// and wraps that cause, so that a refusal is never lost when Go's error is
+// ignored.
 //
 // A task that panics has its panic recovered on the worker, which goes on
 // with the next task: the task's error is a *weft.PanicError holding the
@@ -89,9 +91,10 @@ func (fn) order() int                      { return 0 }
 // context derived from ctx. It starts no goroutine: workers start as tasks
 // arrive. Call [Pool.Wait] to release them.
 //
-// It panics if workers < 1, if ctx is nil, or if an option does not apply
-// to a Pool. The options that apply are [FailFast], [Repanic] and
-// [WithQueue].
+// A limit of math.MaxInt means no limit; the memory a Pool takes grows with
+// its tasks, not with its limit. It panics if workers < 1, if ctx is nil,
+// or if an option does not apply to a Pool. The options that apply are
+// [FailFast], [Repanic] and [WithQueue].
 func New(ctx context.Context, workers int, opts ...Option) *Pool {
 	p := new(Pool)
 	p.g.init(ctx, "New", "Pool", workers, opts)
@@ -102,11 +105,12 @@ func New(ctx context.Context, workers int, opts ...Option) *Pool {
 // worker is busy and the channel of waiting tasks is full (see [WithQueue]),
 // it blocks until there is room or the pool's context is done.
 //
-// It returns nil once f is accepted: from then on f runs, or, if the pool's
-// context ends before a worker takes it, is counted as canceled. It returns
-// [context.Cause] of the pool's context if that is done (f then does not
-// run), and [ErrClosed] once [Pool.Wait] has seen every task finish. f's
-// own error goes to Wait. It panics if f is nil.
+// It returns nil once f is accepted: from then on f runs, even if the
+// pool's context ends before a worker takes it (f then sees it done). It
+// returns [context.Cause] of the pool's context if that is done (f then does
+// not run, and Wait reports the refusal), and [ErrClosed] once [Pool.Wait]
+// has seen every task finish. f's own error goes to Wait. It panics if f is
+// nil.
 func (p *Pool) Go(f func(ctx context.Context) error) error {
 	if f == nil {
 		panic("pool: Pool.Go(nil)")
@@ -117,7 +121,8 @@ func (p *Pool) Go(f func(ctx context.Context) error) error {
 // GoContext is [Pool.Go] for callers that must bound their own wait for a
 // free worker: it also gives up, returning [context.Cause](ctx), when ctx is
 // done first, without cancelling the pool or its tasks. f runs with the
-// pool's context, not ctx. If ctx is already done, f does not run. It
+// pool's context, not ctx. If ctx is already done, f does not run. Wait
+// reports a refusal by ctx as it reports one by the pool's context. It
 // panics if ctx or f is nil.
 func (p *Pool) GoContext(ctx context.Context, f func(ctx context.Context) error) error {
 	if f == nil {
@@ -133,8 +138,9 @@ func (p *Pool) GoContext(ctx context.Context, f func(ctx context.Context) error)
 // worker or in the channel's free room, and reports whether it did. It
 // never blocks. It returns false when every worker is busy and the channel
 // is full, when the pool's context is done, and after Wait; the refusal is
-// counted in [Stats.Rejected]. A refusal costs about 17ns and allocates
-// nothing. It panics if f is nil.
+// counted in [Stats.Rejected], and, being TryGo's answer, not reported by
+// Wait. A refusal costs about 17ns and allocates nothing. It panics if f is
+// nil.
 func (p *Pool) TryGo(f func(ctx context.Context) error) bool {
 	if f == nil {
 		panic("pool: Pool.TryGo(nil)")
@@ -145,9 +151,11 @@ func (p *Pool) TryGo(f func(ctx context.Context) error) bool {
 // Wait blocks until every task given to Go has finished and every worker
 // goroutine has exited, then cancels the pool's context and returns the
 // tasks' errors: all of them joined with [errors.Join] in the order the
-// tasks failed, or with [FailFast] the first error and any panics. It
-// returns nil if every task succeeded. See [Pool] for how cancellation and
-// panics are reported.
+// tasks failed, or with [FailFast] the first error and any panics. If Go or
+// GoContext refused a task, it adds an error that counts them and wraps
+// the reason the first was refused (the context's cause, matchable with
+// [errors.Is]). It returns nil if every task succeeded and none was
+// refused. See [Pool] for how cancellation and panics are reported.
 //
 // Go calls made while Wait waits, from tasks or from other goroutines, are
 // accepted as long as a task is still pending; once none is, the pool

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,10 +75,7 @@ func (p *probe) fail(format string, args ...any) {
 	}
 }
 
-func (p *probe) started(id int, ctx context.Context) {
-	if ctx.Err() != nil {
-		p.fail("task %d started after its pool's context ended", id)
-	}
+func (p *probe) started(id int) {
 	p.mu.Lock()
 	p.runs[id]++
 	n := p.runs[id]
@@ -105,7 +103,7 @@ func (p *probe) body(id int, k kind) func(context.Context) (int, error) {
 	p.release[id] = rel
 	p.mu.Unlock()
 	return func(ctx context.Context) (int, error) {
-		p.started(id, ctx)
+		p.started(id)
 		p.h.enter()
 		defer p.h.leave()
 		switch k {
@@ -176,22 +174,26 @@ type groupMachine struct {
 	probe    *probe
 
 	// The model.
-	nextID   int
-	kinds    map[int]kind
-	live     int          // worker goroutines
-	running  []int        // block tasks holding a worker
-	buffer   []int        // tasks in the channel
-	blocked  []*pendingGo // Go calls waiting for room, in arrival order
-	done     bool         // the pool's context is done
-	want     pool.Stats
-	order    []int          // Results: accepted (or still blocked) tasks in call order
-	values   map[int]int    // Results: the value each accepted task ends with
-	labels   []string       // the errors Wait must return
-	first    bool           // FailFast: an error has been recorded
-	parent   bool           // the parent context ended the pool, before any FailFast error
-	alts     [][]string     // FailFast: what a stop may add to labels, one list per task that may be recorded first
-	canceled bool           // a task was canceled
-	outcome  map[int]string // what became of each task
+	nextID  int
+	kinds   map[int]kind
+	live    int          // worker goroutines
+	running []int        // block tasks holding a worker
+	buffer  []int        // tasks in the channel
+	blocked []*pendingGo // Go calls waiting for room, in arrival order
+	done    bool         // the pool's context is done
+	want    pool.Stats
+	order   []int       // Results: accepted (or still blocked) tasks in call order
+	values  map[int]int // Results: the value each accepted task ends with
+	labels  []string    // the errors Wait must return
+	first   bool        // FailFast: an error has been recorded
+	parent  bool        // the parent context ended the pool, before any FailFast error
+	racing  bool        // FailFast: the parent ended the pool first; the tasks still to end race to be the first error
+	raced   []string    // the errors of that race, of which Wait returns one
+	// A panic raced too: it may have come first, and then Wait returns
+	// none of raced.
+	racedPanic bool
+	refused    bool           // a Go or GoContext call was refused
+	outcome    map[int]string // what became of each task
 }
 
 func newGroupMachine(t *rapid.T, ctx context.Context, results bool) *groupMachine {
@@ -264,6 +266,11 @@ func (m *groupMachine) run(id int) {
 		m.outcome[id] = "goexit"
 		m.failure("goexit", false)
 	case kBlock, kBlockPanic:
+		if m.done {
+			// It sees its context done at once.
+			m.end(id, true)
+			return
+		}
 		m.running = append(m.running, id)
 		m.outcome[id] = "running"
 	}
@@ -302,6 +309,11 @@ func (m *groupMachine) failure(label string, panicked bool) {
 	switch {
 	case !m.failFast:
 		m.labels = append(m.labels, label)
+	case m.racing && panicked:
+		m.labels = append(m.labels, label)
+		m.racedPanic = true
+	case m.racing:
+		m.raced = append(m.raced, label)
 	case !m.first:
 		m.first = true
 		m.labels = append(m.labels, label)
@@ -337,49 +349,27 @@ func (m *groupMachine) drain() {
 		default:
 			return
 		}
-		if m.done {
-			m.want.Canceled++
-			m.canceled = true
-			m.values[id] = 0
-			m.outcome[id] = "canceled"
-			continue
-		}
 		m.run(id)
 	}
 }
 
 // stop models the pool's context ending: the running tasks return, the
-// channel is drained without running anything, and blocked Go calls give
-// up or slip in and are canceled.
+// tasks in the channel run with the context done, and blocked Go calls give
+// up or slip in and run too.
 func (m *groupMachine) stop() {
 	if m.done {
 		return
 	}
 	m.done = true
-	if m.failFast && !m.first && len(m.running) > 1 {
-		// The running tasks return at once, and any of them may be
-		// recorded first: a panic is kept either way, a context error only
-		// if it came first.
-		for _, first := range m.running {
-			var alt []string
-			for _, id := range m.running {
-				if m.kinds[id] == kBlockPanic {
-					alt = append(alt, fmt.Sprintf("panic:%d", id))
-				} else if id == first {
-					alt = append(alt, "ctxerr")
-				}
-			}
-			m.alts = append(m.alts, alt)
-		}
-		m.first = true
+	if m.failFast && !m.first {
+		// Ended by the parent: the tasks that end from now on do so at
+		// once, on several workers, and any of their errors may be
+		// recorded first; a panic is kept either way.
+		m.racing = true
 	}
 	for len(m.running) > 0 {
 		id := m.running[0]
 		m.running = m.running[1:]
-		if m.alts != nil {
-			m.count(id, true)
-			continue
-		}
 		m.end(id, true)
 	}
 	m.drain()
@@ -393,12 +383,11 @@ func (m *groupMachine) settleBlocked(t *rapid.T) {
 		err := <-b.result
 		switch {
 		case err == nil:
-			m.want.Canceled++
-			m.canceled = true
-			m.values[b.id] = 0
-			m.outcome[b.id] = "canceled"
+			// Accepted: it runs, with the context done.
+			m.buffer = append(m.buffer, b.id)
+			m.drain()
 		case m.isCause(err):
-			m.reject(b.id)
+			m.reject(b.id, true)
 		default:
 			t.Fatalf("blocked Go of task %d returned %v after the context ended", b.id, err)
 		}
@@ -414,7 +403,10 @@ func (m *groupMachine) isCause(err error) bool {
 	return err != nil // the first task error, whatever it was
 }
 
-func (m *groupMachine) reject(id int) {
+// reject models the refusal of task id; reported is true for a Go or
+// GoContext call, whose refusal Wait reports.
+func (m *groupMachine) reject(id int, reported bool) {
+	m.refused = m.refused || reported
 	m.want.Rejected++
 	m.outcome[id] = "rejected"
 	if i := slices.Index(m.order, id); i >= 0 {
@@ -473,7 +465,7 @@ func (m *groupMachine) checkGo(t *rapid.T, id int, err error) {
 		if !m.isCause(err) {
 			t.Fatalf("Go on a done pool = %v", err)
 		}
-		m.reject(id)
+		m.reject(id, true)
 		return
 	}
 	if err != nil {
@@ -492,7 +484,7 @@ func (m *groupMachine) TryGo(t *rapid.T) {
 	if want {
 		m.accept(id)
 	} else {
-		m.reject(id)
+		m.reject(id, false)
 	}
 }
 
@@ -514,7 +506,7 @@ func (m *groupMachine) GiveUp(t *rapid.T) {
 	if err := <-b.result; !errors.Is(err, context.Canceled) {
 		t.Fatalf("GoContext whose context was cancelled = %v", err)
 	}
-	m.reject(b.id)
+	m.reject(b.id, true)
 }
 
 func (m *groupMachine) Release(t *rapid.T) {
@@ -591,14 +583,21 @@ func (m *groupMachine) finish(t *rapid.T) {
 	}
 	m.live = 0
 	m.Check(t)
-	if m.canceled && (!m.failFast || !m.first || m.parent) {
-		m.labels = append(m.labels, "cause")
+	if m.refused {
+		m.labels = append(m.labels, "refused")
 	}
 	got := m.labelsOf(err)
 	slices.Sort(got)
 	alts := [][]string{nil}
-	if m.alts != nil {
-		alts = m.alts
+	if len(m.raced) > 0 {
+		// One of the errors that raced is recorded first, or a panic.
+		alts = nil
+		if m.racedPanic {
+			alts = append(alts, nil)
+		}
+		for _, label := range m.raced {
+			alts = append(alts, []string{label})
+		}
 	}
 	var wants [][]string
 	for _, alt := range alts {
@@ -614,7 +613,7 @@ func (m *groupMachine) finish(t *rapid.T) {
 	}
 	for id, o := range m.outcome {
 		runs := m.probe.ran(id)
-		if ranWant := o != "rejected" && o != "canceled"; (runs == 1) != ranWant {
+		if ranWant := o != "rejected"; (runs == 1) != ranWant {
 			t.Fatalf("task %d (%v, %s) ran %d times", id, m.kinds[id], o, runs)
 		}
 	}
@@ -644,6 +643,8 @@ func (m *groupMachine) labelsOf(err error) []string {
 		var pe *weft.PanicError
 		var te taskErr
 		switch {
+		case strings.HasPrefix(e.Error(), "pool: ") && strings.Contains(e.Error(), " refused: "):
+			out = append(out, "refused")
 		case e == m.cause:
 			out = append(out, "cause")
 		case e == context.Canceled:

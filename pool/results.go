@@ -13,9 +13,11 @@ import (
 //
 //	r := pool.NewResults[Page](ctx, 8)
 //	for _, u := range urls {
-//		r.Go(func(ctx context.Context) (Page, error) { return fetch(ctx, u) })
+//		if err := r.Go(func(ctx context.Context) (Page, error) { return fetch(ctx, u) }); err != nil {
+//			break // ctx is done: Wait reports it too
+//		}
 //	}
-//	pages, err := r.Wait() // pages[i] is the page of urls[i]
+//	pages, err := r.Wait() // if err is nil, pages[i] is the page of urls[i]
 //
 // Everything [Pool] says about workers, blocking, cancellation, panics and
 // Go from inside a task holds for Results. For a slice known in advance,
@@ -93,7 +95,8 @@ const (
 // with a context derived from ctx. It starts no goroutine: workers start as
 // tasks arrive. Call [Results.Wait] to release them.
 //
-// It panics if workers < 1, if ctx is nil, or if an option does not apply
+// A limit of math.MaxInt means no limit; the memory a Results takes grows
+// with its tasks, not with its limit. It panics if workers < 1, if ctx is nil, or if an option does not apply
 // to a Results. The options that apply are [FailFast], [Repanic] and
 // [WithQueue].
 func NewResults[R any](ctx context.Context, workers int, opts ...Option) *Results[R] {
@@ -104,9 +107,9 @@ func NewResults[R any](ctx context.Context, workers int, opts ...Option) *Result
 
 // Go runs f on a worker of the pool, as [Pool.Go] does, and keeps its value
 // for [Results.Wait] at the next place in submission order. It returns nil
-// once f is accepted; [context.Cause] of the pool's context if that is
-// done; and [ErrClosed] after Wait. A refused f takes no place. It panics if
-// f is nil.
+// once f is accepted, and f then runs; [context.Cause] of the pool's
+// context if that is done, a refusal Wait reports too; and [ErrClosed]
+// after Wait. A refused f takes no place. It panics if f is nil.
 func (r *Results[R]) Go(f func(ctx context.Context) (R, error)) error {
 	if f == nil {
 		panic("pool: Results.Go(nil)")
@@ -198,10 +201,12 @@ func (r *Results[R]) giveBack(idx int) {
 
 // Wait blocks until every task has finished and every worker goroutine has
 // exited, as [Pool.Wait] does, and returns the tasks' values in submission
-// order with their errors. There is one value per accepted task: what it
-// returned, even with an error, or R's zero value if it panicked or never
-// started because the pool's context was done. The errors are joined in
-// submission order, or with [FailFast] the first error and any panics.
+// order with their errors. There is one value per accepted task, and none
+// for a refused one: what it returned, even with an error, or R's zero value
+// if it panicked. The errors are joined in submission order, or with
+// [FailFast] the first error and any panics; if Go or GoContext refused a
+// task, an error that counts them and wraps the reason comes last, so a nil
+// error means one value per Go call.
 //
 // Calling Wait again returns the same slice and error. With [Repanic],
 // Wait panics instead if a task panicked.

@@ -19,8 +19,9 @@ import (
 //
 // A [Pool] and a [Results] fill the fields that apply to them: they have no
 // queue, no retries and no dead letters, so Waiting, DeadLettered, Retried,
-// Undelivered, Blocked and QueueHighWater stay zero, and Queued counts the
-// tasks no worker has started yet.
+// Undelivered, Blocked and QueueHighWater stay zero, Canceled too, since
+// they run every task they accept, and Queued counts the tasks no worker
+// has started yet.
 type Stats struct {
 	// Submitted is the number of calls to Go, TryGo, Submit or TrySubmit
 	// that have been decided: accepted or refused. For a Pool it counts a
@@ -36,10 +37,10 @@ type Stats struct {
 	// Panicked is the number whose last attempt panicked and that no
 	// dead-letter sink took.
 	Panicked uint64
-	// Canceled is the number that were accepted but did not run to an
-	// outcome of their own because the pool's context was done: a Pool's
-	// tasks that were waiting in its channel when the context ended, and a
-	// Workers' jobs returned by Close as unrun or interrupted.
+	// Canceled is the number of a Workers' jobs that were accepted but did
+	// not run to an outcome of their own because the pool was stopped: the
+	// jobs Close returned as unrun or interrupted. A Pool or Results runs
+	// every task it accepts, so its count stays zero.
 	Canceled uint64
 	// DeadLettered is the number of jobs the dead-letter sink took. A job
 	// the sink took is counted here and not in Failed or Panicked.
@@ -86,12 +87,11 @@ type shard struct {
 	seq      atomic.Uint64 // odd while an outcome other than success is recorded
 	failed   atomic.Uint64
 	panicked atomic.Uint64
-	canceled atomic.Uint64
 	index    int // in groupStats.live; guarded by groupStats.mu
 	// Pads the shard to 64 bytes (on 64-bit platforms): a size class whose
 	// objects are 64-byte aligned, so each worker's shard has a cache line
 	// of its own.
-	_ [16]byte
+	_ [24]byte
 }
 
 // start marks a task as running.
@@ -110,14 +110,13 @@ func (s *shard) end(c *atomic.Uint64) {
 
 // counts is the sum of some shards' counts.
 type counts struct {
-	ok, failed, panicked, canceled, running uint64
+	ok, failed, panicked, running uint64
 }
 
 func (c *counts) add(o counts) {
 	c.ok += o.ok
 	c.failed += o.failed
 	c.panicked += o.panicked
-	c.canceled += o.canceled
 	c.running += o.running
 }
 
@@ -137,7 +136,6 @@ func (s *shard) read() counts {
 			running:  ob & 1,
 			failed:   s.failed.Load(),
 			panicked: s.panicked.Load(),
-			canceled: s.canceled.Load(),
 		}
 		if s.seq.Load() == seq {
 			return c
@@ -194,13 +192,12 @@ func (g *groupStats) snapshot() Stats {
 	g.mu.Unlock()
 	rejected := g.rejected.Load()
 	submitted := g.submitted.Load()
-	received := c.ok + c.failed + c.panicked + c.canceled + c.running
+	received := c.ok + c.failed + c.panicked + c.running
 	return Stats{
 		Submitted: submitted,
 		Succeeded: c.ok,
 		Failed:    c.failed,
 		Panicked:  c.panicked,
-		Canceled:  c.canceled,
 		Rejected:  rejected,
 		Queued:    submitted - rejected - received,
 		Running:   c.running,

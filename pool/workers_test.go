@@ -484,8 +484,8 @@ func TestWorkersFailingSink(t *testing.T) {
 		if !errors.As(err, &ce) || len(ce.Undelivered) != 1 || ce.Undelivered[0].Item != 3 {
 			t.Fatalf("Close = %v, want the refused letter", err)
 		}
-		if !errors.Is(err, sinkErr) || !errors.Is(err, errBoom) || ce.Cause != nil {
-			t.Fatalf("Close = %v, want it to hold the sink's and the job's errors", err)
+		if l := ce.Undelivered[0]; !errors.Is(l.Err, sinkErr) || !errors.Is(l.Err, errBoom) || ce.Cause != nil {
+			t.Fatalf("Close = %v, want its letter to hold the sink's and the job's errors", err)
 		}
 		if !errors.Is(hookErr, sinkErr) || !errors.Is(hookErr, errBoom) {
 			t.Fatalf("OnDone got %v", hookErr)
@@ -508,7 +508,8 @@ func TestWorkersPanickingSink(t *testing.T) {
 		pool.WithDeadLetter[int](retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error { panic("sink") })))
 	w.Submit(ctx, 1)
 	err := w.Close(ctx)
-	if !isPanic(err, "sink") {
+	var ce *pool.CloseError[int]
+	if !errors.As(err, &ce) || len(ce.Undelivered) != 1 || !isPanic(ce.Undelivered[0].Err, "sink") {
 		t.Fatalf("Close = %v, want the sink's panic", err)
 	}
 }
@@ -731,7 +732,7 @@ func TestWorkersHookPanic(t *testing.T) {
 	w.Submit(ctx, 1)
 	err := w.Close(ctx)
 	var ce *pool.CloseError[int]
-	if !errors.As(err, &ce) || len(ce.Panics) != 1 || !isPanic(err, "hook") {
+	if !errors.As(err, &ce) || len(ce.Panics) != 1 || !isPanic(ce.Panics[0], "hook") {
 		t.Fatalf("Close = %v, want the hook's panic", err)
 	}
 	if got := err.Error(); got != "pool: close: 1 hook panic" {

@@ -1,0 +1,155 @@
+package pool
+
+// This file owns the close protocol: Close, which stops intake and drains;
+// stop, which cuts the drain short and takes the waiting jobs back; and
+// checkDone, which decides when nothing is left and Close may return.
+
+import (
+	"cmp"
+	"context"
+	"slices"
+)
+
+// Close stops intake, drains the pool and waits for its goroutines to exit.
+//
+// From the moment Close is called, Submit and TrySubmit return
+// [ErrClosed], and so do the Submit calls that were waiting for room. Close
+// then waits until every queued job has run, every running job has
+// finished, and every job waiting out a retry delay has had its retries, as
+// the policy decides; then every worker has exited, and Close returns nil.
+//
+// If ctx is done first, or the context the Workers was made with, Close
+// stops the pool: it cancels the running jobs' context (with the context's
+// cause), takes the queued jobs and those waiting to retry off the pool
+// (they do not run), waits for the running handlers to return and the
+// workers to exit, and returns a [*CloseError] with the jobs that never
+// ran and those interrupted. A CloseError also reports letters the
+// dead-letter sink refused and panics in the OnDone hook, even when the
+// drain completed. Close returns nil when nothing was lost: when the drain
+// completed, and also when the context ended but every job it cancelled
+// succeeded anyway, or there was none.
+//
+// Close may be called more than once, from any goroutine but the pool's own
+// (a handler or an OnDone hook that called it would wait for itself): every
+// call waits for the pool to stop (and stops it if its own ctx is done
+// first), but only the first returns the CloseError; the others return
+// [ErrClosed]. It
+// panics if ctx is nil, before it changes anything.
+func (w *Workers[J]) Close(ctx context.Context) error {
+	if ctx == nil {
+		panic("pool: Workers.Close: nil Context")
+	}
+	w.mu.Lock()
+	first := w.state == open
+	if first {
+		w.state = draining
+		for !w.waiters.empty() {
+			wt := w.waiters.front()
+			w.waiters.remove(wt)
+			w.st.blocked--
+			w.reject()
+			wt.decided = true
+			wt.ch <- ErrClosed
+		}
+		if w.queue.len() == 0 {
+			w.dismiss(-1)
+		}
+		w.checkDone()
+	}
+	w.mu.Unlock()
+
+	select {
+	case <-w.done:
+		// Already drained: a context that is also done changes nothing.
+	case <-w.ctx.Done():
+		// Stopped before Close: its own ctx did not cut anything short.
+		w.stop(context.Cause(w.ctx))
+	default:
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			w.stop(context.Cause(ctx))
+		case <-w.ctx.Done():
+			w.stop(context.Cause(w.ctx))
+		}
+	}
+	<-w.done
+	if !first {
+		return ErrClosed
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cause == nil && w.ctx.Err() != nil {
+		// The pool's own context ended before Close was called.
+		w.cause = context.Cause(w.ctx)
+	}
+	w.cancel(ErrClosed)                  // releases the context; no handler is running
+	w.unrun = append(w.unrun, w.late...) // after the queued and the delayed jobs
+	w.late = nil
+	if len(w.unrun) == 0 && len(w.interrupt) == 0 && len(w.refused) == 0 && len(w.panics) == 0 {
+		// Nothing was lost, even if the context ended: the jobs it
+		// cancelled succeeded anyway, or there were none.
+		return nil
+	}
+	return &CloseError[J]{
+		Cause:          w.cause,
+		Unrun:          w.unrun,
+		Interrupted:    w.interrupt,
+		Undelivered:    w.refused,
+		Panics:         w.panics,
+		OmittedLetters: w.omittedLetters,
+		OmittedPanics:  w.omittedPanics,
+	}
+}
+
+// stop cuts the drain short: no job starts from now on, the queued jobs and
+// those waiting to retry are taken off the pool, and the running ones are
+// cancelled with cause.
+func (w *Workers[J]) stop(cause error) {
+	w.mu.Lock()
+	if w.state == stopped {
+		w.mu.Unlock()
+		return
+	}
+	w.state = stopped
+	w.cause = cause
+	for w.queue.len() > 0 {
+		w.unrun = append(w.unrun, w.queue.pop().job)
+		w.st.queued--
+		w.st.canceled++
+	}
+	var stopped []*delayed[J]
+	for dj := range w.retrying {
+		if dj.timer.Stop() {
+			delete(w.retrying, dj)
+		} else {
+			// Its timer has fired and retryDue waits for the lock: the
+			// job comes back unrun here, in its due order, and retryDue
+			// only takes it off retrying, so that Close waits for it.
+			dj.taken = true
+		}
+		stopped = append(stopped, dj)
+	}
+	slices.SortFunc(stopped, func(a, b *delayed[J]) int {
+		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.seq, b.seq))
+	})
+	for _, dj := range stopped {
+		w.unrun = append(w.unrun, dj.it.job)
+		w.st.waiting--
+		w.st.canceled++
+	}
+	w.dismiss(-1)
+	w.checkDone()
+	w.mu.Unlock()
+	w.cancel(cause)
+}
+
+// checkDone closes done once the pool has been closed and nothing is left:
+// no worker, no queued job, no job waiting to retry. w.mu must be held.
+func (w *Workers[J]) checkDone() {
+	if w.finished || w.state == open || w.live > 0 || w.queue.len() > 0 || len(w.retrying) > 0 {
+		return
+	}
+	w.finished = true
+	close(w.done)
+}

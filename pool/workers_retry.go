@@ -1,0 +1,68 @@
+package pool
+
+// This file owns retry scheduling: a failed job waiting out its delay on a
+// timer, holding no worker, and its return to the queue when the timer
+// fires, or to Close's unrun jobs if the pool was stopped meanwhile.
+
+import (
+	"time"
+
+	"github.com/weftgo/weft/retry"
+)
+
+// delayed is a job waiting out a retry delay.
+type delayed[J any] struct {
+	it    item[J]
+	timer *time.Timer
+	due   time.Time // when it is to come back
+	seq   uint64    // when it began waiting, in the order of all delays
+	// Its timer had fired when a stop took the job back: its retryDue is
+	// on its way, and only has to take it off retrying. Guarded by mu.
+	taken bool
+}
+
+// delay puts a failed job to wait for its retry on a timer.
+func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) {
+	if it.retry == nil {
+		it.retry = new(retry.State)
+	}
+	*it.retry = *st
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.running--
+	w.st.retried++
+	if w.state == stopped {
+		// Stopped while the attempt ran: the job is returned unrun.
+		w.st.canceled++
+		w.unrun = append(w.unrun, it.job)
+		return
+	}
+	w.st.waiting++
+	w.delays++
+	dj := &delayed[J]{it: it, due: time.Now().Add(d), seq: w.delays}
+	w.retrying[dj] = struct{}{}
+	dj.timer = time.AfterFunc(d, func() { w.retryDue(dj) })
+}
+
+// retryDue brings a job back from its retry delay.
+func (w *Workers[J]) retryDue(dj *delayed[J]) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.retrying[dj]; !ok {
+		return // taken off the pool by a stop
+	}
+	delete(w.retrying, dj)
+	if dj.taken {
+		w.checkDone()
+		return // a stop returned it unrun
+	}
+	if w.state == stopped {
+		w.st.waiting--
+		w.st.canceled++
+		w.unrun = append(w.unrun, dj.it.job)
+		w.checkDone()
+		return
+	}
+	w.place(dj.it, true)
+	w.admit()
+}

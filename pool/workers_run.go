@@ -1,0 +1,347 @@
+package pool
+
+// This file owns a worker goroutine's life: its loop, taking the next job
+// or going idle, running one attempt of a job, and settling the job's
+// outcome (success, retry, dead letter, failure) with the OnDone hook.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/weftgo/weft"
+	"github.com/weftgo/weft/internal/catch"
+	"github.com/weftgo/weft/retry"
+)
+
+// worker is a worker goroutine's handle for being woken while idle.
+type worker[J any] struct {
+	wake       chan wakeup[J] // capacity 1: one job, or the word to exit
+	prev, next *worker[J]     // in the idle list
+	idle       bool
+	leaving    bool
+	timer      *time.Timer
+}
+
+type wakeup[J any] struct {
+	it   item[J]
+	exit bool
+}
+
+// spawn starts a worker goroutine with it as its first job.
+func (w *Workers[J]) spawn(it item[J]) {
+	w.live++
+	wk := &worker[J]{wake: make(chan wakeup[J], 1)}
+	go w.work(wk, it)
+}
+
+// work is the loop of a worker goroutine.
+func (w *Workers[J]) work(wk *worker[J], it item[J]) {
+	defer w.exit(wk)
+	for {
+		succeeded := w.run(it)
+		var ok bool
+		if it, ok = w.next(wk, succeeded); !ok {
+			return
+		}
+	}
+}
+
+// exit is a worker goroutine's last act, on a normal exit and when the
+// handler called runtime.Goexit.
+func (w *Workers[J]) exit(wk *worker[J]) {
+	if wk.timer != nil {
+		wk.timer.Stop()
+	}
+	w.mu.Lock()
+	w.live--
+	if wk.leaving {
+		w.leaving--
+	}
+	// A worker that left through runtime.Goexit may have left jobs behind
+	// in the queue with no one to run them.
+	w.admit()
+	w.checkDone()
+	w.mu.Unlock()
+}
+
+// next returns the worker's next job, or false when it must exit. If
+// succeeded is true, the worker's last job succeeded and is still counted
+// as running: next counts it under the same lock.
+func (w *Workers[J]) next(wk *worker[J], succeeded bool) (item[J], bool) {
+	w.mu.Lock()
+	if succeeded {
+		w.st.running--
+		w.st.succeeded++
+	}
+	for yielded := false; ; yielded = true {
+		if it, ok, decided := w.take(wk); decided {
+			w.mu.Unlock()
+			return it, ok
+		}
+		if yielded || w.limit > runtime.GOMAXPROCS(0) {
+			break
+		}
+		// Yield once before going idle: a submitter that is runnable but
+		// not running then adds a job, which this worker takes at once
+		// instead of sleeping and being woken for it, a goroutine switch
+		// saved. Only with no more workers than Ps: with more, the
+		// others are there to take it.
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
+	w.idlers.push(wk)
+	wk.idle = true
+	w.mu.Unlock()
+	return w.idleWait(wk)
+}
+
+// take is next's decision with w.mu held: the next job, or that the worker
+// must exit (ok false), when decided is true; when it is false, the worker
+// has nothing to do and may go idle.
+func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
+	switch {
+	case w.stopping() || w.live-w.leaving > w.limit:
+		w.leave(wk)
+		return item[J]{}, false, true
+	case w.queue.len() > 0:
+		it := w.queue.pop()
+		w.st.queued--
+		w.st.running++
+		w.admit()
+		return it, true, true
+	case !w.waiters.empty() && w.closedErr() == nil && !w.full():
+		// Submit calls wait although the queue is empty, because jobs
+		// waiting to retry hold its room: this worker is free, so it takes
+		// the first one's job.
+		wt := w.waiters.front()
+		w.waiters.remove(wt)
+		w.st.blocked--
+		w.st.submitted++
+		w.st.running++
+		it := item[J]{job: wt.job} // before the send, after which wt is its Submit's again
+		wt.decided = true
+		wt.ch <- nil
+		return it, true, true
+	case w.state == draining:
+		// Nothing left to take; a job coming back from a retry delay
+		// starts a worker of its own.
+		w.leave(wk)
+		return item[J]{}, false, true
+	}
+	return item[J]{}, false, false
+}
+
+// run runs one attempt of a job and settles its outcome, except that of a
+// success it reports, which the worker counts as it takes the next job: one
+// lock per job saved on the busiest path.
+func (w *Workers[J]) run(it item[J]) (succeeded bool) {
+	if w.ctx.Err() != nil {
+		// Handed to this worker just before the pool's context ended: it
+		// has not started, and does not start now. It goes back unrun.
+		w.mu.Lock()
+		w.st.running--
+		w.st.canceled++
+		w.late = append(w.late, it.job)
+		w.mu.Unlock()
+		return false
+	}
+	var (
+		st    retry.State
+		start time.Time
+	)
+	if w.needsClock {
+		start = time.Now()
+	}
+	ctx := w.ctx
+	if w.hasPolicy {
+		if it.retry != nil {
+			st = *it.retry
+		} else {
+			st = w.policy.Start(start)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = st.Context(ctx)
+		defer cancel()
+	}
+	returned := false
+	catch.Guard(func() error {
+		err := w.handle(ctx, it.job)
+		returned = true
+		return err
+	}, func(err error) {
+		// Also runs when the handler calls runtime.Goexit, with
+		// weft.ErrGoexit, while the worker goroutine unwinds.
+		succeeded = w.settle(it, &st, start, err, !returned)
+	})
+	return succeeded
+}
+
+// outcome is how a job ended.
+type outcome int
+
+const (
+	failed outcome = iota
+	panicked
+	deadLettered
+	canceled
+)
+
+// settle decides what becomes of a job after an attempt: success, a retry,
+// the dead-letter sink, or a final failure, and counts it.
+//
+// The success path is kept apart from the rest, and small: a worker's stack
+// grows to hold the deepest call it has made, and never shrinks back while
+// the worker lives, so the frames a job passes through on its way to
+// success decide what every idle worker costs.
+//
+// It returns true for a success it leaves for the worker to count, which it
+// does when no OnDone hook must be told once the success is counted.
+// recovered is true when err is a panic recovered from the handler, or
+// weft.ErrGoexit for a handler that called runtime.Goexit; the same values
+// returned by the handler are errors like any other.
+func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err error, recovered bool) bool {
+	if err != nil {
+		w.settleFailure(it, st, start, err, recovered)
+		return false
+	}
+	if w.hasPolicy {
+		st.Next(w.ctx, nil, time.Now()) // feeds the policy's budget
+	}
+	if w.onDone == nil {
+		return true
+	}
+	w.mu.Lock()
+	w.st.running--
+	w.st.succeeded++
+	w.admit() // the room it held is free, though this worker runs the hook
+	w.mu.Unlock()
+	w.notify(it.job, nil)
+	return false
+}
+
+// settleFailure is settle for an attempt that did not succeed.
+func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time, err error, recovered bool) {
+	var now time.Time
+	if w.needsClock {
+		now = time.Now()
+	}
+	_, isPanic := err.(*weft.PanicError)
+	isPanic = isPanic && recovered
+	final := err
+	kind := failed
+	var refused *retry.Letter[J]
+	settled := false
+	defer func() {
+		if !settled {
+			// A retry hook or the sink called runtime.Goexit: the worker
+			// goroutine is exiting, and the job is counted on its way out,
+			// its letter kept as undelivered if there is a sink.
+			final = errors.Join(final, weft.ErrGoexit)
+			if refused == nil && w.sink != nil {
+				refused = &retry.Letter[J]{Item: it.job, Attempts: st.Attempts(), First: st.First(), Last: st.Last()}
+			}
+			if refused != nil {
+				refused.Err = final
+			}
+			w.end(it.job, kind, final, refused)
+		}
+	}()
+	if w.hasPolicy {
+		e := err
+		if recovered {
+			// A panic or a runtime.Goexit is a bug, never retried.
+			e = retry.Permanent(err)
+		}
+		var delay time.Duration
+		var gaveUp error
+		// The policy's RetryIf, OnRetry and backoff are user code too: a
+		// panic in one ends the job with it, rather than the process.
+		if perr := catch.Call(func() error {
+			delay, gaveUp = st.Next(w.ctx, e, now)
+			return nil
+		}); perr != nil {
+			gaveUp, isPanic = errors.Join(err, perr), true
+		} else if gaveUp == nil {
+			settled = true
+			w.delay(it, st, delay)
+			return
+		}
+		final = gaveUp
+	}
+	if isPanic {
+		kind = panicked
+	}
+	if w.sink == nil {
+		// A job cut short by a hard stop goes back to the caller in
+		// Interrupted, unless it panicked: that is a bug to report, not
+		// a job to run again.
+		if w.ctx.Err() != nil && !isPanic {
+			kind = canceled
+		}
+		settled = true
+		w.end(it.job, kind, final, nil)
+		return
+	}
+	l := retry.Letter[J]{Item: it.job, Err: final, Attempts: 1, First: start, Last: now}
+	if w.hasPolicy {
+		l.Attempts, l.First, l.Last = st.Attempts(), st.First(), st.Last()
+	}
+	refused = &l
+	dlErr := catch.Call(func() error {
+		return w.sink.DeadLetter(context.WithoutCancel(w.ctx), l)
+	})
+	settled = true
+	if dlErr == nil {
+		w.end(it.job, deadLettered, final, nil)
+		return
+	}
+	l.Err = errors.Join(final, fmt.Errorf("pool: dead letter not kept: %w", dlErr))
+	w.end(it.job, kind, l.Err, &l)
+}
+
+// end counts a job's final outcome and calls the OnDone hook.
+func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J]) {
+	w.mu.Lock()
+	w.st.running--
+	switch kind {
+	case failed:
+		w.st.failed++
+	case panicked:
+		w.st.panicked++
+	case deadLettered:
+		w.st.deadLettered++
+	case canceled:
+		w.st.canceled++
+		w.interrupt = append(w.interrupt, job)
+	}
+	if refused != nil {
+		w.st.undelivered++
+		if len(w.refused) < maxKept {
+			w.refused = append(w.refused, *refused)
+		} else {
+			w.omittedLetters++
+		}
+	}
+	w.admit() // the room it held is free, though this worker runs the hook
+	w.mu.Unlock()
+	if w.onDone != nil && kind != canceled {
+		w.notify(job, err)
+	}
+}
+
+// notify calls the OnDone hook, keeping a panic in it for Close.
+func (w *Workers[J]) notify(job J, err error) {
+	if perr := catch.Call(func() error { w.onDone(job, err); return nil }); perr != nil {
+		w.mu.Lock()
+		if len(w.panics) < maxKept {
+			w.panics = append(w.panics, perr)
+		} else {
+			w.omittedPanics++
+		}
+		w.mu.Unlock()
+	}
+}
