@@ -163,7 +163,7 @@ func TestWorkersKeepBoundedPanicsAndRefusedLetters(t *testing.T) {
 // pool's error, say) is an error like any other: only a panic recovered on
 // the pool's own worker is a panic.
 func TestReturnedPanicErrorIsNotAPanic(t *testing.T) {
-	nested := weft.NewPanicError("in a nested pool")
+	nested := &weft.PanicError{Value: "in a nested pool"}
 
 	p := pool.New(context.Background(), 1, pool.Repanic(true))
 	require.NoError(t, p.Go(func(context.Context) error { return nested }))
@@ -375,7 +375,7 @@ func (k errKind) act() error {
 	case eJoined:
 		return errors.Join(uncomparable, validationErrors{"c"})
 	case eReturnedPanic:
-		return weft.NewPanicError(uncomparable)
+		return &weft.PanicError{Value: uncomparable}
 	case eReturnedGoexit:
 		return weft.ErrGoexit
 	case ePanicValue:
