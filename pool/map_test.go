@@ -154,12 +154,18 @@ func TestMapStopsInsideABatch(t *testing.T) {
 
 func TestMapPanicsAreKept(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		gate := make(chan struct{})
+		// Item 0 starts first and panics only after item 1's error has
+		// been recorded: the fake second passes once every other goroutine
+		// of the bubble is blocked, so the other worker is done by then.
+		started, gate := make(chan struct{}), make(chan struct{})
 		_, err := pool.Map(context.Background(), 2, []int{0, 1}, func(_ context.Context, v int) (int, error) {
 			if v == 0 {
+				close(started)
 				<-gate
+				time.Sleep(time.Second)
 				panic("late")
 			}
+			<-started
 			close(gate)
 			return 0, errBoom
 		})
