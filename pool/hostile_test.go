@@ -620,5 +620,14 @@ func TestMapReportsAnErrorWhoseIsPanics(t *testing.T) {
 			return 0, panickyIs{}
 		})
 	})
-	assert.Equal(t, panickyIs{}, err)
+	// f's own error is kept, and the panic in its Is method is reported
+	// beside it, never dropped.
+	var joined interface{ Unwrap() []error }
+	require.ErrorAs(t, err, &joined)
+	errs := joined.Unwrap()
+	require.Len(t, errs, 2)
+	assert.Equal(t, panickyIs{}, errs[0])
+	var pe *weft.PanicError
+	require.ErrorAs(t, errs[1], &pe)
+	assert.Equal(t, "Is", pe.Value)
 }

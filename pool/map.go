@@ -223,20 +223,28 @@ func (m *mapper[T, R]) fail(err error, panicked bool) {
 // as ctx.Err(), gives way to ctx's cause, which says why.
 func (m *mapper[T, R]) err() error {
 	first := m.first
-	if m.parentDone && m.echoes(first) {
-		first = context.Cause(m.parent)
+	panics := m.panics
+	if m.parentDone {
+		echoes, pe := m.echoes(first)
+		if echoes {
+			first = context.Cause(m.parent)
+		}
+		if pe != nil {
+			panics = append(panics, pe)
+		}
 	}
-	if len(m.panics) == 0 {
+	if len(panics) == 0 {
 		return first
 	}
-	return errors.Join(append([]error{first}, m.panics...)...)
+	return errors.Join(append([]error{first}, panics...)...)
 }
 
 // echoes reports whether err, which f returned after ctx was done, is ctx's
 // own error handed back. errors.Is runs err's Is methods, which are user
-// code: one that panics is taken as a no, keeping f's error.
-func (m *mapper[T, R]) echoes(err error) bool {
+// code: one that panics is taken as a no, keeping f's error, and its panic
+// is returned to be reported beside it.
+func (m *mapper[T, R]) echoes(err error) (bool, error) {
 	var is bool
-	catch.Call(func() error { is = errors.Is(err, m.parent.Err()); return nil })
-	return is
+	pe := catch.Call(func() error { is = errors.Is(err, m.parent.Err()); return nil })
+	return is, pe
 }
