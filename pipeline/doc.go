@@ -28,10 +28,10 @@
 //     the sink may still reach it.
 //   - [Map], [Filter], [FlatMap], [Tap] and [Batch] keep input order with any
 //     number of [Workers]; [MapUnordered] and a multi-worker [ForEach] do not.
-//   - A stage blocks once it is [Buffer] items ahead of its consumer. It holds
-//     that buffer and, per worker, its current input and one output [Chunk];
-//     only [FlatMap] with several workers holds more: what f emits for a
-//     share of input, until its turn.
+//   - A stage blocks while its output [Buffer] is full. It holds that buffer
+//     and, per worker, its current input and one output [Chunk]; only
+//     [FlatMap] with several workers holds more: what f emits for a share of
+//     input, until its turn.
 //   - An item waits between stages only while the next stage is busy, or,
 //     behind a cheap stage function, for a few of its calls.
 //   - The emit function of [Generate] and [FlatMap] blocks while the consumer

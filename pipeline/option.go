@@ -91,9 +91,9 @@ func Workers(n int) Option {
 	return named{"Workers", true, func(c *config) { c.workers = n }}
 }
 
-// Buffer sets how many items a stage may produce ahead of its consumer before
-// it blocks (default 64, rounded up to a multiple of [Chunk]; 0 waits at
-// every hand-off). It panics if n < 0 or n > 1<<20.
+// Buffer sets how many items a stage's output holds for its consumer (default
+// 64), rounded up to a multiple of [Chunk]; with 0, every hand-off waits for
+// the consumer. It panics if n < 0 or n > 1<<20.
 func Buffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("pipeline: Buffer(%d): negative buffer", n))

@@ -133,8 +133,7 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 // each with a nil error; a failure ends it with T's zero value and the error.
 // Breaking out of the loop, or a panic in its body (which goes on up
 // unchanged), stops the pipeline, and the loop ends once every stage goroutine
-// has exited. The sequence can be ranged over once; a second range yields only
-// an error.
+// has exited. A second range yields only an error.
 func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	s.consume()
 	started := false
@@ -164,8 +163,8 @@ func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 
 // Chan runs the pipeline and returns a channel of its items, in order, closed
 // once every stage goroutine has exited; [Stream.Err] then returns the
-// pipeline's error. The caller must receive until it is closed, or cancel the
-// pipeline's context: otherwise the pipeline stays blocked.
+// pipeline's error. Receive until it is closed, or cancel the pipeline's
+// context: otherwise the pipeline stays blocked.
 func (s *Stream[T]) Chan() <-chan T {
 	s.consume()
 	out := make(chan T)

@@ -202,9 +202,8 @@ func (sc *scope) finish(complete func() bool) error {
 
 var errFinished = errors.New("pipeline: finished")
 
-// StageError is the error a sink returns when a stage fails. It wraps what the
-// stage's function returned, or a [*github.com/weftgo/weft.PanicError]; match
-// the cause through it with [errors.Is] or [errors.As].
+// StageError is the error a sink returns when a stage fails, wrapping what the
+// stage's function returned or a [*github.com/weftgo/weft.PanicError].
 type StageError struct {
 	// Stage is the name given with [Name], else the stage's kind and position,
 	// such as "map#2", or the sink's kind: "reduce", "collect", "all" or "chan".
@@ -218,7 +217,7 @@ func (e *StageError) Error() string {
 	return fmt.Sprintf("pipeline: stage %q: %v", e.Stage, e.Err)
 }
 
-// Unwrap returns the stage function's error.
+// Unwrap returns Err.
 func (e *StageError) Unwrap() error { return e.Err }
 
 func stageError(name string, err error) error {
