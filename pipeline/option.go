@@ -124,8 +124,8 @@ func Name(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }
 
-// OnError hands each item whose function failed to handle, with the error, and
-// the stage goes on: the dead-letter path. An error from handle fails the
+// OnError makes a stage pass each item its function failed on, with the error,
+// to handle and go on: the dead-letter path. An error from handle fails the
 // pipeline; a panic in the function does too, without reaching handle. handle
 // runs on the stage's workers, concurrently if there are several; T must be the
 // stage's input type, or building the stage panics.
