@@ -5,19 +5,12 @@ import (
 	"time"
 )
 
-// Batch groups the items of s into slices of up to size items, in order. A
-// batch goes out when it is full, when the input ends, or maxWait after its
-// first item was produced by the stage before Batch, even while that stage
-// is still busy with more; a batch is never empty. With maxWait of zero,
-// batches are cut by size and at the end of the input only. Before Batch,
-// as between any stages, an item waits only while the next stage is busy,
-// or, behind a cheap stage function, for a few of its calls.
-//
-// Each batch is a new slice that the consumer owns, allocated for the items
-// it holds, not for size: size may be as large as [math.MaxInt]. Batch runs
-// on one goroutine; it accepts [Buffer], [Chunk] and [Name]. It panics if
-// size < 1 or maxWait < 0, and on [Workers] or [OnError], which need a
-// per-item function.
+// Batch groups the items of s, in order, into new slices of 1 to size items. A
+// batch goes out when full, at the end of the input, or at most maxWait (unless
+// zero) after its first item was produced upstream. As between any stages, an
+// item waits only while Batch is busy, or, behind a cheap stage function, for a
+// few of its calls. Batch runs on one goroutine and panics if size < 1 or
+// maxWait < 0.
 func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option) *Stream[[]T] {
 	if size < 1 {
 		panic(fmt.Sprintf("pipeline: Batch(size %d): need at least one item per batch", size))

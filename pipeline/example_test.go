@@ -106,15 +106,17 @@ func ExampleFromChan() {
 	ch <- 2
 	ch <- 3
 	close(ch)
-	got, _ := pipeline.Collect(pipeline.Map(pipeline.FromChan(context.Background(), ch), dbl))
+	double := func(_ context.Context, n int) (int, error) { return 2 * n, nil }
+	got, _ := pipeline.Collect(pipeline.Map(pipeline.FromChan(context.Background(), ch), double))
 	fmt.Println(got)
 	// Output: [2 4 6]
 }
 
 func ExampleMapUnordered() {
 	ctx := context.Background()
+	double := func(_ context.Context, n int) (int, error) { return 2 * n, nil }
 	// Results come out as workers finish; sort them to print them.
-	got, _ := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(ctx, []int{1, 2, 3, 4}), dbl, pipeline.Workers(2)))
+	got, _ := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(ctx, []int{1, 2, 3, 4}), double, pipeline.Workers(2)))
 	slices.Sort(got)
 	fmt.Println(got)
 	// Output: [2 4 6 8]
@@ -175,6 +177,7 @@ func ExampleAll() {
 
 // Chan hands a pipeline's output to channel code; Err tells how it ended.
 func ExampleStream_Chan() {
+	inc := func(_ context.Context, n int) (int, error) { return n + 1, nil }
 	s := pipeline.Map(pipeline.FromSlice(context.Background(), []int{1, 2, 3}), inc)
 	for v := range s.Chan() {
 		fmt.Println(v)

@@ -6,8 +6,9 @@ import (
 	"reflect"
 )
 
-// Option configures a source, a stage or a sink. Options are applied in
-// order; the last one of a kind wins.
+// Option configures a source, a stage or a sink; the last of a kind wins.
+// Sources and [Batch], which have no per-item function, panic given [Workers]
+// or [OnError].
 type Option interface {
 	apply(*config)
 }
@@ -20,6 +21,9 @@ type config struct {
 	onError any // func(context.Context, T, error) error for the stage's input T
 }
 
+// defaultChunk is the most items in one hand-off unless Chunk says
+// otherwise. A larger chunk saves channel operations under load; a smaller
+// one bounds how many items one worker of the consumer claims at a time.
 const defaultChunk = 64
 
 // The largest sizes the options take. Above them a stage would start more
@@ -74,12 +78,9 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Workers runs a stage's function on n goroutines (default 1). [Map],
-// [Filter] and [FlatMap] keep the input order whatever n is; [MapUnordered]
-// emits results as they are ready. Workers pays off when the function is slow
-// (I/O, parsing, hashing); a cheap function runs fastest with one. The stage
-// starts its n goroutines when the pipeline runs. It panics if n < 1 or
-// n > 65536.
+// Workers runs a stage's function on n goroutines (default 1), which pays off
+// when it is slow (I/O, parsing), not when it is cheap. It panics if n < 1
+// or n > 65536.
 func Workers(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
@@ -90,10 +91,9 @@ func Workers(n int) Option {
 	return named{"Workers", true, func(c *config) { c.workers = n }}
 }
 
-// Buffer sets how many items a stage may have produced ahead of its consumer
-// (default 64). The buffer holds whole chunks (see [Chunk]), so n is rounded
-// up to a multiple of the chunk size. Buffer(0) makes every hand-off wait for
-// the consumer. It panics if n < 0 or n > 1<<20 (1,048,576).
+// Buffer sets how many items a stage's output holds for its consumer (default
+// 64), rounded up to a multiple of [Chunk]; with 0, every hand-off waits for
+// the consumer. It panics if n < 0 or n > 1<<20.
 func Buffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("pipeline: Buffer(%d): negative buffer", n))
@@ -104,13 +104,10 @@ func Buffer(n int) Option {
 	return optionFunc(func(c *config) { c.buffer = n })
 }
 
-// Chunk sets the most items a source or stage hands to the next stage in one
-// channel operation (default 64). It is an upper bound: items are grouped
-// only while the consumer is busy, and a stage hands on what it has the
-// moment its consumer waits, so a lone item still travels alone. A larger
-// Chunk saves channel operations under load; a smaller one bounds how many
-// items one worker takes from its input at a time. It panics if n < 1 or
-// n > 1<<20 (1,048,576).
+// Chunk sets the most items a stage hands on in one channel operation (default
+// 64); items gather only while the consumer is busy. A smaller Chunk bounds the
+// items one worker of the next stage takes at a time. It panics if n < 1 or n >
+// 1<<20.
 func Chunk(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Chunk(%d): need at least one item per chunk", n))
@@ -127,19 +124,11 @@ func Name(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }
 
-// OnError makes a stage hand items whose function failed to handle instead
-// of failing the pipeline: the dead-letter path. handle gets the pipeline's
-// context, the input item and the error; if it returns nil the stage goes on
-// with the next item, and if it returns an error the pipeline fails with it.
-// handle runs on the stage's worker goroutines, so with [Workers] above one it
-// must be safe for concurrent use.
-//
-// A panic in the stage's function is a bug, not a bad item: it fails the
-// pipeline and does not reach handle.
-//
-// T must be the stage's input type; a handler of another type panics when the
-// stage is built. Sources and [Batch] have no per-item function: given
-// OnError, they panic.
+// OnError makes a stage pass each item its function failed on, with the error,
+// to handle and go on: the dead-letter path. An error from handle fails the
+// pipeline; a panic in the function does too, without reaching handle. handle
+// runs on the stage's workers, concurrently if there are several; T must be the
+// stage's input type, or building the stage panics.
 func OnError[T any](handle func(ctx context.Context, item T, err error) error) Option {
 	if handle == nil {
 		panic("pipeline: OnError(nil)")

@@ -64,10 +64,8 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 	return sc.finish(func() bool { return err == nil && !early && s.drained(src) })
 }
 
-// Collect runs the pipeline and returns every item of s, in order. If the
-// pipeline fails, or its context is done before every item has arrived,
-// Collect returns the error and no items.
-// Collect returns only after every stage goroutine has exited.
+// Collect runs the pipeline and returns its items in order, or no items and the
+// pipeline's error, once every stage goroutine has exited.
 func Collect[T any](s *Stream[T]) ([]T, error) {
 	s.consume()
 	var out []T
@@ -81,12 +79,10 @@ func Collect[T any](s *Stream[T]) ([]T, error) {
 	return out, nil
 }
 
-// Reduce runs the pipeline and folds its items into an accumulator: acc =
-// f(acc, item) for every item in order, starting from init. f runs on the
-// caller's goroutine. An error from f fails the pipeline, and so does a panic
-// in f, returned as a *weft.PanicError inside a [*StageError]. On failure,
-// Reduce returns the zero A and the error. Reduce returns only after every
-// stage goroutine has exited.
+// Reduce runs the pipeline and returns f folded over its items in order, from
+// init, once every stage goroutine has exited. f runs on the caller's
+// goroutine; an error or panic in it fails the pipeline as a stage's would, and
+// Reduce returns the zero A.
 func Reduce[T, A any](s *Stream[T], init A, f func(acc A, item T) (A, error)) (A, error) {
 	if f == nil {
 		panic("pipeline: Reduce with a nil function")
@@ -109,12 +105,10 @@ func Reduce[T, A any](s *Stream[T], init A, f func(acc A, item T) (A, error)) (A
 	return acc, nil
 }
 
-// ForEach runs the pipeline and calls f for every item of s. With
-// [Workers](n), n goroutines call f at once and items reach f in no set order;
-// with one worker (the default) f sees the items in order. An error from f
-// fails the pipeline unless an [OnError] handler takes it. ForEach returns
-// the pipeline's error, and returns only after every stage goroutine has
-// exited.
+// ForEach runs the pipeline, calls f for every item of s, and returns the
+// pipeline's error once every stage goroutine has exited. With [Workers](n)
+// above one, n goroutines call f at once, in no set order. An error from f
+// fails the pipeline unless [OnError] takes it.
 func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Option) error {
 	if f == nil {
 		panic("pipeline: ForEach with a nil function")
@@ -135,23 +129,11 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 	return run(done, "foreach", false, func([]struct{}) (bool, error) { return true, nil })
 }
 
-// All runs the pipeline as the sequence of its items, for a range-over-func
-// loop:
-//
-//	for v, err := range pipeline.All(s) {
-//		if err != nil {
-//			return err // the pipeline failed, or its context is done
-//		}
-//		use(v)
-//	}
-//
-// Items come with a nil error, in order. If the pipeline fails, the last pair
-// holds T's zero value and the error. Breaking out of the loop stops the
-// pipeline; the loop statement completes only after every stage goroutine has
-// exited, and no stage function runs after that. A panic in the loop body
-// goes on up unchanged, once the pipeline has stopped the same way. The
-// pipeline starts when the loop starts. The sequence can be ranged over
-// once; a second range yields only an error.
+// All runs the pipeline as a range-over-func sequence of its items, in order,
+// each with a nil error; a failure ends it with T's zero value and the error.
+// Breaking out of the loop, or a panic in its body (which goes on up
+// unchanged), stops the pipeline, and the loop ends once every stage goroutine
+// has exited. A second range yields only an error.
 func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	s.consume()
 	started := false
@@ -179,14 +161,10 @@ func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	}
 }
 
-// Chan runs the pipeline and returns a channel of its items, in order, for
-// code that works with channels (package fanin and fanout, a select loop).
-// The channel is closed after the last item, once every stage goroutine has
-// exited; [Stream.Err] then tells whether the pipeline failed.
-//
-// The caller must receive until the channel is closed, or cancel the
-// pipeline's context: a consumer that walks away from an open channel leaves
-// the pipeline blocked.
+// Chan runs the pipeline and returns a channel of its items, in order, closed
+// once every stage goroutine has exited; [Stream.Err] then returns the
+// pipeline's error. Receive until it is closed, or cancel the pipeline's
+// context: otherwise the pipeline stays blocked.
 func (s *Stream[T]) Chan() <-chan T {
 	s.consume()
 	out := make(chan T)
@@ -208,11 +186,8 @@ func (s *Stream[T]) Chan() <-chan T {
 	return out
 }
 
-// Err waits until the channel returned by [Stream.Chan] is closed and
-// returns the pipeline's error: the first stage error, or
-// [context.Cause] of the pipeline's context if it was cancelled before
-// every item had arrived, or nil. It
-// panics if Chan was not called.
+// Err waits until the channel returned by [Stream.Chan] is closed and returns
+// the pipeline's error, as [Collect] would. It panics if Chan was not called.
 func (s *Stream[T]) Err() error {
 	if s.done == nil {
 		panic("pipeline: Err called before Chan")

@@ -6,14 +6,9 @@ import (
 	"iter"
 )
 
-// From returns a stream of the values of seq. The pipeline ranges over seq
-// on a goroutine of its own once a sink runs, and stops ranging when the
-// pipeline stops. ctx governs the whole pipeline built on the stream: when it
-// is done, every stage stops and the sink returns [context.Cause](ctx).
-//
-// A panic in seq fails the pipeline with a *weft.PanicError. Sources accept
-// [Chunk], [Buffer] and [Name]; [Workers] and [OnError], which need a
-// per-item function, make them panic.
+// From returns a stream of the values of seq, ranged over on a goroutine of the
+// pipeline once a sink runs. As with every source, ctx governs the whole
+// pipeline; a panic in seq fails it.
 func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T] {
 	if seq == nil {
 		panic("pipeline: From with a nil sequence")
@@ -28,8 +23,8 @@ func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T
 	})
 }
 
-// FromSlice returns a stream of the elements of s, in order. The pipeline
-// reads s while it runs; do not modify s until the sink has returned.
+// FromSlice returns a stream of the elements of s, in order. Do not modify s
+// until the sink has returned.
 func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 	sc := newScope(ctx)
 	cfg := newConfig(opts, "FromSlice", false)
@@ -51,9 +46,8 @@ func FromSlice[T any](ctx context.Context, s []T, opts ...Option) *Stream[T] {
 	})
 }
 
-// FromChan returns a stream of the values received from ch until it is
-// closed. When the pipeline stops early, values still in ch stay there: the
-// channel is the caller's.
+// FromChan returns a stream of the values received from ch until it is closed.
+// Values left when the pipeline stops stay in ch.
 func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T] {
 	if ch == nil {
 		panic("pipeline: FromChan with a nil channel")
@@ -88,14 +82,9 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 	})
 }
 
-// Generate returns a stream of the values gen emits. gen runs on a goroutine
-// of the pipeline's once a sink runs; it calls emit for each value and returns
-// nil when it is done, or an error, which fails the pipeline. emit blocks
-// while the next stage is behind. It returns nil only for a value it handed
-// on; once the pipeline has stopped it returns [context.Cause] of the
-// pipeline's context, and gen should return (what it returns after that is
-// ignored). emit is safe for concurrent use while gen runs, and returns an
-// error if called after gen returned. gen must return when ctx is done.
+// Generate returns a stream of the values gen emits, running gen on a goroutine
+// of the pipeline once a sink runs. An error from gen fails the pipeline; gen
+// must return when ctx is done.
 func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit func(T) error) error, opts ...Option) *Stream[T] {
 	if gen == nil {
 		panic("pipeline: Generate with a nil function")

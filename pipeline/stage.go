@@ -74,7 +74,10 @@ type runner[T, R any] struct {
 
 	// With more than one worker, workers claim shares of the input chunks.
 	workers int
-	turns   []chan struct{} // ordered: the token for claim seq sits in turns[seq%workers]
+	// Ordered: the token for claim seq sits in turns[seq%workers]. A result
+	// ready early waits for the claims before it, so the reorder window is
+	// one claim per worker.
+	turns []chan struct{}
 	// claiming is held (a value in it) by the worker that is claiming. It
 	// is a channel rather than a mutex because its holder may wait for
 	// input: waiting on a channel, the others stay durably blocked, which

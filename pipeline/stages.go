@@ -2,21 +2,16 @@ package pipeline
 
 import "context"
 
-// Map returns a stream of f applied to every item of s, in the order of s.
-//
-// With [Workers](n), n goroutines call f at once, and results still come out
-// in input order: a result that is ready early waits for those before it.
-// The reorder window is bounded by the workers: at most n shares of input are
-// in flight. If f returns an error, the pipeline fails with it (wrapped in a
-// [*StageError]) unless the stage has an [OnError] handler. A result waits
-// to be handed on only while the next stage is busy, or, when f is cheap,
-// for a few more calls of f.
+// Map returns a stream of f applied to every item of s, in the order of s
+// whatever the number of [Workers]. An error from f fails the pipeline unless
+// the stage has an [OnError] handler. A result waits to be handed on only while
+// the next stage is busy, or, when f is cheap, for a few more calls of f.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, true, mapKernel(f))
 }
 
 // MapUnordered is [Map] that hands on each result as soon as it is ready, in
-// whatever order the workers finish. With one worker the order is kept.
+// whatever order the workers finish; with one worker the order is kept.
 func MapUnordered[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, false, mapKernel(f))
 }
@@ -47,7 +42,7 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 }
 
 // Filter returns a stream of the items of s for which keep returns true, in
-// the order of s, whatever the number of [Workers].
+// the order of s whatever the number of [Workers].
 func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), opts ...Option) *Stream[T] {
 	if keep == nil {
 		panic("pipeline: Filter with a nil function")
@@ -76,15 +71,9 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 	})
 }
 
-// FlatMap returns a stream of everything f emits for the items of s: f calls
-// emit for each output item, any number of times. Outputs keep the order of
-// their inputs, whatever the number of [Workers]; with more than one worker
-// the outputs of one share of input are held until their turn comes.
-//
-// emit blocks while the consumer is behind. It returns nil only for an item
-// it handed on; once the pipeline has stopped it returns the pipeline's
-// cancellation cause, and f should then return. emit is safe for concurrent
-// use while f runs; called after f returned, it returns an error.
+// FlatMap returns a stream of the items f emits for the items of s, any number
+// each, in input order whatever the number of [Workers]; with several, what f
+// emits for a share of input waits for its turn.
 func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
 	if f == nil {
 		panic("pipeline: FlatMap with a nil function")
@@ -104,9 +93,8 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	})
 }
 
-// Tap calls f for every item of s and passes the item on unchanged: the place
-// for metrics, logs and progress. f must not modify an item that later
-// stages share (a pointer or a slice).
+// Tap calls f for every item of s and passes the item on unchanged, for metrics
+// and logs. f must not modify an item that later stages share.
 func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Stream[T] {
 	if f == nil {
 		panic("pipeline: Tap with a nil function")

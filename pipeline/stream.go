@@ -13,14 +13,9 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Stream is the typed output of a source or a stage. A Stream is consumed
-// exactly once, by one stage or one sink; passing it to a second one panics.
-// Building streams starts nothing: the sink that consumes the last stream
-// starts every stage, and returns only after all of their goroutines have
-// exited. A Stream that is never consumed holds no goroutine and no resource.
-//
-// A Stream is not safe for concurrent use while the pipeline is being built;
-// build it on one goroutine.
+// Stream is the typed output of a source or a stage, consumed once by one stage
+// or sink (a second one panics); one never consumed holds no goroutine. Build a
+// pipeline on one goroutine.
 type Stream[T any] struct {
 	sc    *scope
 	name  string
@@ -207,25 +202,22 @@ func (sc *scope) finish(complete func() bool) error {
 
 var errFinished = errors.New("pipeline: finished")
 
-// StageError is the error a sink returns when a stage fails: it names the
-// stage and wraps what the stage's function returned, or a *weft.PanicError
-// if it panicked. Match the cause with [errors.Is] or [errors.As] through it.
+// StageError is the error a sink returns when a stage fails, wrapping what the
+// stage's function returned or a [*github.com/weftgo/weft.PanicError].
 type StageError struct {
-	// Stage is the stage's name: the one given with [Name], or the kind of
-	// stage and its position, such as "map#2". A sink's own function fails
-	// under the sink's kind alone: "reduce", "collect", "all" or "chan"
-	// (ForEach, which runs as a stage, is "foreach#N").
+	// Stage is the name given with [Name], else the stage's kind and position,
+	// such as "map#2", or the sink's kind: "reduce", "collect", "all" or "chan".
 	Stage string
-	// Err is the stage function's error.
+	// Err is what the stage's function returned.
 	Err error
 }
 
-// Error returns `pipeline: stage "NAME": ` followed by the cause.
+// Error returns `pipeline: stage "NAME": ` and the cause.
 func (e *StageError) Error() string {
 	return fmt.Sprintf("pipeline: stage %q: %v", e.Stage, e.Err)
 }
 
-// Unwrap returns the stage function's error.
+// Unwrap returns Err.
 func (e *StageError) Unwrap() error { return e.Err }
 
 func stageError(name string, err error) error {
