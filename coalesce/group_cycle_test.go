@@ -2,6 +2,10 @@ package coalesce_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -10,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weftgo/weft/coalesce"
+	"pgregory.net/rapid"
 )
 
 // A call from fn for fn's own key, made with fn's context, fails at once
@@ -280,4 +285,110 @@ func assertNotPoisoned(t *testing.T, g *coalesce.Group[string, int], keys ...str
 		assert.NoError(t, err, "key %s is poisoned", k)
 		assert.Equal(t, 9, v, "key %s is poisoned", k)
 	}
+}
+
+// For random keys whose fn each calls Do or DoChan, with its context, for
+// another key or none, and outside callers arriving at random times with
+// contexts that can or cannot be cancelled:
+//   - a caller of a key whose chain of calls ends gets the value of the key
+//     that ends it;
+//   - a caller of a key whose chain of calls runs into a ring gets ErrCycle,
+//     instead of every execution on the ring waiting forever;
+//   - no goroutine is left behind (synctest.Test fails if one is), and the
+//     next caller of every key runs its own fn.
+func TestPropertyGroupCallsFromFnNeverWaitOnThemselves(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 5).Draw(rt, "keys")
+		next := make([]int, n) // -1: fn returns its own key
+		delay := make([]time.Duration, n)
+		viaChan := make([]bool, n)
+		for i := range n {
+			next[i] = rapid.IntRange(-1, n-1).Draw(rt, "next")
+			delay[i] = time.Duration(rapid.IntRange(0, 3).Draw(rt, "delay")) * time.Millisecond
+			viaChan[i] = rapid.Bool().Draw(rt, "viaChan")
+		}
+		type caller struct {
+			key         int
+			arrive      time.Duration
+			cancellable bool
+			chanForm    bool
+		}
+		callers := make([]caller, rapid.IntRange(1, 6).Draw(rt, "callers"))
+		for i := range callers {
+			callers[i] = caller{
+				key:         rapid.IntRange(0, n-1).Draw(rt, "key"),
+				arrive:      time.Duration(rapid.IntRange(0, 3).Draw(rt, "arrive")) * time.Millisecond,
+				cancellable: rapid.Bool().Draw(rt, "cancellable"),
+				chanForm:    rapid.Bool().Draw(rt, "chanForm"),
+			}
+		}
+		// end returns the key that ends key's chain of calls, or -1 if the
+		// chain runs into a ring.
+		end := func(key int) int {
+			for range n {
+				if next[key] < 0 {
+					return key
+				}
+				key = next[key]
+			}
+			return -1
+		}
+
+		var failures []string
+		synctest.Test(t, func(t *testing.T) {
+			var g coalesce.Group[int, int]
+			var fn func(int) func(context.Context) (int, error)
+			fn = func(key int) func(context.Context) (int, error) {
+				return func(ctx context.Context) (int, error) {
+					time.Sleep(delay[key])
+					k := next[key]
+					switch {
+					case k < 0:
+						return key, nil
+					case viaChan[key]:
+						r := <-g.DoChan(ctx, k, fn(k))
+						return r.Value, r.Err
+					default:
+						return g.Do(ctx, k, fn(k))
+					}
+				}
+			}
+			results := make([]coalesce.Result[int], len(callers))
+			var wg sync.WaitGroup
+			for i, c := range callers {
+				wg.Go(func() {
+					time.Sleep(c.arrive)
+					ctx := context.Background()
+					if c.cancellable {
+						var cancel context.CancelFunc
+						ctx, cancel = context.WithCancel(ctx)
+						defer cancel()
+					}
+					if c.chanForm {
+						results[i] = <-g.DoChan(ctx, c.key, fn(c.key))
+					} else {
+						results[i] = g.DoResult(ctx, c.key, fn(c.key))
+					}
+				})
+			}
+			wg.Wait()
+			for i, c := range callers {
+				r := results[i]
+				if e := end(c.key); e >= 0 && (r.Err != nil || r.Value != e) {
+					failures = append(failures, fmt.Sprintf("caller %d of key %d got (%d, %v), want %d", i, c.key, r.Value, r.Err, e))
+				} else if e < 0 && !errors.Is(r.Err, coalesce.ErrCycle) {
+					failures = append(failures, fmt.Sprintf("caller %d of key %d got (%d, %v), want ErrCycle", i, c.key, r.Value, r.Err))
+				}
+			}
+			for k := range n {
+				v, err := g.Do(context.Background(), k, func(context.Context) (int, error) { return 100, nil })
+				if v != 100 || err != nil {
+					failures = append(failures, fmt.Sprintf("key %d is poisoned: (%d, %v)", k, v, err))
+				}
+			}
+		})
+		if len(failures) > 0 {
+			rt.Fatal(strings.Join(failures, "\n"))
+		}
+	})
 }
