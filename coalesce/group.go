@@ -104,6 +104,13 @@ const shards = 32
 type table[K comparable, V any] struct {
 	seed   maphash.Seed
 	shards [shards]shard[K, V]
+
+	// waits holds, for each execution whose fn has calls of the Group
+	// waiting, the executions they wait on, once per call: the edges a call
+	// from fn follows to find that it would wait on itself. Only calls made
+	// with an execution's context take waitMu, after their shard's lock.
+	waitMu sync.Mutex
+	waits  map[*call[K, V]][]*call[K, V] // guarded by waitMu
 }
 
 type shard[K comparable, V any] struct {
@@ -130,10 +137,6 @@ type call[K comparable, V any] struct {
 	// ctx is the context fn runs with. It lives in the call so that the
 	// inline path allocates nothing more for it.
 	ctx execCtx[K, V]
-	// outer is the execution of the same Group, if any, whose fn made the
-	// call that started this one: the chain a call walks to find that it
-	// would wait on itself.
-	outer *call[K, V]
 
 	// Guarded by sh.mu.
 	done      chan struct{}           // closed once value and err are set; made by the first caller that waits
@@ -152,6 +155,7 @@ type chanWaiter[V any] struct {
 	prev, next *chanWaiter[V]
 	ch         chan Result[V]
 	stop       func() bool // stops the context.AfterFunc watching the caller's ctx
+	unwait     func()      // for a caller with an execution's context: ends that execution's wait on this one; else nil
 }
 
 // execCtx is the context an execution's fn runs with: the one it would get
@@ -182,9 +186,9 @@ func (e *execCtx[K, V]) String() string {
 	return "context.coalesce"
 }
 
-// ErrCycle is returned at once by a call made with an execution's context
-// (or one derived from it) for a key whose execution is that one or waits on it, since it would wait
-// on itself forever.
+// ErrCycle is returned at once by a call made with an execution's context,
+// or one derived from it, for a key whose execution is that one or waits on
+// it through such calls, since the call would wait on itself forever.
 var ErrCycle = errors.New("coalesce: call from fn waits on its own execution")
 
 // Do joins the execution in flight for key, or starts one that runs fn, and
@@ -209,6 +213,9 @@ func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Conte
 	if c == nil {
 		sh.mu.Unlock()
 		return Result[V]{Err: ErrCycle}
+	}
+	if outer != nil {
+		defer g.unwait(outer, c)
 	}
 	if started && c.cancel == nil {
 		sh.mu.Unlock()
@@ -274,6 +281,9 @@ func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context
 		return ch
 	}
 	c.link(w)
+	if outer != nil {
+		w.unwait = func() { g.unwait(outer, c) }
+	}
 	// Registering the watcher under the lock orders it before finish can
 	// deliver the result and call w.stop.
 	w.stop = context.AfterFunc(ctx, func() {
@@ -284,6 +294,9 @@ func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context
 		}
 		w.unlink()
 		c.leave(ctx)
+		if w.unwait != nil {
+			w.unwait()
+		}
 		w.ch <- Result[V]{Err: context.Cause(ctx)}
 	})
 	sh.mu.Unlock()
@@ -351,25 +364,21 @@ func (g *Group[K, V]) outer(ctx context.Context) *call[K, V] {
 
 // join returns the execution for key that the caller now waits on, counting
 // the caller as a waiter, and whether the caller started it; or nil when the
-// caller's context comes from the execution for key or from one that waits
-// on it (outer is the innermost of those), since waiting would deadlock.
-// When inline is true and no execution is in flight, the new execution has
-// no cancel func and the caller must run fn itself. sh.mu must be held.
+// caller's context comes from an execution (outer) that the execution for
+// key is or waits on, since waiting would deadlock. When inline is true and
+// no execution is in flight, the new execution has no cancel func and the
+// caller must run fn itself. sh.mu must be held.
 func (g *Group[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
-	prev, ok := sh.calls[key]
-	if ok {
-		for o := outer; o != nil; o = o.outer {
-			if o == prev {
-				return nil, false
-			}
-		}
+	if outer != nil {
+		return g.joinFrom(ctx, sh, key, fn, outer, inline)
 	}
+	prev, ok := sh.calls[key]
 	if ok && !prev.abandoned {
 		prev.waiters++
 		prev.joined++
 		return prev, false
 	}
-	c := &call[K, V]{key: key, sh: sh, outer: outer, waiters: 1}
+	c := &call[K, V]{key: key, sh: sh, waiters: 1}
 	if sh.calls == nil {
 		sh.calls = make(map[K]*call[K, V])
 	}
@@ -394,6 +403,76 @@ func (g *Group[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(
 		g.run(c, fn)
 	}()
 	return c, true
+}
+
+// joinFrom is join for a caller whose context comes from execution outer.
+// Under waitMu, so that two calls cannot each close half of a cycle, it
+// fails if the execution for key waits on outer, directly or through other
+// executions, and otherwise records that outer now waits on the one joined.
+// The caller must end that wait with unwait. sh.mu must be held.
+func (g *Group[K, V]) joinFrom(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
+	t := g.tab.Load()
+	t.waitMu.Lock()
+	defer t.waitMu.Unlock()
+	if prev, ok := sh.calls[key]; ok && t.reaches(prev, outer) {
+		return nil, false
+	}
+	c, started := g.join(ctx, sh, key, fn, nil, inline)
+	if t.waits == nil {
+		t.waits = make(map[*call[K, V]][]*call[K, V])
+	}
+	t.waits[outer] = append(t.waits[outer], c)
+	return c, started
+}
+
+// reaches reports whether from is to or waits on it through t.waits.
+// t.waitMu must be held.
+func (t *table[K, V]) reaches(from, to *call[K, V]) bool {
+	if from == to {
+		return true
+	}
+	if len(t.waits[from]) == 0 {
+		return false
+	}
+	// joinFrom keeps the graph acyclic, but executions that wait on one
+	// another's results can share what they wait on: visit each once.
+	seen := map[*call[K, V]]bool{from: true}
+	stack := []*call[K, V]{from}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, w := range t.waits[c] {
+			if w == to {
+				return true
+			}
+			if !seen[w] {
+				seen[w] = true
+				stack = append(stack, w)
+			}
+		}
+	}
+	return false
+}
+
+// unwait ends one wait of outer's fn on c, recorded by joinFrom.
+func (g *Group[K, V]) unwait(outer, c *call[K, V]) {
+	t := g.tab.Load()
+	t.waitMu.Lock()
+	defer t.waitMu.Unlock()
+	ws := t.waits[outer]
+	for i, w := range ws {
+		if w == c {
+			ws[i] = ws[len(ws)-1]
+			ws[len(ws)-1] = nil
+			ws = ws[:len(ws)-1]
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(t.waits, outer)
+	} else {
+		t.waits[outer] = ws
+	}
 }
 
 // leave takes a caller whose context ended off c's waiters and cancels the
@@ -454,6 +533,9 @@ func (g *Group[K, V]) finish(c *call[K, V]) (orphan bool) {
 	if head := c.chans; head != nil {
 		for w := head.next; w != head; w = w.next {
 			w.stop()
+			if w.unwait != nil {
+				w.unwait()
+			}
 			w.ch <- r
 		}
 	}
