@@ -17,6 +17,9 @@ func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)
 		v, err := f(ctx)
 		if err == nil {
 			c.budget.deposit()
+			if c.onDone != nil {
+				c.onDone(1, nil)
+			}
 			return v, nil
 		}
 		s := State{c: c}

@@ -220,3 +220,27 @@ func ExampleError() {
 	}
 	// Output: gave up after 3 attempts (true): service unavailable
 }
+
+// OnRetry and OnDone together see every attempt of a call: the ones retried
+// and the last.
+func ExampleOnDone() {
+	policy := instant.With(
+		retry.OnRetry(func(attempt int, err error, delay time.Duration) {
+			fmt.Println("attempt", attempt, "failed:", err)
+		}),
+		retry.OnDone(func(attempts int, err error) {
+			fmt.Println("done after", attempts, "attempts:", err)
+		}),
+	)
+	calls := 0
+	_ = retry.Run(context.Background(), policy, func(ctx context.Context) error {
+		calls++
+		if calls == 1 {
+			return errUnavailable
+		}
+		return nil
+	})
+	// Output:
+	// attempt 1 failed: service unavailable
+	// done after 2 attempts: <nil>
+}

@@ -37,6 +37,7 @@ type config struct {
 	honorRetryAfter time.Duration // 0: hints are not honoured
 	retryIf         func(error) bool
 	onRetry         func(attempt int, err error, delay time.Duration)
+	onDone          func(attempts int, err error)
 	budget          *Budget
 }
 
@@ -125,6 +126,15 @@ func RetryIf(retryable func(err error) bool) Option {
 // concurrent use if the policy is shared; OnRetry(nil) removes it.
 func OnRetry(hook func(attempt int, err error, delay time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onRetry = hook })
+}
+
+// OnDone sets a hook called once when a call is over, with the number of
+// attempts made and nil on success, or the [*Error] the call returns; with
+// [OnRetry] it sees every attempt. It runs on the caller's goroutine, before
+// the call returns, and must be safe for concurrent use if the policy is
+// shared; OnDone(nil) removes it.
+func OnDone(hook func(attempts int, err error)) Option {
+	return optionFunc(func(c *config) { c.onDone = hook })
 }
 
 // WithBudget makes the policy ask b before every retry; a refused retry ends

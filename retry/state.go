@@ -83,7 +83,11 @@ func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Durati
 
 func (s *State) succeeded() {
 	s.attempts++
-	s.config().budget.deposit()
+	c := s.config()
+	c.budget.deposit()
+	if c.onDone != nil {
+		c.onDone(s.attempts, nil)
+	}
 }
 
 // failed is Next for a non-nil err. If now is zero, the State belongs to a
@@ -230,6 +234,9 @@ func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
 		if err := ctx.Err(); err != e.Cause {
 			e.ctxErr = err
 		}
+	}
+	if c := s.config(); c.onDone != nil {
+		c.onDone(s.attempts, e)
 	}
 	return e
 }
