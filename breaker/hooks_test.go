@@ -40,7 +40,7 @@ func TestHooksSeeTheEventsOfAScriptedRun(t *testing.T) {
 		}
 		fail := func(context.Context) error { return errors.New("down") }
 
-		require.NoError(t, b.Run(ctx, sleep(2*time.Second)))      // slow
+		require.NoError(t, b.Run(ctx, sleep(2*time.Second)))        // slow
 		require.NoError(t, b.Run(ctx, sleep(500*time.Millisecond))) // not slow
 		require.Error(t, b.Run(ctx, fail))
 		require.Error(t, b.Run(ctx, fail)) // trips
