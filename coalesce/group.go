@@ -34,9 +34,9 @@ import (
 // The zero Group is ready to use and safe for concurrent use; it must not be
 // copied after first use.
 type Group[K comparable, V any] struct {
-	onPanic func(key K, pe *weft.PanicError) // from OnPanic; nil: logPanic
+	onPanic func(key K, pe *weft.PanicError)    // from OnPanic; nil: logPanic
 	onDone  func(key K, callers int, err error) // from OnDone; nil: none
-	tab     atomic.Pointer[table[K, V]]      // made by the first call
+	tab     atomic.Pointer[table[K, V]]         // made by the first call
 }
 
 // NewGroup returns an empty Group configured by opts.
