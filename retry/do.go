@@ -17,8 +17,8 @@ func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)
 		v, err := f(ctx)
 		if err == nil {
 			c.budget.deposit()
-			if c.onDone != nil {
-				c.onDone(1, nil)
+			if c.onEvent != nil {
+				c.onEvent(ctx, Event{Attempt: 1, Done: true})
 			}
 			return v, nil
 		}
@@ -68,7 +68,7 @@ func do[T any](ctx context.Context, s *State, f func(context.Context) (T, error)
 			v, err = f(ctx)
 		}
 		if err == nil {
-			s.succeeded()
+			s.succeeded(ctx)
 			return v, nil
 		}
 	}

@@ -221,17 +221,16 @@ func ExampleError() {
 	// Output: gave up after 3 attempts (true): service unavailable
 }
 
-// OnRetry and OnDone together see every attempt of a call: the ones retried
-// and the last.
-func ExampleOnDone() {
-	policy := instant.With(
-		retry.OnRetry(func(attempt int, err error, delay time.Duration) {
-			fmt.Println("attempt", attempt, "failed:", err)
-		}),
-		retry.OnDone(func(attempts int, err error) {
-			fmt.Println("done after", attempts, "attempts:", err)
-		}),
-	)
+// OnEvent sees each attempt the policy retries and the end of the call, with
+// the caller's context, for metrics and traces.
+func ExampleOnEvent() {
+	policy := instant.With(retry.OnEvent(func(ctx context.Context, e retry.Event) {
+		if e.Done {
+			fmt.Println("done after", e.Attempt, "attempts:", e.Final)
+			return
+		}
+		fmt.Println("attempt", e.Attempt, "failed:", e.Err)
+	}))
 	calls := 0
 	_ = retry.Run(context.Background(), policy, func(ctx context.Context) error {
 		calls++

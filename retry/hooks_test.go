@@ -15,7 +15,7 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// hookLog records the events of OnRetry and OnDone, with the time since the
+// hookLog records the events of OnRetry and OnEvent, with the time since the
 // call began, as one line each.
 type hookLog struct {
 	start  time.Time
@@ -28,18 +28,25 @@ func (l *hookLog) options() []retry.Option {
 		retry.OnRetry(func(attempt int, err error, delay time.Duration) {
 			l.events = append(l.events, fmt.Sprintf("%v retry %d %v %v", time.Since(l.start), attempt, err, delay))
 		}),
-		retry.OnDone(func(attempts int, err error) {
-			l.events = append(l.events, fmt.Sprintf("%v done %d %v", time.Since(l.start), attempts, err))
+		retry.OnEvent(func(ctx context.Context, e retry.Event) {
+			if ctx.Value(ctxKey{}) != "call" {
+				panic("OnEvent without the caller's context")
+			}
+			l.events = append(l.events, fmt.Sprintf("%v event %+v", time.Since(l.start), e))
 		}),
 	}
 }
+
+type ctxKey struct{}
+
+var callCtx = context.WithValue(context.Background(), ctxKey{}, "call")
 
 func TestHooksSeeEveryAttemptOfAScriptedCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var l hookLog
 		p := retry.New(append(l.options(), retry.Attempts(4), retry.Constant(time.Second), retry.NoJitter())...)
 		calls := 0
-		v, err := retry.Do(context.Background(), p, func(context.Context) (int, error) {
+		v, err := retry.Do(callCtx, p, func(context.Context) (int, error) {
 			calls++
 			time.Sleep(100 * time.Millisecond)
 			if calls < 3 {
@@ -51,42 +58,38 @@ func TestHooksSeeEveryAttemptOfAScriptedCall(t *testing.T) {
 		assert.Equal(t, 3, v)
 		assert.Equal(t, []string{
 			"100ms retry 1 transient 1s",
+			"100ms event {Attempt:1 Err:transient Delay:1s Done:false Final:<nil>}",
 			"1.2s retry 2 transient 1s",
-			"2.3s done 3 <nil>",
+			"1.2s event {Attempt:2 Err:transient Delay:1s Done:false Final:<nil>}",
+			"2.3s event {Attempt:3 Err:<nil> Delay:0s Done:true Final:<nil>}",
 		}, l.events)
 	})
 }
 
-func TestOnDoneGetsTheTerminalError(t *testing.T) {
+func TestOnEventGetsTheTerminalError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var l hookLog
-		p := retry.New(append(l.options(), retry.Attempts(3), retry.Constant(time.Second), retry.NoJitter())...)
-		var got error
-		p = p.With(retry.OnDone(func(attempts int, err error) {
-			got = err
-			l.events = append(l.events, fmt.Sprintf("%v done %d", time.Since(l.start), attempts))
-		}))
-		err := retry.Run(context.Background(), p, func(context.Context) error { return errTransient })
-		assert.Same(t, err, got, "OnDone gets the error the call returns")
-		assert.ErrorIs(t, got, retry.ErrExhausted)
-		assert.Equal(t, []string{
-			"0s retry 1 transient 1s",
-			"1s retry 2 transient 1s",
-			"2s done 3",
-		}, l.events)
+		var events []retry.Event
+		p := retry.New(retry.Attempts(3), retry.Constant(time.Second), retry.NoJitter(),
+			retry.OnEvent(func(_ context.Context, e retry.Event) { events = append(events, e) }))
+		err := retry.Run(context.Background(), p, func(context.Context) error { return retry.After(errTransient, 2*time.Second) })
+		require.ErrorIs(t, err, retry.ErrExhausted)
+		assert.Equal(t, []retry.Event{
+			{Attempt: 1, Err: errTransient, Delay: 2 * time.Second},
+			{Attempt: 2, Err: errTransient, Delay: 2 * time.Second},
+			{Attempt: 3, Err: errTransient, Done: true, Final: err},
+		}, events)
 	})
 }
 
-func TestOnDoneOnAFirstSuccess(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var l hookLog
-		p := retry.New(l.options()...)
-		require.NoError(t, retry.Run(context.Background(), p, func(context.Context) error { return nil }))
-		assert.Equal(t, []string{"0s done 1 <nil>"}, l.events)
-	})
+func TestOnEventOnAFirstSuccess(t *testing.T) {
+	var l hookLog
+	p := retry.New(l.options()...)
+	require.NoError(t, retry.Run(callCtx, p, func(context.Context) error { return nil }))
+	require.Len(t, l.events, 1)
+	assert.Contains(t, l.events[0], "event {Attempt:1 Err:<nil> Delay:0s Done:true Final:<nil>}")
 }
 
-func TestOnDoneForEveryWayACallEnds(t *testing.T) {
+func TestOnEventEndsEveryCallOnce(t *testing.T) {
 	permanent := func(context.Context) error { return retry.Permanent(errTransient) }
 	tests := []struct {
 		name  string
@@ -128,8 +131,10 @@ func TestOnDoneForEveryWayACallEnds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var done []string
-			p := instant.With(retry.OnDone(func(attempts int, err error) {
-				done = append(done, fmt.Sprintf("%d %v", attempts, err))
+			p := instant.With(retry.OnEvent(func(_ context.Context, e retry.Event) {
+				if e.Done {
+					done = append(done, fmt.Sprintf("%d %v", e.Attempt, e.Final))
+				}
 			}))
 			err := tt.run(p)
 			require.Error(t, err)
@@ -138,18 +143,23 @@ func TestOnDoneForEveryWayACallEnds(t *testing.T) {
 	}
 }
 
-// The hooks agree with a shared Budget: every retry it allows is one OnRetry
-// call, every call one OnDone, and every refusal an ErrBudget.
+// The hooks agree with a shared Budget and with each other: every retry the
+// budget allows is one OnRetry call and one OnEvent retry, every call ends
+// with one OnEvent, and every refusal is an ErrBudget.
 func TestPropertyHooksAgreeWithBudgetStats(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		b := retry.NewBudget(rapid.IntRange(1, 10).Draw(t, "max"), 0.5)
-		var retries, done, refused, attempts int
+		var retries, eventRetries, done, refused, attempts int
 		p := retry.New(retry.Attempts(rapid.IntRange(1, 5).Draw(t, "attempts")), retry.Constant(0), retry.WithBudget(b),
 			retry.OnRetry(func(int, error, time.Duration) { retries++ }),
-			retry.OnDone(func(n int, err error) {
+			retry.OnEvent(func(_ context.Context, e retry.Event) {
+				if !e.Done {
+					eventRetries++
+					return
+				}
 				done++
-				attempts += n
-				if errors.Is(err, retry.ErrBudget) {
+				attempts += e.Attempt
+				if errors.Is(e.Final, retry.ErrBudget) {
 					refused++
 				}
 			}))
@@ -168,7 +178,7 @@ func TestPropertyHooksAgreeWithBudgetStats(t *testing.T) {
 			})
 		}
 		s := b.Stats()
-		if uint64(retries) != s.Retries || uint64(refused) != s.Refused || done != len(calls) || attempts != made {
+		if retries != eventRetries || uint64(retries) != s.Retries || uint64(refused) != s.Refused || done != len(calls) || attempts != made {
 			t.Fatalf("hooks saw %d retries, %d refused, %d calls, %d attempts; stats %v, %d calls, %d attempts", retries, refused, done, attempts, s, len(calls), made)
 		}
 	})

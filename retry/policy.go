@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -37,7 +38,7 @@ type config struct {
 	honorRetryAfter time.Duration // 0: hints are not honoured
 	retryIf         func(error) bool
 	onRetry         func(attempt int, err error, delay time.Duration)
-	onDone          func(attempts int, err error)
+	onEvent         func(ctx context.Context, e Event)
 	budget          *Budget
 }
 
@@ -128,13 +129,24 @@ func OnRetry(hook func(attempt int, err error, delay time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onRetry = hook })
 }
 
-// OnDone sets a hook called once when a call is over, with the number of
-// attempts made and nil on success, or the [*Error] the call returns; with
-// [OnRetry] it sees every attempt. It runs on the caller's goroutine, before
-// the call returns, and must be safe for concurrent use if the policy is
-// shared; OnDone(nil) removes it.
-func OnDone(hook func(attempts int, err error)) Option {
-	return optionFunc(func(c *config) { c.onDone = hook })
+// OnEvent sets a hook called with the caller's context after every attempt
+// the policy retries, as [OnRetry] is, and once when the call is over, for
+// metrics and traces. It runs on the caller's goroutine, before the wait or
+// the return, and must be safe for concurrent use if the policy is shared;
+// OnEvent(nil) removes it.
+func OnEvent(hook func(ctx context.Context, e Event)) Option {
+	return optionFunc(func(c *config) { c.onEvent = hook })
+}
+
+// Event is one event of a call, delivered to [OnEvent]: a retry, or the end.
+type Event struct {
+	// Attempt is the attempt just made, 1 for the first; at the end, the
+	// number of attempts made.
+	Attempt int
+	Err     error         // the attempt's error, markers removed; nil on success
+	Delay   time.Duration // the wait before the next attempt; 0 at the end
+	Done    bool          // the call is over
+	Final   error         // at the end, nil on success, else the [*Error] the call returns
 }
 
 // WithBudget makes the policy ask b before every retry; a refused retry ends
