@@ -33,6 +33,12 @@ func Breaker(name string, opts ...Option) []breaker.Option {
 	for i, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
 		m.states[i] = attribute.NewSet(append(in.attrs[:len(in.attrs):len(in.attrs)], breakerStateKey.String(stateName(s)))...)
 	}
+	for i, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
+		for j, forced := range []bool{false, true} {
+			m.rejects[i][j] = []metric.AddOption{in.with(breakerStateKey.String(stateName(s)), breakerForcedKey.Bool(forced))}
+		}
+	}
+	m.plain = []metric.RecordOption{in.with()}
 	var err error
 	m.transitions, err = in.meter.Int64Counter("weft.breaker.transitions",
 		metric.WithUnit("{transition}"),
@@ -63,6 +69,10 @@ type breakerMetrics struct {
 	in          instruments
 	state       atomic.Int32 // the state entered by the last event delivered
 	states      [3]attribute.Set
+	// Options made once, so that a rejection, which may be most calls,
+	// allocates nothing here: by state and forced.
+	rejects     [3][2][]metric.AddOption
+	plain       []metric.RecordOption
 	transitions metric.Int64Counter
 	rejections  metric.Int64Counter
 	slow        metric.Float64Histogram
@@ -74,11 +84,17 @@ func (m *breakerMetrics) changed(e breaker.Event) {
 }
 
 func (m *breakerMetrics) rejected(err *breaker.OpenError) {
-	m.rejections.Add(context.Background(), 1, m.in.with(breakerStateKey.String(stateName(err.State)), breakerForcedKey.Bool(err.Forced)))
+	forced := 0
+	if err.Forced {
+		forced = 1
+	}
+	if s := int(err.State); s >= 0 && s < len(m.rejects) {
+		m.rejections.Add(context.Background(), 1, m.rejects[s][forced]...)
+	}
 }
 
 func (m *breakerMetrics) slowCall(took time.Duration) {
-	m.slow.Record(context.Background(), took.Seconds(), m.in.with())
+	m.slow.Record(context.Background(), took.Seconds(), m.plain...)
 }
 
 // observe reports the state as of the last change the breaker delivered.

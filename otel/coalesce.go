@@ -17,7 +17,11 @@ const coalesceNameKey = attribute.Key("weft.coalesce.name")
 // replaces it. Callers per execution is the share of work coalescing saved.
 func Group[K comparable](name string, opts ...Option) coalesce.GroupOption[K] {
 	in := newInstruments(coalesceNameKey, name, opts)
-	m := &groupMetrics{in: in, ok: in.with(outcomeKey.String("ok")), failed: in.with(outcomeKey.String("error"))}
+	m := &groupMetrics{
+		in:     in,
+		ok:     []metric.AddOption{in.with(outcomeKey.String("ok"))},
+		failed: []metric.AddOption{in.with(outcomeKey.String("error"))},
+	}
 	var err error
 	m.executions, err = in.meter.Int64Counter("weft.coalesce.executions",
 		metric.WithUnit("{execution}"),
@@ -32,13 +36,13 @@ func Group[K comparable](name string, opts ...Option) coalesce.GroupOption[K] {
 		if err != nil {
 			o = m.failed
 		}
-		m.executions.Add(context.Background(), 1, o)
-		m.callers.Add(context.Background(), int64(callers), o)
+		m.executions.Add(context.Background(), 1, o...)
+		m.callers.Add(context.Background(), int64(callers), o...)
 	})
 }
 
 type groupMetrics struct {
 	in                  instruments
-	ok, failed          metric.MeasurementOption
+	ok, failed          []metric.AddOption
 	executions, callers metric.Int64Counter
 }

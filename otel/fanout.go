@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -31,8 +32,15 @@ func Broadcast[T any](name string, opts ...Option) fanout.Option {
 		metric.WithUnit("{value}"),
 		metric.WithDescription("Values the broadcast dropped for an output whose buffer was full, by output."))
 	check(err)
+	// Each output's options are made at its first drop and kept, so that
+	// dropping, which may be most sends, allocates nothing here.
+	var byOutput sync.Map // int → []metric.AddOption
 	return fanout.OnDrop(func(output int, _ T) {
-		drops.Add(context.Background(), 1, in.with(fanoutOutputKey.Int(output)))
+		o, ok := byOutput.Load(output)
+		if !ok {
+			o, _ = byOutput.LoadOrStore(output, []metric.AddOption{in.with(fanoutOutputKey.Int(output))})
+		}
+		drops.Add(context.Background(), 1, o.([]metric.AddOption)...)
 	})
 }
 

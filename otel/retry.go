@@ -28,8 +28,9 @@ func Retry(name string, opts ...Option) retry.Option {
 	in := newInstruments(retryNameKey, name, opts)
 	m := &retryMetrics{in: in}
 	for i, o := range retryOutcomes {
-		m.outcomes[i] = in.with(outcomeKey.String(o))
+		m.outcomes[i] = []metric.RecordOption{in.with(outcomeKey.String(o))}
 	}
+	m.plain = []metric.RecordOption{in.with()}
 	var err error
 	m.attempts, err = in.meter.Int64Histogram("weft.retry.attempts",
 		metric.WithUnit("{attempt}"),
@@ -49,7 +50,9 @@ var retryOutcomes = [...]string{"success", "exhausted", "not_retryable", "max_el
 
 type retryMetrics struct {
 	in       instruments
-	outcomes [len(retryOutcomes)]metric.MeasurementOption
+	// Options made once: a variadic slice made per call would escape.
+	outcomes [len(retryOutcomes)][]metric.RecordOption
+	plain    []metric.RecordOption
 	attempts metric.Int64Histogram
 	delay    metric.Float64Histogram
 }
@@ -57,7 +60,7 @@ type retryMetrics struct {
 func (m *retryMetrics) event(ctx context.Context, e retry.Event) {
 	span := trace.SpanFromContext(ctx)
 	if !e.Done {
-		m.delay.Record(ctx, e.Delay.Seconds(), m.in.with())
+		m.delay.Record(ctx, e.Delay.Seconds(), m.plain...)
 		if span.IsRecording() {
 			span.AddEvent("weft.retry", trace.WithAttributes(
 				retryNameKey.String(m.in.attrs[0].Value.AsString()),
@@ -68,7 +71,7 @@ func (m *retryMetrics) event(ctx context.Context, e retry.Event) {
 		return
 	}
 	o := retryOutcome(e.Final)
-	m.attempts.Record(ctx, int64(e.Attempt), m.outcomes[o])
+	m.attempts.Record(ctx, int64(e.Attempt), m.outcomes[o]...)
 	if span.IsRecording() {
 		attrs := []attribute.KeyValue{
 			retryNameKey.String(m.in.attrs[0].Value.AsString()),
