@@ -66,9 +66,9 @@ func Breaker(name string, opts ...Option) []breaker.Option {
 }
 
 type breakerMetrics struct {
-	in          instruments
-	state       atomic.Int32 // the state entered by the last event delivered
-	states      [3]attribute.Set
+	in     instruments
+	state  atomic.Int32 // the state entered by the last event delivered
+	states [3]attribute.Set
 	// Options made once, so that a rejection, which may be most calls,
 	// allocates nothing here: by state and forced.
 	rejects     [3][2][]metric.AddOption

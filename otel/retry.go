@@ -49,7 +49,7 @@ func Retry(name string, opts ...Option) retry.Option {
 var retryOutcomes = [...]string{"success", "exhausted", "not_retryable", "max_elapsed", "deadline", "budget", "abandoned", "canceled"}
 
 type retryMetrics struct {
-	in       instruments
+	in instruments
 	// Options made once: a variadic slice made per call would escape.
 	outcomes [len(retryOutcomes)][]metric.RecordOption
 	plain    []metric.RecordOption
