@@ -16,9 +16,8 @@ func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)
 		// The common case, kept small: a first attempt needs no state.
 		v, err := f(ctx)
 		if err == nil {
-			c.budget.deposit()
-			if c.onEvent != nil {
-				c.onEvent(ctx, Event{Attempt: 1, Done: true})
+			if !c.quiet {
+				c.succeeded(ctx, 1)
 			}
 			return v, nil
 		}

@@ -39,13 +39,20 @@ type config struct {
 	retryIf         func(error) bool
 	onRetry         func(attempt int, err error, delay time.Duration)
 	onEvent         func(ctx context.Context, e Event)
+
+	// quiet is set when a success needs nothing done: no Budget to pay
+	// and no OnEvent hook. One test of it keeps a first success as cheap
+	// as it was before OnEvent.
+	quiet bool
+	// hooked is set when a retry has a hook to call: OnRetry or OnEvent.
+	hooked bool
 	budget          *Budget
 }
 
 // defaults is the configuration of the zero Policy. It is never written
 // after package initialisation.
 var defaults = func() config {
-	c := config{attempts: 3, jitter: jitter{kind: fullJitter}}
+	c := config{attempts: 3, jitter: jitter{kind: fullJitter}, quiet: true}
 	Exponential(100*time.Millisecond, 2, 10*time.Second).apply(&c)
 	return c
 }()
@@ -68,6 +75,8 @@ func (p Policy) With(opts ...Option) Policy {
 	if c.jitter.kind == decorrelatedJitter && c.backoff.kind == custom {
 		panic("retry: DecorrelatedJitter(): needs the base and cap of Constant, Linear or Exponential; BackoffFunc has neither")
 	}
+	c.quiet = c.budget == nil && c.onEvent == nil
+	c.hooked = c.onRetry != nil || c.onEvent != nil
 	return Policy{c: &c}
 }
 

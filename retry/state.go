@@ -83,10 +83,17 @@ func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Durati
 
 func (s *State) succeeded(ctx context.Context) {
 	s.attempts++
-	c := s.config()
+	if c := s.config(); !c.quiet {
+		c.succeeded(ctx, s.attempts)
+	}
+}
+
+// succeeded pays the budget and calls the OnEvent hook for a call that
+// succeeded at attempt n.
+func (c *config) succeeded(ctx context.Context, n int) {
 	c.budget.deposit()
 	if c.onEvent != nil {
-		c.onEvent(ctx, Event{Attempt: s.attempts, Done: true})
+		c.onEvent(ctx, Event{Attempt: n, Done: true})
 	}
 }
 
@@ -175,7 +182,7 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 	// A delay a hint set is not the backoff's: decorrelated jitter goes
 	// on from its own last draw.
 	s.prev = backoff
-	if c.onRetry != nil || c.onEvent != nil {
+	if c.hooked {
 		return s.hook(ctx, last, d, now)
 	}
 	return d, nil
