@@ -46,7 +46,7 @@ type config struct {
 	quiet bool
 	// hooked is set when a retry has a hook to call: OnRetry or OnEvent.
 	hooked bool
-	budget          *Budget
+	budget *Budget
 }
 
 // defaults is the configuration of the zero Policy. It is never written
