@@ -66,6 +66,7 @@ func TestOnDoneSeesTheExecutionsOfAScriptedRun(t *testing.T) {
 		// behind it, and leaves too before its execution can start.
 		c1, cancel1 := context.WithCancelCause(context.Background())
 		r1 := g.DoChan(c1, "c", slow)
+		synctest.Wait() // fn has started
 		cancel1(errors.New("c1 gave up"))
 		<-r1
 		c2, cancel2 := context.WithCancelCause(context.Background())
