@@ -252,8 +252,8 @@ func OnReject(f func(err *OpenError)) Option {
 }
 
 // OnSlowCall sets a hook called with the duration of every success the
-// breaker counts as slow under [SlowCall] (a probe's included), after its
-// state changes are delivered, outside its locks, on the reporting caller's
+// breaker counts as slow under [SlowCall] (a probe's included), once the
+// breaker has recorded it, outside its locks, on the reporting caller's
 // goroutine; its panic reaches that caller. Without SlowCall it is never
 // called. A nil f removes it.
 func OnSlowCall(f func(took time.Duration)) Option {
