@@ -217,7 +217,9 @@ func (b *Breaker) setLocked(np *period, reason Reason, at int64) {
 		atomic.StoreUint32(&b.forced, 0)
 	}
 	b.cur.Store(np)
-	if np.forced {
+	// With an OnReject hook, forced stays clear: Run's inlined rejection
+	// has no room for the hook, and the slower path calls it.
+	if np.forced && b.cfg.onReject == nil {
 		atomic.StoreUint32(&b.forced, 1)
 	}
 	if b.cfg.onChange == nil || (old.state == Closed && np.state == Closed) {
@@ -318,20 +320,17 @@ func (b *Breaker) allowSlow(p *period) (Ticket, error) {
 		return Ticket{p: p, start: b.now()}, nil
 	case Open:
 		if p.forced {
-			b.reject()
-			return Ticket{}, p.err
+			return Ticket{}, b.reject(p.err)
 		}
 		now := b.now()
 		if now < p.until {
-			b.reject()
-			return Ticket{}, p.err
+			return Ticket{}, b.reject(p.err)
 		}
 		return b.allowLocked()
 	}
 	now := b.now()
 	if busy := p.busyUntil.Load(); busy != 0 && now < busy {
-		b.reject()
-		return Ticket{}, p.err
+		return Ticket{}, b.reject(p.err)
 	}
 	return b.allowLocked()
 }
@@ -343,7 +342,7 @@ func (b *Breaker) allowLocked() (Ticket, error) {
 	b.advanceLocked(now)
 	p := b.cur.Load()
 	var t Ticket
-	var err error
+	var err *OpenError
 	switch {
 	case p.state == Closed:
 		t = Ticket{p: p, start: now}
@@ -363,10 +362,14 @@ func (b *Breaker) allowLocked() (Ticket, error) {
 		}
 		t = Ticket{p: p, start: now, lease: b.nextLease}
 	default:
-		b.reject()
+		atomic.AddUint64(&b.rejected, 1)
 		err = p.err
 	}
 	b.mu.Unlock()
+	if err != nil {
+		b.deliver()
+		return t, b.rejected1(err)
+	}
 	if t.lease != 0 {
 		// A listener that panics here keeps the probe from its caller:
 		// give its slot back, or nothing would until the lease ran out.
@@ -378,10 +381,10 @@ func (b *Breaker) allowLocked() (Ticket, error) {
 		}()
 		b.deliver()
 		delivered = true
-		return t, err
+		return t, nil
 	}
 	b.deliver()
-	return t, err
+	return t, nil
 }
 
 // abandon frees the probe slot of t, a probe that never reached its caller.
@@ -420,6 +423,10 @@ func (b *Breaker) record(p *period, start int64, leaseID uint64, o Outcome) {
 				p.tw.add(now, kindSuccess)
 			}
 			return
+		}
+		if b.cfg.onSlow != nil {
+			// After the result is recorded, even if the hook panics.
+			defer b.cfg.onSlow(time.Duration(now - start))
 		}
 		if c := b.window(p, now, kindSlow); c.trips(c.slow, b.cfg.slowRate, b.cfg.minCalls) {
 			b.trip(p, ReasonSlowCallRate)
@@ -478,6 +485,7 @@ func (b *Breaker) recordProbe(p *period, start int64, leaseID uint64, o Outcome)
 	b.mu.Lock()
 	now := b.now()
 	b.advanceLocked(now) // an expired lease, this one included, is a failure
+	slow := false
 	if b.cur.Load() == p && p.release(leaseID) {
 		switch {
 		case o == Ignore:
@@ -485,6 +493,7 @@ func (b *Breaker) recordProbe(p *period, start int64, leaseID uint64, o Outcome)
 		case o != Success:
 			b.setLocked(b.openPeriod(p.reopens+1, now), ReasonProbeFailed, now)
 		case b.timeCall && now-start > b.slowNs:
+			slow = true
 			b.setLocked(b.openPeriod(p.reopens+1, now), ReasonProbeSlow, now)
 		default:
 			p.successes++
@@ -495,6 +504,9 @@ func (b *Breaker) recordProbe(p *period, start int64, leaseID uint64, o Outcome)
 	}
 	b.mu.Unlock()
 	b.deliver()
+	if slow && b.cfg.onSlow != nil {
+		b.cfg.onSlow(time.Duration(now - start))
+	}
 }
 
 // release frees the probe slot holding leaseID and reports whether it held
@@ -540,8 +552,21 @@ func (b *Breaker) Run(ctx context.Context, f func(context.Context) error) error 
 	return b.run(ctx, f)
 }
 
-// reject counts a rejected call.
-func (b *Breaker) reject() { atomic.AddUint64(&b.rejected, 1) }
+// reject counts a call rejected with err, calls the OnReject hook, and
+// returns err.
+func (b *Breaker) reject(err *OpenError) error {
+	atomic.AddUint64(&b.rejected, 1)
+	return b.rejected1(err)
+}
+
+// rejected1 calls the OnReject hook, if any, for a rejection with err
+// already counted, and returns err.
+func (b *Breaker) rejected1(err *OpenError) error {
+	if b.cfg.onReject != nil {
+		b.cfg.onReject(err)
+	}
+	return err
+}
 
 // run is Run once a forced-open breaker has been ruled out.
 func (b *Breaker) run(ctx context.Context, f func(context.Context) error) error {
@@ -589,8 +614,7 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 	if p := b.cur.Load(); p.admit {
 		t.p = p
 	} else if p.forced {
-		b.reject()
-		return v, p.err
+		return v, b.reject(p.err)
 	} else if t, err = b.allowSlow(p); err != nil {
 		return v, err
 	}

@@ -37,7 +37,9 @@
 //     [Breaker.State].
 //   - Calls run on the caller's goroutine. A panic in [Breaker.Run] goes on
 //     up after being counted; [Do] returns it as an error.
-//   - [OnStateChange] gets every change in order, outside the breaker's locks.
+//   - [OnStateChange] gets every change in order, [OnReject] every rejection
+//     and [OnSlowCall] every slow success, all outside the breaker's locks;
+//     [Breaker.Stats] is a snapshot for gauges.
 //
 // # With retries
 //

@@ -229,3 +229,34 @@ func ExampleStats() {
 	fmt.Println(b.Stats())
 	// Output: state=closed forced=false successes=0 failures=0 slow=0 consecutive_failures=1 probes_in_flight=0 probe_successes=0 open_remaining=0s rejected=0 ignored=0
 }
+
+// OnReject sees every call the breaker turns away, with the reason in the
+// *OpenError, for a rejection counter.
+func ExampleOnReject() {
+	b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OnReject(func(err *breaker.OpenError) {
+		fmt.Println("rejected:", err.State, "forced:", err.Forced)
+	}))
+	b.Run(context.Background(), down)
+	b.Run(context.Background(), up)
+	b.ForceOpen()
+	b.Run(context.Background(), up)
+	fmt.Println(b.Stats().Rejected)
+	// Output:
+	// rejected: open forced: false
+	// rejected: open forced: true
+	// 2
+}
+
+// OnSlowCall sees every success slower than the SlowCall threshold.
+func ExampleOnSlowCall() {
+	b := breaker.New(breaker.CountWindow(10), breaker.SlowCall(time.Millisecond, 1),
+		breaker.OnSlowCall(func(took time.Duration) {
+			fmt.Println("slow call:", took >= 5*time.Millisecond)
+		}))
+	b.Run(context.Background(), func(context.Context) error {
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	})
+	b.Run(context.Background(), up)
+	// Output: slow call: true
+}

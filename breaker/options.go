@@ -70,6 +70,8 @@ type config struct {
 
 	classify func(error) Outcome
 	onChange func(Event)
+	onReject func(*OpenError)
+	onSlow   func(took time.Duration)
 }
 
 func fail(format string, args ...any) {
@@ -239,6 +241,23 @@ func Classify(f func(err error) Outcome) Option {
 // removes it.
 func OnStateChange(f func(Event)) Option {
 	return optionFunc(func(c *config) { c.onChange = f })
+}
+
+// OnReject sets a hook called with the [*OpenError] of every call the breaker
+// rejects, outside its locks and on the rejected caller's goroutine, before
+// the rejection returns; its panic reaches that caller. Its calls add up to
+// [Stats].Rejected. A nil f removes it.
+func OnReject(f func(err *OpenError)) Option {
+	return optionFunc(func(c *config) { c.onReject = f })
+}
+
+// OnSlowCall sets a hook called with the duration of every success the
+// breaker counts as slow under [SlowCall] (a probe's included), once the
+// breaker has recorded it, outside its locks, on the reporting caller's
+// goroutine; its panic reaches that caller. Without SlowCall it is never
+// called. A nil f removes it.
+func OnSlowCall(f func(took time.Duration)) Option {
+	return optionFunc(func(c *config) { c.onSlow = f })
 }
 
 // build applies opts over the defaults and checks the combination.

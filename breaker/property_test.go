@@ -73,6 +73,7 @@ type model struct {
 
 	events            []modelEvent
 	rejected, ignored uint64
+	slow              uint64 // successes counted as slow, probes included
 }
 
 func (m *model) set(to breaker.State, reason breaker.Reason, at int64) {
@@ -198,6 +199,7 @@ func (m *model) report(t modelTicket, o breaker.Outcome, now int64) bool {
 		case o == breaker.Failure:
 			m.open(m.reopens+1, breaker.ReasonProbeFailed, now)
 		case m.cfg.slowAfter > 0 && now-t.start > m.cfg.slowAfter:
+			m.slow++
 			m.open(m.reopens+1, breaker.ReasonProbeSlow, now)
 		default:
 			m.successes++
@@ -216,6 +218,7 @@ func (m *model) report(t modelTicket, o breaker.Outcome, now int64) bool {
 			return true
 		}
 		if m.cfg.slowAfter > 0 && now-t.start > m.cfg.slowAfter {
+			m.slow++
 			m.records = append(m.records, record{now, recSlow})
 			if c := m.counts(now); c.trips(c.slow, m.cfg.slowRate, m.cfg.minCalls) {
 				m.open(0, breaker.ReasonSlowCallRate, now)
@@ -284,6 +287,10 @@ type machine struct {
 	out      []*heldTicket // admitted, not reported
 	reported []*heldTicket // reported, kept to report again
 	got      []breaker.Event
+
+	// Counted by the OnReject and OnSlowCall hooks, when hooked.
+	hooked          bool
+	rejects, slowed uint64
 }
 
 type heldTicket struct {
@@ -348,6 +355,18 @@ func newMachine(t *rapid.T) *machine {
 	cfg, opts := drawConfig(t)
 	mc := &machine{m: &model{cfg: cfg}}
 	opts = append(opts, breaker.OnStateChange(func(e breaker.Event) { mc.got = append(mc.got, e) }))
+	// Without the hooks, a forced-open breaker rejects on Run's inlined
+	// path; with them, on the slower one. Both are checked.
+	if mc.hooked = rapid.Bool().Draw(t, "hooked"); mc.hooked {
+		opts = append(opts,
+			breaker.OnReject(func(*breaker.OpenError) { mc.rejects++ }),
+			breaker.OnSlowCall(func(took time.Duration) {
+				if took <= time.Duration(mc.m.cfg.slowAfter) {
+					panic(fmt.Sprintf("OnSlowCall(%v) under the threshold %v", took, time.Duration(mc.m.cfg.slowAfter)))
+				}
+				mc.slowed++
+			}))
+	}
 	mc.b = breaker.New(opts...)
 	mc.base = time.Now() // the bubble's clock stands still until the machine sleeps
 	return mc
@@ -581,6 +600,9 @@ func (mc *machine) Check(t *rapid.T) {
 	}
 	if got.ProbesInFlight > mc.m.cfg.probes {
 		t.Fatalf("%d probes in flight, at most %d allowed", got.ProbesInFlight, mc.m.cfg.probes)
+	}
+	if mc.hooked && (mc.rejects != got.Rejected || mc.slowed != mc.m.slow) {
+		t.Fatalf("OnReject saw %d rejections, Stats %d; OnSlowCall saw %d slow calls, model %d", mc.rejects, got.Rejected, mc.slowed, mc.m.slow)
 	}
 	if len(mc.got) != len(mc.m.events) {
 		t.Fatalf("%d events delivered, model has %d: %v", len(mc.got), len(mc.m.events), mc.got)

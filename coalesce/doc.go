@@ -20,6 +20,8 @@
 //   - All three types are safe for concurrent use.
 //   - A panic in a Group's fn reaches its waiting callers as a
 //     [*github.com/weftgo/weft.PanicError], or [OnPanic] if none waits.
+//   - [OnDone] reports each of a Group's executions and how many callers it
+//     served.
 //
 // Notify is allocation-free; see the [benchmark page] for costs.
 //

@@ -168,3 +168,25 @@ func ExampleErrCycle() {
 	// inner: true
 	// outer: 1 <nil>
 }
+
+// OnDone counts executions and the callers they served: here three callers
+// share one load.
+func ExampleOnDone() {
+	done := make(chan string, 1)
+	g := coalesce.NewGroup[string, int](coalesce.OnDone(func(key string, callers int, err error) {
+		done <- fmt.Sprintf("%s: 1 execution, %d callers, err %v", key, callers, err)
+	}))
+	release := make(chan struct{})
+	first := g.DoChan(context.Background(), "config", func(ctx context.Context) (int, error) {
+		<-release
+		return 42, nil
+	})
+	second := g.DoChan(context.Background(), "config", nil) // joins: fn is not run
+	third := g.DoChan(context.Background(), "config", nil)
+	close(release)
+	fmt.Println((<-first).Value, (<-second).Value, (<-third).Value)
+	fmt.Println(<-done)
+	// Output:
+	// 42 42 42
+	// config: 1 execution, 3 callers, err <nil>
+}

@@ -34,8 +34,9 @@ import (
 // The zero Group is ready to use and safe for concurrent use; it must not be
 // copied after first use.
 type Group[K comparable, V any] struct {
-	onPanic func(key K, pe *weft.PanicError) // from OnPanic; nil: logPanic
-	tab     atomic.Pointer[table[K, V]]      // made by the first call
+	onPanic func(key K, pe *weft.PanicError)    // from OnPanic; nil: logPanic
+	onDone  func(key K, callers int, err error) // from OnDone; nil: none
+	tab     atomic.Pointer[table[K, V]]         // made by the first call
 }
 
 // NewGroup returns an empty Group configured by opts.
@@ -47,7 +48,7 @@ func NewGroup[K comparable, V any](opts ...GroupOption[K]) *Group[K, V] {
 		}
 		o.applyGroup(&cfg)
 	}
-	return &Group[K, V]{onPanic: cfg.onPanic}
+	return &Group[K, V]{onPanic: cfg.onPanic, onDone: cfg.onDone}
 }
 
 // GroupOption configures a [Group] made by [NewGroup].
@@ -57,6 +58,7 @@ type GroupOption[K comparable] interface {
 
 type groupConfig[K comparable] struct {
 	onPanic func(K, *weft.PanicError)
+	onDone  func(K, int, error)
 }
 
 type onPanicOption[K comparable] func(K, *weft.PanicError)
@@ -72,6 +74,39 @@ func OnPanic[K comparable](hook func(key K, pe *weft.PanicError)) GroupOption[K]
 		panic("coalesce: OnPanic(nil)")
 	}
 	return onPanicOption[K](hook)
+}
+
+type onDoneOption[K comparable] func(K, int, error)
+
+func (o onDoneOption[K]) applyGroup(c *groupConfig[K]) { c.onDone = o }
+
+// OnDone sets a hook called once per execution, after its callers have the
+// result, with the key, how many callers joined it (the first included, left
+// or not) and fn's error, or the cause of the last caller to leave if fn never
+// started. It runs on the execution's goroutine; a panic in it goes to
+// [OnPanic]. OnDone panics if hook is nil.
+func OnDone[K comparable](hook func(key K, callers int, err error)) GroupOption[K] {
+	if hook == nil {
+		panic("coalesce: OnDone(nil)")
+	}
+	return onDoneOption[K](hook)
+}
+
+// done calls the OnDone hook, if any, for c, which has finished.
+func (g *Group[K, V]) done(c *call[K, V]) {
+	if g.onDone == nil {
+		return
+	}
+	// No caller joins c once it has finished: finish removed it from the
+	// table under the lock the joins took.
+	callers := int(c.joined) + 1
+	err := catch.Call(func() error {
+		g.onDone(c.key, callers, c.err)
+		return nil
+	})
+	if pe, ok := err.(*weft.PanicError); ok {
+		g.reportPanic(c.key, pe)
+	}
 }
 
 // reportPanic hands a panic nobody waits for to the OnPanic hook, or logs
@@ -504,6 +539,7 @@ func (g *Group[K, V]) run(c *call[K, V], fn func(context.Context) (V, error)) {
 		if orphan := g.finish(c); orphan && panicked && !returned {
 			g.reportPanic(c.key, pe)
 		}
+		g.done(c)
 	})
 }
 

@@ -20,6 +20,11 @@ type execErr struct{ id int }
 
 func (e execErr) Error() string { return fmt.Sprintf("execution %d failed", e.id) }
 
+// callerCause is the cause with which a caller cancels its context.
+type callerCause int
+
+func (c callerCause) Error() string { return fmt.Sprintf("caller %d cancelled", int(c)) }
+
 type groupCaller struct {
 	key      int
 	arrive   time.Duration
@@ -52,6 +57,9 @@ type execution struct {
 //     result, that is, if every caller that joined it gave up;
 //   - a panic reaches every waiter as *weft.PanicError, and a panic in an
 //     execution every caller has left goes to the OnPanic hook, once;
+//   - OnDone is called once per execution, fn's runs and those whose callers
+//     all left before fn could start, and its caller counts add up to the
+//     callers;
 //   - no goroutine is left behind (synctest.Test fails if one is).
 //
 // Events are placed so that a cancellation (at a half millisecond) never
@@ -83,12 +91,23 @@ func TestPropertyGroup(t *testing.T) {
 				mu      sync.Mutex
 				running = map[int]int{}
 				hooked  = map[int]int{} // OnPanic calls by execution
+				// Counted by OnDone.
+				doneCallers, doneRuns, unstarted int
 			)
 			g := coalesce.NewGroup[int, int](coalesce.OnPanic(func(key int, pe *weft.PanicError) {
 				mu.Lock()
 				defer mu.Unlock()
 				ee, _ := pe.Value.(execErr)
 				hooked[ee.id]++
+			}), coalesce.OnDone(func(key int, callers int, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				doneCallers += callers
+				if errors.As(err, new(callerCause)) {
+					unstarted++ // fn never ran: err is the last caller's cause
+				} else {
+					doneRuns++
+				}
 			}))
 			fail := func(format string, args ...any) {
 				mu.Lock()
@@ -139,7 +158,7 @@ func TestPropertyGroup(t *testing.T) {
 					if c.cancelAt > 0 {
 						var cancel context.CancelCauseFunc
 						ctx, cancel = context.WithCancelCause(ctx)
-						c.cause = fmt.Errorf("caller %d cancelled", i)
+						c.cause = callerCause(i)
 						stop := time.AfterFunc(c.cancelAt, func() { cancel(c.cause) })
 						defer stop.Stop()
 					} else if i%2 == 1 {
@@ -163,6 +182,9 @@ func TestPropertyGroup(t *testing.T) {
 			synctest.Wait()
 			if failure != "" {
 				return
+			}
+			if doneCallers != n || doneRuns != len(execs) {
+				fail("OnDone saw %d callers of %d executions (and %d never started), want %d callers of %d", doneCallers, doneRuns, unstarted, n, len(execs))
 			}
 			received := make(map[int]bool)
 			for i, c := range callers {

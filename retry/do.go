@@ -16,7 +16,9 @@ func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)
 		// The common case, kept small: a first attempt needs no state.
 		v, err := f(ctx)
 		if err == nil {
-			c.budget.deposit()
+			if !c.quiet {
+				c.succeeded(ctx, 1)
+			}
 			return v, nil
 		}
 		s := State{c: c}
@@ -65,7 +67,7 @@ func do[T any](ctx context.Context, s *State, f func(context.Context) (T, error)
 			v, err = f(ctx)
 		}
 		if err == nil {
-			s.succeeded()
+			s.succeeded(ctx)
 			return v, nil
 		}
 	}

@@ -46,6 +46,8 @@
 //     the policy gave up and the last attempt's error.
 //   - Nothing starts goroutines: the function, hooks and dead-letter sinks
 //     run on the caller's goroutine, and their panics reach the caller.
+//   - [OnEvent] sees every retry and the end of every call, with the
+//     caller's context; [Budget.Stats] is a snapshot for gauges.
 //
 // # With a circuit breaker
 //

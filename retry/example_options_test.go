@@ -220,3 +220,26 @@ func ExampleError() {
 	}
 	// Output: gave up after 3 attempts (true): service unavailable
 }
+
+// OnEvent sees each attempt the policy retries and the end of the call, with
+// the caller's context, for metrics and traces.
+func ExampleOnEvent() {
+	policy := instant.With(retry.OnEvent(func(ctx context.Context, e retry.Event) {
+		if e.Done {
+			fmt.Println("done after", e.Attempt, "attempts:", e.Final)
+			return
+		}
+		fmt.Println("attempt", e.Attempt, "failed:", e.Err)
+	}))
+	calls := 0
+	_ = retry.Run(context.Background(), policy, func(ctx context.Context) error {
+		calls++
+		if calls == 1 {
+			return errUnavailable
+		}
+		return nil
+	})
+	// Output:
+	// attempt 1 failed: service unavailable
+	// done after 2 attempts: <nil>
+}

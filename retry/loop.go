@@ -148,7 +148,7 @@ func (a Attempt) Done(err error) bool {
 	l := a.l
 	l.open = false
 	if err == nil {
-		l.s.succeeded()
+		l.s.succeeded(l.ctx)
 		l.finish(nil)
 		return true
 	}

@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -37,13 +38,21 @@ type config struct {
 	honorRetryAfter time.Duration // 0: hints are not honoured
 	retryIf         func(error) bool
 	onRetry         func(attempt int, err error, delay time.Duration)
-	budget          *Budget
+	onEvent         func(ctx context.Context, e Event)
+
+	// quiet is set when a success needs nothing done: no Budget to pay
+	// and no OnEvent hook. One test of it keeps a first success as cheap
+	// as it was before OnEvent.
+	quiet bool
+	// hooked is set when a retry has a hook to call: OnRetry or OnEvent.
+	hooked bool
+	budget *Budget
 }
 
 // defaults is the configuration of the zero Policy. It is never written
 // after package initialisation.
 var defaults = func() config {
-	c := config{attempts: 3, jitter: jitter{kind: fullJitter}}
+	c := config{attempts: 3, jitter: jitter{kind: fullJitter}, quiet: true}
 	Exponential(100*time.Millisecond, 2, 10*time.Second).apply(&c)
 	return c
 }()
@@ -66,6 +75,8 @@ func (p Policy) With(opts ...Option) Policy {
 	if c.jitter.kind == decorrelatedJitter && c.backoff.kind == custom {
 		panic("retry: DecorrelatedJitter(): needs the base and cap of Constant, Linear or Exponential; BackoffFunc has neither")
 	}
+	c.quiet = c.budget == nil && c.onEvent == nil
+	c.hooked = c.onRetry != nil || c.onEvent != nil
 	return Policy{c: &c}
 }
 
@@ -125,6 +136,26 @@ func RetryIf(retryable func(err error) bool) Option {
 // concurrent use if the policy is shared; OnRetry(nil) removes it.
 func OnRetry(hook func(attempt int, err error, delay time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onRetry = hook })
+}
+
+// OnEvent sets a hook called with the caller's context after every attempt
+// the policy retries, as [OnRetry] is, and once when the call is over, for
+// metrics and traces. It runs on the caller's goroutine, before the wait or
+// the return, and must be safe for concurrent use if the policy is shared;
+// OnEvent(nil) removes it.
+func OnEvent(hook func(ctx context.Context, e Event)) Option {
+	return optionFunc(func(c *config) { c.onEvent = hook })
+}
+
+// Event is one event of a call, delivered to [OnEvent]: a retry, or the end.
+type Event struct {
+	// Attempt is the attempt just made, 1 for the first; at the end, the
+	// number of attempts made.
+	Attempt int
+	Err     error         // the attempt's error, markers removed; nil on success
+	Delay   time.Duration // the wait before the next attempt; 0 at the end
+	Done    bool          // the call is over
+	Final   error         // at the end, nil on success, else the [*Error] the call returns
 }
 
 // WithBudget makes the policy ask b before every retry; a refused retry ends

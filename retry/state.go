@@ -71,7 +71,7 @@ func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Durati
 		now = time.Now()
 	}
 	if err == nil {
-		s.succeeded()
+		s.succeeded(ctx)
 		if s.start.IsZero() {
 			s.start = now
 		}
@@ -81,9 +81,20 @@ func (s *State) Next(ctx context.Context, err error, now time.Time) (time.Durati
 	return s.failed(ctx, err, now)
 }
 
-func (s *State) succeeded() {
+func (s *State) succeeded(ctx context.Context) {
 	s.attempts++
-	s.config().budget.deposit()
+	if c := s.config(); !c.quiet {
+		c.succeeded(ctx, s.attempts)
+	}
+}
+
+// succeeded pays the budget and calls the OnEvent hook for a call that
+// succeeded at attempt n.
+func (c *config) succeeded(ctx context.Context, n int) {
+	c.budget.deposit()
+	if c.onEvent != nil {
+		c.onEvent(ctx, Event{Attempt: n, Done: true})
+	}
 }
 
 // failed is Next for a non-nil err. If now is zero, the State belongs to a
@@ -171,13 +182,13 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 	// A delay a hint set is not the backoff's: decorrelated jitter goes
 	// on from its own last draw.
 	s.prev = backoff
-	if c.onRetry != nil {
+	if c.hooked {
 		return s.hook(ctx, last, d, now)
 	}
 	return d, nil
 }
 
-// hook calls the OnRetry hook for a retry after d, decided at now, and
+// hook calls the OnRetry and OnEvent hooks for a retry after d, decided at now, and
 // returns what is left of d when the hook returns: the hook's time is part
 // of the wait, so that a slow hook cannot push the next attempt past the
 // limits checked before it ran. A hook that outlasted d and MaxElapsed ends
@@ -185,11 +196,11 @@ func (s *State) failed(ctx context.Context, err error, now time.Time) (time.Dura
 func (s *State) hook(ctx context.Context, last error, d time.Duration, now time.Time) (time.Duration, error) {
 	c := s.config()
 	if d == 0 {
-		c.onRetry(s.attempts, last, d)
+		c.retried(ctx, s.attempts, last, d)
 		return 0, nil
 	}
 	begin := time.Now()
-	c.onRetry(s.attempts, last, d)
+	c.retried(ctx, s.attempts, last, d)
 	took := time.Since(begin)
 	if took < d {
 		return d - took, nil
@@ -198,6 +209,16 @@ func (s *State) hook(ctx context.Context, last error, d time.Duration, now time.
 		return 0, s.stop(ctx, ErrMaxElapsed, now.Add(took))
 	}
 	return 0, nil
+}
+
+// retried calls the hooks that are set for a retry after d.
+func (c *config) retried(ctx context.Context, attempt int, last error, d time.Duration) {
+	if c.onRetry != nil {
+		c.onRetry(attempt, last, d)
+	}
+	if c.onEvent != nil {
+		c.onEvent(ctx, Event{Attempt: attempt, Err: last, Delay: d})
+	}
 }
 
 // retryable is the classifier: RetryIf, or by default every error without
@@ -230,6 +251,9 @@ func (s *State) stop(ctx context.Context, cause error, now time.Time) error {
 		if err := ctx.Err(); err != e.Cause {
 			e.ctxErr = err
 		}
+	}
+	if c := s.config(); c.onEvent != nil {
+		c.onEvent(ctx, Event{Attempt: s.attempts, Err: s.err, Done: true, Final: e})
 	}
 	return e
 }

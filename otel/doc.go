@@ -1,0 +1,61 @@
+// Package otel records OpenTelemetry metrics and traces of weft's values.
+//
+// Each function turns one value's hooks into instruments and spans with one
+// call: [Breaker], [Retry], [Group] and [Broadcast] return the options to
+// build the value with, and [Gather], [First] and [Hedged] run a fan-out
+// recorded by a [Fanout]. Metrics go to the global MeterProvider and spans
+// to the global TracerProvider unless [WithMeterProvider] or
+// [WithTracerProvider] say otherwise. The package is a module of its own, so
+// that only its users depend on OpenTelemetry.
+//
+//	import weftotel "github.com/weftgo/weft/otel"
+//
+//	b := breaker.New(append(weftotel.Breaker("payments"), breaker.OpenFor(10*time.Second))...)
+//	policy := retry.New(weftotel.Retry("payments"), retry.Attempts(4))
+//
+// # Rules
+//
+//   - The options set the value's hooks ([breaker.OnStateChange],
+//     [breaker.OnReject], [breaker.OnSlowCall], [retry.OnEvent],
+//     [coalesce.OnDone], [fanout.OnDrop]); a hook of the same kind passed
+//     after them replaces theirs, before them is replaced.
+//   - Every measurement carries the value's name attribute, then those of
+//     [WithAttributes]. Durations are in seconds.
+//   - Nothing here starts goroutines. Gauges are read at collection time, so
+//     they cost the calls nothing.
+//   - Span events go to the span in the caller's context; a context without
+//     a recording span gets none, and costs a check.
+//
+// # Instruments
+//
+//	name                         kind       unit           attributes
+//	weft.breaker.state           gauge      {state}        weft.breaker.name, weft.breaker.state
+//	weft.breaker.transitions     counter    {transition}   weft.breaker.name, weft.breaker.state, weft.breaker.reason
+//	weft.breaker.rejections      counter    {call}         weft.breaker.name, weft.breaker.state, weft.breaker.forced
+//	weft.breaker.slow_call.duration histogram s            weft.breaker.name
+//	weft.retry.attempts          histogram  {attempt}      weft.retry.name, outcome
+//	weft.retry.delay             histogram  s              weft.retry.name
+//	weft.coalesce.executions     counter    {execution}    weft.coalesce.name, outcome
+//	weft.coalesce.callers        counter    {call}         weft.coalesce.name, outcome
+//	weft.fanout.drops            counter    {value}        weft.fanout.name, weft.fanout.output
+//	weft.fanout.call.duration    histogram  s              weft.fanout.name, weft.fanout.call, outcome
+//
+// weft.breaker.state is 1 for the breaker's state (closed, open, half_open)
+// and 0 for the others, as of the last change the breaker delivered: an open
+// breaker whose open time has passed reads open until a call or
+// [breaker.Breaker.State] notices. weft.breaker.reason is the
+// [breaker.Reason] in snake case (consecutive_failures, probe_timed_out…).
+// A retry's outcome is success, or why the policy gave up: exhausted,
+// not_retryable, max_elapsed, deadline, budget, abandoned or canceled (the
+// caller's context ended the call). A coalesce outcome is ok or error; a
+// fan-out call's is ok, failed, timed_out, canceled or panicked.
+//
+// # Spans
+//
+//	span or event          where                          attributes
+//	event weft.retry       the caller's span, per retry    weft.retry.name, weft.retry.attempt, weft.retry.delay (s), error.message
+//	event weft.retry.done  the caller's span, at the end   weft.retry.name, weft.retry.attempt, outcome, error.message if it failed
+//	span weft.fanout.gather, weft.fanout.first, weft.fanout.hedged
+//	                       a child of the caller's span    weft.fanout.name
+//	span weft.fanout.call  a child of the fan-out's span   weft.fanout.name, weft.fanout.call, outcome
+package otel
