@@ -63,19 +63,23 @@ func ExampleAttemptTimeout() {
 	// Output: answer <nil> 2
 }
 
-// MaxElapsed gives up rather than start an attempt later than the limit
-// after the start of the call.
+// MaxElapsed gives up as soon as the next attempt would start later than
+// the limit after the start of the call, without waiting for it.
 func ExampleMaxElapsed() {
 	policy := retry.New(
 		retry.Attempts(retry.Unlimited),
-		retry.Constant(20*time.Millisecond), retry.NoJitter(),
-		retry.MaxElapsed(50*time.Millisecond),
+		retry.Constant(time.Minute), retry.NoJitter(),
+		retry.MaxElapsed(time.Second),
 	)
 	calls := 0
+	start := time.Now()
 	err := retry.Run(context.Background(), policy, func(ctx context.Context) error {
 		calls++
 		return errUnavailable
 	})
 	fmt.Println(calls, errors.Is(err, retry.ErrMaxElapsed), errors.Is(err, errUnavailable))
-	// Output: 3 true true
+	fmt.Println("waited a minute:", time.Since(start) >= time.Minute)
+	// Output:
+	// 1 true true
+	// waited a minute: false
 }
