@@ -1,5 +1,5 @@
 // Package pool runs work on a bounded number of goroutines: a [Pool] of
-// tasks that returns their errors, a [Results] that also returns their
+// tasks that returns their errors, a [ResultPool] that also returns their
 // values in order, [Map] over a slice, and [Workers], a long-lived typed
 // worker pool behind a bounded job queue, with retries and dead letters.
 // All of them bound their goroutines, wait with a context, lose nothing,
@@ -18,7 +18,7 @@
 //	Need                                               Use
 //	-------------------------------------------------  -----------------------------------
 //	run a batch of tasks, at most n at once, errors    Pool (New, Go, Wait)
-//	the same, and each task's value, in order          Results (NewResults)
+//	the same, and each task's value, in order          ResultPool (NewResultPool)
 //	f over every item of a slice you already have      Map
 //	a service's consumer: jobs arrive for hours,       Workers (NewWorkers, Submit, Close)
 //	  a queue, retries, dead letters, metrics
@@ -29,16 +29,16 @@
 // done (and [Pool.GoContext] when the caller's is), panics are returned,
 // not lost, and [Pool.Stats] counts every task. errgroup costs less for a
 // handful of goroutines without a limit. Map is faster than a Pool or
-// Results for a slice, since it needs no closure, channel operation or
+// ResultPool for a slice, since it needs no closure, channel operation or
 // result slot per item. Workers is for work that never "finishes": it has a
-// queue, [Workers.Resize], an [IdleTimeout], retries with [WithRetry] and a
-// [WithDeadLetter] sink, and [Workers.Close] returns the jobs it could not
+// queue, [Workers.Resize], an [IdleTimeout], retries with [Retry] and a
+// [DeadLetter] sink, and [Workers.Close] returns the jobs it could not
 // run.
 //
 // # Goroutines
 //
 // Nothing starts a goroutine until work arrives, and every goroutine has an
-// owner that joins it. A Pool or Results starts workers as tasks come, up to
+// owner that joins it. A Pool or ResultPool starts workers as tasks come, up to
 // its limit, and they exit when [Pool.Wait] has seen every task finish:
 // Wait returns only after the last one has exited. Map starts its
 // goroutines and joins them before it returns. A Workers starts workers as
@@ -54,7 +54,7 @@
 // goes on with its next task. The panic becomes a *weft.PanicError that
 // holds the value and the stack where it happened, and takes the path the
 // function's error would have taken: into Wait's error for Pool and
-// Results, Map's error, and a job's error path for Workers (its dead
+// ResultPool, Map's error, and a job's error path for Workers (its dead
 // letter, the OnDone hook, and [Stats.Panicked]), where a panic in a retry
 // hook ends the job's retries. A panic in a sink refuses the letter, which
 // Close returns among the undelivered with the panic in its Err; a panic in
@@ -84,7 +84,7 @@
 // # Cancellation
 //
 // Once the pool's context is done, Go and Submit return its
-// [context.Cause] and take nothing more. Every task a Pool or Results has
+// [context.Cause] and take nothing more. Every task a Pool or ResultPool has
 // accepted still runs, as errgroup runs every function its Go accepted,
 // and sees its context done, so it is expected to return at once; Wait
 // reports the Go calls that were refused, by the reason, so code that
@@ -110,7 +110,7 @@
 //   - [Stats] obeys one conservation law at every instant: what was
 //     submitted has succeeded, failed, panicked, been canceled,
 //     dead-lettered or refused, or is queued, running or waiting to retry.
-//   - A Pool, Results or Workers must not be copied; all their methods are
+//   - A Pool, ResultPool or Workers must not be copied; all their methods are
 //     safe for concurrent use.
 //
 // # Cost
@@ -122,7 +122,7 @@
 //	Pool.Go, a task that does nothing        150ns, 0 allocations    hand-written channel pool 170-200ns
 //	  the same with a closure and FailFast   200ns, 1 allocation     errgroup with SetLimit 860ns
 //	TryGo on a full pool                     17ns, 0 allocations
-//	Results, per task, in order              190ns                   unordered, under a mutex 200ns
+//	ResultPool, per task, in order              190ns                   unordered, under a mutex 200ns
 //	Map, per item, at zero work              8ns                     atomic index per item 30-70ns
 //	Workers, per job through Submit          270ns, 0 allocations
 //	idle Workers worker                      its goroutine, and 400 bytes of heap
@@ -132,7 +132,7 @@
 // workers.
 //
 // The hand-written pool gives its channel room for one task per worker; a
-// Pool's default room of 64 (see [WithQueue]) is where it gains, by
+// Pool's default room of 64 (see [Buffer]) is where it gains, by
 // switching goroutines less often. The cost of a Pool is mostly the
 // runtime's: handing a task to a goroutine over a channel, and waking one
 // that waits. A task that does any work makes it negligible; a task of a

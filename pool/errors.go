@@ -10,13 +10,13 @@ import (
 
 var (
 	// ErrClosed is returned by Go, GoContext, Submit and TrySubmit once the
-	// pool no longer takes work: after [Pool.Wait] (or [Results.Wait]) has
+	// pool no longer takes work: after [Pool.Wait] (or [ResultPool.Wait]) has
 	// seen every task finish, or once [Workers.Close] has been called. A
 	// second call to Close returns it too.
 	ErrClosed = errors.New("pool: closed")
 	// ErrFull is returned by [Workers.TrySubmit] when there is no room: no
 	// worker is free and the queue is full, or jobs waiting to retry fill
-	// the room even of idle workers (see [WithQueue]).
+	// the room even of idle workers (see [Buffer]).
 	ErrFull = errors.New("pool: queue full")
 )
 

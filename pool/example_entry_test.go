@@ -22,7 +22,7 @@ func ExampleNewWorkers() {
 		defer mu.Unlock()
 		sent = append(sent, email)
 		return nil
-	}, pool.WithQueue(16))
+	}, pool.Buffer(16))
 
 	for _, to := range []string{"ada@example.com", "grace@example.com", "linus@example.com"} {
 		if err := w.Submit(ctx, to); err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Option configures a [Pool], a [Results] or a [Workers]. Options are
+// Option configures a [Pool], a [ResultPool] or a [Workers]. Options are
 // applied in order; the last one of a kind wins. Each option says which of
 // the three it applies to: giving one to a constructor it does not apply to
 // panics, naming both, since the setting could never take effect.
@@ -18,7 +18,7 @@ type Option interface {
 
 // The kinds of value an option may configure.
 const (
-	forPool    = 1 << iota // Pool and Results
+	forPool    = 1 << iota // Pool and ResultPool
 	forWorkers             // Workers
 )
 
@@ -65,42 +65,42 @@ func newConfig(ctor, noun string, kind int, opts []Option) config {
 // joined. It is errgroup.WithContext's policy: the tasks already accepted
 // still run, with the context done. If the pool's context ended first (its
 // parent was cancelled), the first error does not cancel anything. The
-// default, FailFast(false), joins every error. For [Pool] and [Results].
+// default, FailFast(false), joins every error. For [Pool] and [ResultPool].
 func FailFast(on bool) Option {
 	return option{"FailFast", forPool, func(c *config) { c.failFast = on }}
 }
 
-// Repanic makes [Pool.Wait] and [Results.Wait] panic, once every task has
+// Repanic makes [Pool.Wait] and [ResultPool.Wait] panic, once every task has
 // finished and every worker has exited, with the first task panic's
 // *weft.PanicError, whose Stack still shows where the task panicked. Use it
 // where a panic must crash the program as if the task had run on the
 // caller's goroutine. By default a panic is returned as an error. For [Pool]
-// and [Results].
+// and [ResultPool].
 func Repanic(on bool) Option {
 	return option{"Repanic", forPool, func(c *config) { c.repanic = on }}
 }
 
-// WithQueue sets how many jobs or tasks wait for a free worker before
-// Submit or Go blocks. It panics if n < 0, and [New] and [NewResults], which
+// Buffer sets how many jobs or tasks wait for a free worker before
+// Submit or Go blocks. It panics if n < 0, and [New] and [NewResultPool], which
 // allocate their queue up front, panic if n > 65,536. A Workers' queue
-// grows with the jobs in it, and WithQueue(math.MaxInt) gives it no bound.
+// grows with the jobs in it, and Buffer(math.MaxInt) gives it no bound.
 //
 // For a [Workers] the default is 2 × the workers given to [NewWorkers]
 // ([Workers.Resize] does not change it), and jobs waiting out a retry
 // delay count against the queue too: a Workers holds at most workers + n
 // jobs, running, queued or waiting to retry, and while retries fill that
-// room Submit waits even if a worker is idle. For a [Pool] or [Results] the
+// room Submit waits even if a worker is idle. For a [Pool] or [ResultPool] the
 // default is 64, whatever the limit: the room that lets the submitter and
 // the workers each run through many tasks per goroutine switch.
 //
-// WithQueue(0) makes Submit and Go wait until a worker takes the job or
+// Buffer(0) makes Submit and Go wait until a worker takes the job or
 // task, as errgroup's Go waits for a free goroutine: the tightest
 // back-pressure, at the price of a goroutine switch per task.
-func WithQueue(n int) Option {
+func Buffer(n int) Option {
 	if n < 0 {
-		panic(fmt.Sprintf("pool: WithQueue(%d): negative queue size", n))
+		panic(fmt.Sprintf("pool: Buffer(%d): negative buffer size", n))
 	}
-	return option{"WithQueue", forPool | forWorkers, func(c *config) { c.queue = n }}
+	return option{"Buffer", forPool | forWorkers, func(c *config) { c.queue = n }}
 }
 
 // IdleTimeout makes a [Workers] worker that has waited d for a job exit; a
@@ -116,7 +116,7 @@ func IdleTimeout(d time.Duration) Option {
 	return option{"IdleTimeout", forWorkers, func(c *config) { c.idle = d }}
 }
 
-// WithRetry makes a [Workers] retry failed jobs under p. A job whose
+// Retry makes a [Workers] retry failed jobs under p. A job whose
 // handler fails gets p's decision from a [retry.State] kept with the job:
 // if p retries, the job waits out the delay on a timer, holding no worker,
 // and then goes back to the end of the queue; if p gives up, the job has
@@ -124,11 +124,11 @@ func IdleTimeout(d time.Duration) Option {
 // is one. A panic or a runtime.Goexit in the handler is never retried.
 // Each attempt runs with p's AttemptTimeout, if it has one. For Workers
 // only.
-func WithRetry(p retry.Policy) Option {
-	return option{"WithRetry", forWorkers, func(c *config) { c.policy, c.hasPolicy = p, true }}
+func Retry(p retry.Policy) Option {
+	return option{"Retry", forWorkers, func(c *config) { c.policy, c.hasPolicy = p, true }}
 }
 
-// WithDeadLetter makes a [Workers] hand every job that did not succeed to
+// DeadLetter makes a [Workers] hand every job that did not succeed to
 // dl: the jobs its retry policy gave up on, those that failed without a
 // policy, those that panicked, and those that failed because the pool was
 // stopped while they ran. The [retry.Letter] holds the job, the final error
@@ -141,11 +141,11 @@ func WithRetry(p retry.Policy) Option {
 // OnDone hook with dl's error, and, for the first 64, returned by
 // [Workers.Close] in [CloseError.Undelivered]. J must be the job type of the Workers it is
 // given to, or NewWorkers panics. For Workers only.
-func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
+func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 	if f, ok := dl.(retry.DeadLetterFunc[J]); dl == nil || ok && f == nil {
-		panic("pool: WithDeadLetter(nil)")
+		panic("pool: DeadLetter(nil)")
 	}
-	return option{"WithDeadLetter", forWorkers, func(c *config) { c.deadLetter = dl }}
+	return option{"DeadLetter", forWorkers, func(c *config) { c.deadLetter = dl }}
 }
 
 // OnDone sets a hook that a [Workers] calls once for every job that has run
@@ -177,7 +177,7 @@ func deadLetter[J any](c config) retry.DeadLetter[J] {
 	}
 	dl, ok := c.deadLetter.(retry.DeadLetter[J])
 	if !ok {
-		panic(fmt.Sprintf("pool: NewWorkers: WithDeadLetter sink %T does not take jobs of type %v", c.deadLetter, reflect.TypeFor[J]()))
+		panic(fmt.Sprintf("pool: NewWorkers: DeadLetter sink %T does not take jobs of type %v", c.deadLetter, reflect.TypeFor[J]()))
 	}
 	return dl
 }

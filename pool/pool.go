@@ -28,10 +28,10 @@ import "context"
 // when a task ends its worker with runtime.Goexit and another takes its
 // place).
 //
-// The channel has room for 64 tasks, whatever n is, unless [WithQueue]
+// The channel has room for 64 tasks, whatever n is, unless [Buffer]
 // says otherwise. The room is what makes small tasks cheap: the caller of
 // Go and the workers each run through many tasks per goroutine switch
-// instead of handing tasks over one at a time. WithQueue(0) gives
+// instead of handing tasks over one at a time. Buffer(0) gives
 // errgroup's back-pressure instead, where Go returns only once a worker has
 // the task. Every task gets the pool's context, which is derived from the
 // one given to New and is cancelled by FailFast's first error and when
@@ -94,7 +94,7 @@ func (fn) order() int                      { return 0 }
 // A limit of math.MaxInt means no limit; the memory a Pool takes grows with
 // its tasks, not with its limit. It panics if workers < 1, if ctx is nil,
 // or if an option does not apply to a Pool. The options that apply are
-// [FailFast], [Repanic] and [WithQueue].
+// [FailFast], [Repanic] and [Buffer].
 func New(ctx context.Context, workers int, opts ...Option) *Pool {
 	p := new(Pool)
 	p.g.init(ctx, "New", "Pool", workers, opts)
@@ -102,7 +102,7 @@ func New(ctx context.Context, workers int, opts ...Option) *Pool {
 }
 
 // Go runs f on a worker of the pool with the pool's context. If every
-// worker is busy and the channel of waiting tasks is full (see [WithQueue]),
+// worker is busy and the channel of waiting tasks is full (see [Buffer]),
 // it blocks until there is room or the pool's context is done.
 //
 // It returns nil once f is accepted: from then on f runs, even if the

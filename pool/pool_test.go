@@ -77,7 +77,7 @@ func TestPoolLimit(t *testing.T) {
 // as soon as a worker takes a task.
 func TestPoolGoBlocksWhileFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(1))
+		p := pool.New(context.Background(), 1, pool.Buffer(1))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for range 2 { // the worker and the one place in the channel
@@ -138,12 +138,12 @@ func TestPoolDefaultQueue(t *testing.T) {
 	}
 }
 
-// With WithQueue(0) a task never waits in the channel: Go waits until a
+// With Buffer(0) a task never waits in the channel: Go waits until a
 // worker takes it, as errgroup's Go waits for a free goroutine, and TryGo
 // succeeds only when a worker is idle.
 func TestPoolNoQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(0))
+		p := pool.New(context.Background(), 1, pool.Buffer(0))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		if err := p.Go(block); err != nil {
@@ -424,7 +424,7 @@ func TestPoolGoFromATaskDuringWait(t *testing.T) {
 
 func TestPoolTryGo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 2, pool.WithQueue(2))
+		p := pool.New(context.Background(), 2, pool.Buffer(2))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for i := range 4 {
@@ -450,7 +450,7 @@ func TestPoolTryGo(t *testing.T) {
 // GoContext gives up when the caller's context ends, and the pool goes on.
 func TestPoolGoContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(1))
+		p := pool.New(context.Background(), 1, pool.Buffer(1))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		p.Go(block)
@@ -505,12 +505,12 @@ func TestPoolMisuse(t *testing.T) {
 		want string
 	}{
 		{"zero workers", func() { pool.New(ctx, 0) }, "pool: New(workers=0): need at least one worker"},
-		{"negative workers", func() { pool.NewResults[int](ctx, -1) }, "pool: NewResults(workers=-1)"},
+		{"negative workers", func() { pool.NewResultPool[int](ctx, -1) }, "pool: NewResultPool(workers=-1)"},
 		{"nil context", func() { pool.New(noContext, 1) }, "pool: New: nil Context"},
-		{"idle option", func() { pool.NewResults[int](ctx, 1, pool.IdleTimeout(time.Second)) }, "pool: NewResults: option IdleTimeout does not apply to a Results"},
+		{"idle option", func() { pool.NewResultPool[int](ctx, 1, pool.IdleTimeout(time.Second)) }, "pool: NewResultPool: option IdleTimeout does not apply to a ResultPool"},
 		{"nil option", func() { pool.New(ctx, 1, nil) }, "pool: New: nil Option"},
-		{"negative queue", func() { pool.New(ctx, 1, pool.WithQueue(-1)) }, "pool: WithQueue(-1): negative queue size"},
-		{"huge queue", func() { pool.NewResults[int](ctx, 1, pool.WithQueue(1<<62)) }, "pool: NewResults: WithQueue(4611686018427387904): a Results allocates its queue up front, and takes at most 65536"},
+		{"negative queue", func() { pool.New(ctx, 1, pool.Buffer(-1)) }, "pool: Buffer(-1): negative buffer size"},
+		{"huge queue", func() { pool.NewResultPool[int](ctx, 1, pool.Buffer(1<<62)) }, "pool: NewResultPool: Buffer(4611686018427387904): a ResultPool allocates its queue up front, and takes at most 65536"},
 		{"nil Go", func() { pool.New(ctx, 1).Go(nil) }, "pool: Pool.Go(nil)"},
 		{"nil GoContext", func() { pool.New(ctx, 1).GoContext(ctx, nil) }, "pool: Pool.GoContext(nil)"},
 		{"nil GoContext ctx", func() { pool.New(ctx, 1).GoContext(noContext, func(context.Context) error { return nil }) }, "pool: Pool.GoContext: nil Context"},
@@ -532,7 +532,7 @@ func TestPoolMisuse(t *testing.T) {
 func TestPoolFailFastParentCause(t *testing.T) {
 	cause := errors.New("shutting down")
 	parent, cancel := context.WithCancelCause(context.Background())
-	p := pool.New(parent, 1, pool.FailFast(true), pool.WithQueue(3))
+	p := pool.New(parent, 1, pool.FailFast(true), pool.Buffer(3))
 	started := make(chan struct{})
 	p.Go(func(ctx context.Context) error { close(started); <-ctx.Done(); return ctx.Err() })
 	<-started
@@ -557,7 +557,7 @@ func (e errList) Error() string { return fmt.Sprint([]error(e)) }
 // With FailFast, a first error of a type == cannot compare is returned, not
 // a runtime panic in Wait.
 func TestPoolFailFastUncomparableError(t *testing.T) {
-	p := pool.New(context.Background(), 1, pool.FailFast(true), pool.WithQueue(1))
+	p := pool.New(context.Background(), 1, pool.FailFast(true), pool.Buffer(1))
 	release := make(chan struct{})
 	first := errList{errors.New("invalid field")}
 	p.Go(func(context.Context) error { <-release; return first })
@@ -569,7 +569,7 @@ func TestPoolFailFastUncomparableError(t *testing.T) {
 	}
 }
 
-// The errors of Results come back in submission order; Pool keeps the
+// The errors of ResultPool come back in submission order; Pool keeps the
 // order of failure. Both hold every error.
 func TestPoolErrorsInFailureOrder(t *testing.T) {
 	p := pool.New(context.Background(), 1)

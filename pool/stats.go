@@ -17,7 +17,7 @@ import (
 // are the numbers now. Retried, Undelivered, Blocked, QueueHighWater and
 // Workers are extra information outside that sum.
 //
-// A [Pool] and a [Results] fill the fields that apply to them: they have no
+// A [Pool] and a [ResultPool] fill the fields that apply to them: they have no
 // queue, no retries and no dead letters, so Waiting, DeadLettered, Retried,
 // Undelivered, Blocked and QueueHighWater stay zero, Canceled too, since
 // they run every task they accept, and Queued counts the tasks no worker
@@ -39,7 +39,7 @@ type Stats struct {
 	Panicked uint64
 	// Canceled is the number of a Workers' jobs that were accepted but did
 	// not run to an outcome of their own because the pool was stopped: the
-	// jobs Close returned as unrun or interrupted. A Pool or Results runs
+	// jobs Close returned as unrun or interrupted. A Pool or ResultPool runs
 	// every task it accepts, so its count stays zero.
 	Canceled uint64
 	// DeadLettered is the number of jobs the dead-letter sink took. A job
@@ -50,7 +50,7 @@ type Stats struct {
 	Rejected uint64
 
 	// Queued is the number of jobs in the queue, not yet started. For a
-	// Pool or Results, the number of tasks given to Go that no worker has
+	// Pool or ResultPool, the number of tasks given to Go that no worker has
 	// started: in the pool's channel, or in a Go call waiting for room.
 	Queued uint64
 	// Running is the number of tasks or jobs running now, including the

@@ -25,8 +25,8 @@ import (
 // ends in exactly one outcome that [Workers.Stats] counts.
 //
 //	w := pool.NewWorkers(ctx, 8, send,
-//		pool.WithRetry(retry.New(retry.Attempts(5))),
-//		pool.WithDeadLetter[Email](deadLetters),
+//		pool.Retry(retry.New(retry.Attempts(5))),
+//		pool.DeadLetter[Email](deadLetters),
 //	)
 //	for e := range emails {
 //		if err := w.Submit(ctx, e); err != nil {
@@ -40,7 +40,7 @@ import (
 // A job that arrives while a worker is idle goes straight to it; otherwise,
 // if fewer workers are running than the limit, a new worker starts with it;
 // otherwise it waits in the queue, whose bound (2 × workers by default, see
-// [WithQueue]) counts the queued jobs and those waiting out a retry delay.
+// [Buffer]) counts the queued jobs and those waiting out a retry delay.
 // When the queue is full, Submit blocks, first come first served, until
 // there is room or its context is done, and [Workers.TrySubmit] refuses.
 // In all, a Workers holds at most the limit plus the queue's bound of jobs,
@@ -54,12 +54,12 @@ import (
 //
 // # Retries and dead letters
 //
-// With [WithRetry], a job whose handler fails is retried as its
+// With [Retry], a job whose handler fails is retried as its
 // [retry.Policy] decides: the job keeps its [retry.State], waits out the
 // delay on a timer without holding a worker, and goes back to the end of
 // the queue. Jobs the policy gives up on, jobs that fail without a policy,
 // jobs that panic and jobs that fail because the pool was stopped while
-// they ran go to the [WithDeadLetter] sink if there is one, with their
+// they ran go to the [DeadLetter] sink if there is one, with their
 // error chain and attempts. A letter the sink refuses is counted, passed to
 // the [OnDone] hook, and returned by Close. A panic in the handler is
 // recovered (the worker goes on with the next job) and is not retried: it
@@ -161,7 +161,7 @@ type item[J any] struct {
 // math.MaxInt; the memory a Workers takes grows with its jobs, not with its
 // limits. It panics if workers < 1, if ctx or handle is nil, or if an option
 // does not apply to a Workers or is for another job type. The options that
-// apply are [WithQueue], [IdleTimeout], [WithRetry], [WithDeadLetter] and
+// apply are [Buffer], [IdleTimeout], [Retry], [DeadLetter] and
 // [OnDone].
 func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...Option) *Workers[J] {
 	if ctx == nil {
