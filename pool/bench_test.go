@@ -122,11 +122,11 @@ func BenchmarkPoolTryGoFull(b *testing.B) {
 	b.ReportAllocs()
 	p := pool.New(context.Background(), 1)
 	release := make(chan struct{})
-	for p.TryGo(func(context.Context) error { <-release; return nil }) {
+	for p.TryGo(func(context.Context) error { <-release; return nil }) == nil {
 		// the worker, then every place in the channel
 	}
 	for b.Loop() {
-		if p.TryGo(nop) {
+		if p.TryGo(nop) == nil {
 			b.Fatal("TryGo accepted a task on a full pool")
 		}
 	}

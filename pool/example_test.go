@@ -65,18 +65,20 @@ func ExampleFailFast() {
 	// Wait: disk full
 }
 
-// TryGo never blocks: a task that finds the pool full does the work itself.
+// TryGo never blocks: on a full pool it returns ErrFull, and the caller
+// may do the work itself.
 func ExamplePool_TryGo() {
 	p := pool.New(context.Background(), 1, pool.Buffer(1))
 	release := make(chan struct{})
 	p.Go(func(context.Context) error { <-release; return nil }) // the worker
 	p.Go(func(context.Context) error { return nil })            // the one place in the queue
-	fmt.Println("accepted:", p.TryGo(func(context.Context) error { return nil }))
+	err := p.TryGo(func(context.Context) error { return nil })
+	fmt.Println("full:", errors.Is(err, pool.ErrFull))
 	close(release)
 	p.Wait()
 	fmt.Printf("%+v\n", p.Stats().Rejected)
 	// Output:
-	// accepted: false
+	// full: true
 	// 1
 }
 

@@ -307,7 +307,7 @@ func TestWaitReportsRefusedGo(t *testing.T) {
 	p = pool.New(context.Background(), 1, pool.Buffer(0))
 	release := make(chan struct{})
 	require.NoError(t, p.Go(func(context.Context) error { <-release; return nil }))
-	assert.False(t, p.TryGo(nop))
+	assert.ErrorIs(t, p.TryGo(nop), pool.ErrFull)
 	close(release)
 	assert.NoError(t, p.Wait())
 }

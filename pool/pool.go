@@ -134,18 +134,16 @@ func (p *Pool) GoContext(ctx context.Context, f func(ctx context.Context) error)
 	return p.g.submit(ctx, fn(f), true)
 }
 
-// TryGo gives f to the pool if it can do so without waiting, on a new
-// worker or in the channel's free room, and reports whether it did. It
-// never blocks. It returns false when every worker is busy and the channel
-// is full, when the pool's context is done, and after Wait; the refusal is
-// counted in [Stats.Rejected], and, being TryGo's answer, not reported by
-// Wait. A refusal costs about 17ns and allocates nothing. It panics if f is
-// nil.
-func (p *Pool) TryGo(f func(ctx context.Context) error) bool {
+// TryGo is [Pool.Go] without the wait: it gives f to the pool only if a
+// worker or the task channel has room now, and never blocks. It returns nil
+// if f was accepted, [ErrFull] where Go would have waited, and otherwise
+// the errors Go returns. A refusal is counted in [Stats.Rejected] and, being
+// TryGo's answer, not reported by Wait. It panics if f is nil.
+func (p *Pool) TryGo(f func(ctx context.Context) error) error {
 	if f == nil {
 		panic("pool: Pool.TryGo(nil)")
 	}
-	return p.g.submit(context.Background(), fn(f), false) == nil
+	return p.g.submit(context.Background(), fn(f), false)
 }
 
 // Wait blocks until every task given to Go has finished and every worker

@@ -118,12 +118,12 @@ func TestPoolDefaultQueue(t *testing.T) {
 				block := func(context.Context) error { <-release; return nil }
 				room := 64 // whatever the limit: memory grows with tasks, not with the limit
 				for i := range workers + room {
-					if !p.TryGo(block) {
-						t.Fatalf("TryGo %d of %d workers and %d places = false", i, workers, room)
+					if err := p.TryGo(block); err != nil {
+						t.Fatalf("TryGo %d of %d workers and %d places = %v", i, workers, room, err)
 					}
 				}
-				if p.TryGo(block) {
-					t.Fatal("TryGo with every worker busy and every place taken = true")
+				if err := p.TryGo(block); !errors.Is(err, pool.ErrFull) {
+					t.Fatalf("TryGo with every worker busy and every place taken = %v, want ErrFull", err)
 				}
 				synctest.Wait() // the workers have started their tasks
 				if s := p.Stats(); s.Running != uint64(workers) || s.Queued != uint64(room) {
@@ -149,8 +149,8 @@ func TestPoolNoQueue(t *testing.T) {
 		if err := p.Go(block); err != nil {
 			t.Fatal(err)
 		}
-		if p.TryGo(nop) {
-			t.Fatal("TryGo with the only worker busy and no queue = true")
+		if err := p.TryGo(nop); !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo with the only worker busy and no queue = %v, want ErrFull", err)
 		}
 		returned := make(chan error, 1)
 		go func() { returned <- p.Go(block) }()
@@ -166,8 +166,8 @@ func TestPoolNoQueue(t *testing.T) {
 		}
 		release <- struct{}{}
 		synctest.Wait() // the worker waits for a task
-		if !p.TryGo(nop) {
-			t.Fatal("TryGo with the worker idle = false")
+		if err := p.TryGo(nop); err != nil {
+			t.Fatalf("TryGo with the worker idle = %v", err)
 		}
 		if err := p.Wait(); err != nil {
 			t.Fatal(err)
@@ -312,8 +312,8 @@ func TestPoolGoAfterWait(t *testing.T) {
 	if err := p.Go(func(context.Context) error { t.Error("ran after Wait"); return nil }); !errors.Is(err, pool.ErrClosed) {
 		t.Fatalf("Go after Wait = %v, want ErrClosed", err)
 	}
-	if p.TryGo(func(context.Context) error { t.Error("ran after Wait"); return nil }) {
-		t.Fatal("TryGo after Wait = true")
+	if err := p.TryGo(func(context.Context) error { t.Error("ran after Wait"); return nil }); !errors.Is(err, pool.ErrClosed) {
+		t.Fatalf("TryGo after Wait = %v, want ErrClosed", err)
 	}
 	if err := p.Wait(); err != nil {
 		t.Fatalf("second Wait = %v, want the first's nil", err)
@@ -406,7 +406,7 @@ func TestPoolGoFromATaskDuringWait(t *testing.T) {
 			}
 			// TryGo, falling back to running inline: never blocks a worker.
 			for range 2 {
-				if f := spawn(depth - 1); !p.TryGo(f) {
+				if f := spawn(depth - 1); p.TryGo(f) != nil {
 					f(context.Background())
 				}
 			}
@@ -428,12 +428,12 @@ func TestPoolTryGo(t *testing.T) {
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for i := range 4 {
-			if !p.TryGo(block) {
-				t.Fatalf("TryGo %d on a pool with room = false", i)
+			if err := p.TryGo(block); err != nil {
+				t.Fatalf("TryGo %d on a pool with room = %v", i, err)
 			}
 		}
-		if p.TryGo(block) {
-			t.Fatal("TryGo on a full pool = true")
+		if err := p.TryGo(block); !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo on a full pool = %v, want ErrFull", err)
 		}
 		s := p.Stats()
 		checkLaw(t, s)
@@ -614,4 +614,28 @@ func TestPoolGoexitWorkerReplaced(t *testing.T) {
 			t.Fatalf("Wait = %v", err)
 		}
 	})
+}
+
+// TryGo returns the errors Go returns, and ErrFull only where Go would wait.
+func TestTryGoReturnsGoErrors(t *testing.T) {
+	cause := errors.New("stopped")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	p := pool.New(ctx, 1)
+	if err := p.TryGo(nop); !errors.Is(err, cause) {
+		t.Fatalf("Pool.TryGo on a done pool = %v, want %v", err, cause)
+	}
+	r := pool.NewResultPool[int](ctx, 1)
+	if err := r.TryGo(func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, cause) {
+		t.Fatalf("ResultPool.TryGo on a done pool = %v, want %v", err, cause)
+	}
+	if _, err := r.Wait(); err != nil {
+		t.Fatalf("ResultPool.Wait after a TryGo refusal = %v, want nil", err)
+	}
+	if err := r.TryGo(func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, pool.ErrClosed) {
+		t.Fatalf("ResultPool.TryGo after Wait = %v, want ErrClosed", err)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatalf("Pool.Wait after a TryGo refusal = %v, want nil", err)
+	}
 }

@@ -133,7 +133,7 @@ func (p *probe) body(id int, k kind) func(context.Context) (int, error) {
 type subject interface {
 	Go(f func(context.Context) (int, error)) error
 	GoContext(ctx context.Context, f func(context.Context) (int, error)) error
-	TryGo(f func(context.Context) (int, error)) bool
+	TryGo(f func(context.Context) (int, error)) error
 	Wait() ([]int, error)
 	Stats() pool.Stats
 }
@@ -148,7 +148,7 @@ func (s poolSubject) Go(f func(context.Context) (int, error)) error { return s.p
 func (s poolSubject) GoContext(ctx context.Context, f func(context.Context) (int, error)) error {
 	return s.p.GoContext(ctx, drop(f))
 }
-func (s poolSubject) TryGo(f func(context.Context) (int, error)) bool { return s.p.TryGo(drop(f)) }
+func (s poolSubject) TryGo(f func(context.Context) (int, error)) error { return s.p.TryGo(drop(f)) }
 func (s poolSubject) Wait() ([]int, error)                            { return nil, s.p.Wait() }
 func (s poolSubject) Stats() pool.Stats                               { return s.p.Stats() }
 
@@ -477,11 +477,20 @@ func (m *groupMachine) checkGo(t *rapid.T, id int, err error) {
 func (m *groupMachine) TryGo(t *rapid.T) {
 	id, f := m.newTask(t)
 	m.order = append(m.order, id)
-	want := !m.done && !m.wouldBlock()
-	if got := m.s.TryGo(f); got != want {
-		t.Fatalf("TryGo = %v, model says %v (%d live, %d running, %d in the channel)", got, want, m.live, len(m.running), len(m.buffer))
+	err := m.s.TryGo(f)
+	switch {
+	case m.done:
+		if !m.isCause(err) {
+			t.Fatalf("TryGo on a done pool = %v, want the context's cause", err)
+		}
+	case m.wouldBlock():
+		if !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo = %v, model says ErrFull (%d live, %d running, %d in the channel)", err, m.live, len(m.running), len(m.buffer))
+		}
+	case err != nil:
+		t.Fatalf("TryGo = %v, model says nil (%d live, %d running, %d in the channel)", err, m.live, len(m.running), len(m.buffer))
 	}
-	if want {
+	if err == nil {
 		m.accept(id)
 	} else {
 		m.reject(id, false)

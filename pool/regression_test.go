@@ -204,7 +204,7 @@ func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 				}
 				for range 3 {
 					f := spawn(depth - 1)
-					if p.TryGo(f) {
+					if p.TryGo(f) == nil {
 						queued.Add(1)
 					} else {
 						inline.Add(1)

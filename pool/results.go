@@ -130,14 +130,15 @@ func (r *ResultPool[R]) GoContext(ctx context.Context, f func(ctx context.Contex
 	return r.submit(ctx, f, true)
 }
 
-// TryGo gives f to the pool if it can do so without waiting, and reports
-// whether it did, as [Pool.TryGo] does. It never blocks. It panics if f is
-// nil.
-func (r *ResultPool[R]) TryGo(f func(ctx context.Context) (R, error)) bool {
+// TryGo is [ResultPool.Go] without the wait, as [Pool.TryGo] is: it
+// returns nil if f was accepted, [ErrFull] where Go would have waited, and
+// otherwise the errors Go returns. It never blocks. A refused f takes no
+// place. It panics if f is nil.
+func (r *ResultPool[R]) TryGo(f func(ctx context.Context) (R, error)) error {
 	if f == nil {
 		panic("pool: ResultPool.TryGo(nil)")
 	}
-	return r.submit(context.Background(), f, false) == nil
+	return r.submit(context.Background(), f, false)
 }
 
 func (r *ResultPool[R]) submit(ctx context.Context, f func(context.Context) (R, error), block bool) error {

@@ -79,8 +79,8 @@ func TestResultPoolRefusedTasksTakeNoPlace(t *testing.T) {
 		release := make(chan struct{})
 		r.Go(func(context.Context) (int, error) { <-release; return 0, nil })
 		r.Go(func(context.Context) (int, error) { return 1, nil }) // waits in the channel
-		if r.TryGo(func(context.Context) (int, error) { return -1, nil }) {
-			t.Fatal("TryGo on a full pool = true")
+		if err := r.TryGo(func(context.Context) (int, error) { return -1, nil }); !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo on a full pool = %v, want ErrFull", err)
 		}
 		// A GoContext that waits while a later Go takes the next place,
 		// then gives up: its place is a hole in the middle.
