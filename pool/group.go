@@ -110,14 +110,14 @@ const maxGroupQueue = 1 << 16
 // no program reaches.
 const maxWorkers = 1<<31 - 1
 
-func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opts []Option) {
+func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opts []PoolOption) {
 	if ctx == nil {
 		panic(fmt.Sprintf("pool: %s: nil Context", ctor))
 	}
 	if workers < 1 {
 		panic(fmt.Sprintf("pool: %s(workers=%d): need at least one worker", ctor, workers))
 	}
-	cfg := newConfig(ctor, noun, forPool, opts)
+	cfg := newPoolConfig(ctor, opts)
 	queue := cfg.queue
 	if queue < 0 {
 		queue = defaultGroupQueue

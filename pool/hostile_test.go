@@ -400,12 +400,12 @@ func TestPropertyHostileInputs(t *testing.T) {
 		inBubble(t, func(t *testing.T) {
 			ctor := rapid.SampledFrom([]string{"New", "NewResultPool", "NewWorkers", "Map"}).Draw(rt, "constructor")
 			workers := sizes.Draw(rt, "workers")
-			var opts []pool.Option
+			var shared []pool.Option // options every constructor takes
 			passed := []string{fmt.Sprintf("workers=%d", workers)}
 			if ctor != "Map" && rapid.Bool().Draw(rt, "Buffer") {
 				q := sizes.Draw(rt, "queue")
 				passed = append(passed, "Buffer")
-				if msg := panicOf(func() { opts = append(opts, pool.Buffer(q)) }); msg != "" {
+				if msg := panicOf(func() { shared = append(shared, pool.Buffer(q)) }); msg != "" {
 					requireNames(rt, msg, passed)
 					return
 				}
@@ -433,7 +433,10 @@ func TestPropertyHostileInputs(t *testing.T) {
 
 			switch ctor {
 			case "New", "NewResultPool":
-				opts = append(opts, pool.FailFast(failFast), pool.Repanic(repanic))
+				opts := []pool.PoolOption{pool.FailFast(failFast), pool.Repanic(repanic)}
+				for _, o := range shared {
+					opts = append(opts, o)
+				}
 				var s interface {
 					Go(f func(context.Context) (int, error)) error
 					Wait() ([]int, error)
@@ -521,7 +524,7 @@ func TestPropertyHostileInputs(t *testing.T) {
 				refuse := rapid.Bool().Draw(rt, "sink refuses")
 				hookPanics := rapid.Bool().Draw(rt, "OnDone panics")
 				var told atomic.Int64
-				opts = append(opts,
+				opts := []pool.WorkersOption{
 					pool.DeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
 						if refuse {
 							return validationErrors{"sink full"}
@@ -534,7 +537,10 @@ func TestPropertyHostileInputs(t *testing.T) {
 							panic(validationErrors{"hook"})
 						}
 					}),
-				)
+				}
+				for _, o := range shared {
+					opts = append(opts, o)
+				}
 				if rapid.Bool().Draw(rt, "Retry") {
 					opts = append(opts, pool.Retry(retry.New(retry.Attempts(2), retry.Constant(time.Second))))
 				}

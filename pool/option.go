@@ -8,19 +8,25 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Option configures a [Pool], a [ResultPool] or a [Workers]. Options are
-// applied in order; the last one of a kind wins. Each option says which of
-// the three it applies to: giving one to a constructor it does not apply to
-// panics, naming both, since the setting could never take effect.
-type Option interface {
-	apply(*config)
+// PoolOption configures a [Pool] or a [ResultPool]: [New] and
+// [NewResultPool] take it. Options are applied in order; the last one of a
+// kind wins.
+type PoolOption interface {
+	applyPool(*config)
 }
 
-// The kinds of value an option may configure.
-const (
-	forPool    = 1 << iota // Pool and ResultPool
-	forWorkers             // Workers
-)
+// WorkersOption configures a [Workers]: [NewWorkers] takes it. Options are
+// applied in order; the last one of a kind wins.
+type WorkersOption interface {
+	applyWorkers(*config)
+}
+
+// Option is an option every constructor takes: it is both a [PoolOption]
+// and a [WorkersOption].
+type Option interface {
+	PoolOption
+	WorkersOption
+}
 
 type config struct {
 	failFast   bool
@@ -33,27 +39,41 @@ type config struct {
 	onDone     any // func(J, error) for the Workers' job type J
 }
 
-type option struct {
-	name string
-	kind int
-	set  func(*config)
-}
+// Each option's type says which constructors take it, so that an option
+// that could never take effect does not compile.
+type (
+	poolOption    func(*config)
+	workersOption func(*config)
+	sharedOption  func(*config)
+)
 
-func (o option) apply(c *config) { o.set(c) }
+func (o poolOption) applyPool(c *config)       { o(c) }
+func (o workersOption) applyWorkers(c *config) { o(c) }
+func (o sharedOption) applyPool(c *config)     { o(c) }
+func (o sharedOption) applyWorkers(c *config)  { o(c) }
 
-// newConfig applies opts for a value of the given kind, panicking with the
-// constructor's name if one of them does not apply to it; noun names the
-// value in that message.
-func newConfig(ctor, noun string, kind int, opts []Option) config {
+// newPoolConfig applies the options of a Pool or ResultPool, panicking
+// with the constructor's name if one of them is nil.
+func newPoolConfig(ctor string, opts []PoolOption) config {
 	c := config{queue: -1}
 	for _, o := range opts {
 		if o == nil {
-			panic(fmt.Sprintf("pool: %s: nil Option", ctor))
+			panic(fmt.Sprintf("pool: %s: nil option", ctor))
 		}
-		if oo, ok := o.(option); ok && oo.kind&kind == 0 {
-			panic(fmt.Sprintf("pool: %s: option %s does not apply to a %s", ctor, oo.name, noun))
+		o.applyPool(&c)
+	}
+	return c
+}
+
+// newWorkersConfig applies the options of a Workers, panicking if one of
+// them is nil.
+func newWorkersConfig(opts []WorkersOption) config {
+	c := config{queue: -1}
+	for _, o := range opts {
+		if o == nil {
+			panic("pool: NewWorkers: nil option")
 		}
-		o.apply(&c)
+		o.applyWorkers(&c)
 	}
 	return c
 }
@@ -66,8 +86,8 @@ func newConfig(ctor, noun string, kind int, opts []Option) config {
 // still run, with the context done. If the pool's context ended first (its
 // parent was cancelled), the first error does not cancel anything. The
 // default, FailFast(false), joins every error. For [Pool] and [ResultPool].
-func FailFast(on bool) Option {
-	return option{"FailFast", forPool, func(c *config) { c.failFast = on }}
+func FailFast(on bool) PoolOption {
+	return poolOption(func(c *config) { c.failFast = on })
 }
 
 // Repanic makes [Pool.Wait] and [ResultPool.Wait] panic, once every task has
@@ -76,8 +96,8 @@ func FailFast(on bool) Option {
 // where a panic must crash the program as if the task had run on the
 // caller's goroutine. By default a panic is returned as an error. For [Pool]
 // and [ResultPool].
-func Repanic(on bool) Option {
-	return option{"Repanic", forPool, func(c *config) { c.repanic = on }}
+func Repanic(on bool) PoolOption {
+	return poolOption(func(c *config) { c.repanic = on })
 }
 
 // Buffer sets how many jobs or tasks wait for a free worker before
@@ -100,7 +120,7 @@ func Buffer(n int) Option {
 	if n < 0 {
 		panic(fmt.Sprintf("pool: Buffer(%d): negative buffer size", n))
 	}
-	return option{"Buffer", forPool | forWorkers, func(c *config) { c.queue = n }}
+	return sharedOption(func(c *config) { c.queue = n })
 }
 
 // IdleTimeout makes a [Workers] worker that has waited d for a job exit; a
@@ -109,11 +129,11 @@ func Buffer(n int) Option {
 // keeps workers until Close. Waiting with a timeout costs each worker a
 // timer, reset before each wait. It panics if d < 0. For Workers only: a
 // Pool lives for one batch of tasks, and its workers end with Wait.
-func IdleTimeout(d time.Duration) Option {
+func IdleTimeout(d time.Duration) WorkersOption {
 	if d < 0 {
 		panic(fmt.Sprintf("pool: IdleTimeout(%v): negative timeout", d))
 	}
-	return option{"IdleTimeout", forWorkers, func(c *config) { c.idle = d }}
+	return workersOption(func(c *config) { c.idle = d })
 }
 
 // Retry makes a [Workers] retry failed jobs under p. A job whose
@@ -124,8 +144,8 @@ func IdleTimeout(d time.Duration) Option {
 // is one. A panic or a runtime.Goexit in the handler is never retried.
 // Each attempt runs with p's AttemptTimeout, if it has one. For Workers
 // only.
-func Retry(p retry.Policy) Option {
-	return option{"Retry", forWorkers, func(c *config) { c.policy, c.hasPolicy = p, true }}
+func Retry(p retry.Policy) WorkersOption {
+	return workersOption(func(c *config) { c.policy, c.hasPolicy = p, true })
 }
 
 // DeadLetter makes a [Workers] hand every job that did not succeed to
@@ -141,11 +161,11 @@ func Retry(p retry.Policy) Option {
 // OnDone hook with dl's error, and, for the first 64, returned by
 // [Workers.Close] in [CloseError.Undelivered]. J must be the job type of the Workers it is
 // given to, or NewWorkers panics. For Workers only.
-func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
+func DeadLetter[J any](dl retry.DeadLetter[J]) WorkersOption {
 	if f, ok := dl.(retry.DeadLetterFunc[J]); dl == nil || ok && f == nil {
 		panic("pool: DeadLetter(nil)")
 	}
-	return option{"DeadLetter", forWorkers, func(c *config) { c.deadLetter = dl }}
+	return workersOption(func(c *config) { c.deadLetter = dl })
 }
 
 // OnDone sets a hook that a [Workers] calls once for every job that has run
@@ -163,11 +183,11 @@ func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 // returned by [Workers.Close] (the first 64; the rest are counted). J must
 // be the job type of the Workers it is given to, or NewWorkers panics. For
 // Workers only.
-func OnDone[J any](hook func(job J, err error)) Option {
+func OnDone[J any](hook func(job J, err error)) WorkersOption {
 	if hook == nil {
 		panic("pool: OnDone(nil)")
 	}
-	return option{"OnDone", forWorkers, func(c *config) { c.onDone = hook }}
+	return workersOption(func(c *config) { c.onDone = hook })
 }
 
 // deadLetter returns the configured sink for jobs of type J, or nil.

@@ -92,10 +92,9 @@ func (fn) order() int                      { return 0 }
 // arrive. Call [Pool.Wait] to release them.
 //
 // A limit of math.MaxInt means no limit; the memory a Pool takes grows with
-// its tasks, not with its limit. It panics if workers < 1, if ctx is nil,
-// or if an option does not apply to a Pool. The options that apply are
-// [FailFast], [Repanic] and [Buffer].
-func New(ctx context.Context, workers int, opts ...Option) *Pool {
+// its tasks, not with its limit. It panics if workers < 1, or if ctx or an
+// option is nil. Its options are [FailFast], [Repanic] and [Buffer].
+func New(ctx context.Context, workers int, opts ...PoolOption) *Pool {
 	p := new(Pool)
 	p.g.init(ctx, "New", "Pool", workers, opts)
 	return p

@@ -149,8 +149,8 @@ func (s poolSubject) GoContext(ctx context.Context, f func(context.Context) (int
 	return s.p.GoContext(ctx, drop(f))
 }
 func (s poolSubject) TryGo(f func(context.Context) (int, error)) error { return s.p.TryGo(drop(f)) }
-func (s poolSubject) Wait() ([]int, error)                            { return nil, s.p.Wait() }
-func (s poolSubject) Stats() pool.Stats                               { return s.p.Stats() }
+func (s poolSubject) Wait() ([]int, error)                             { return nil, s.p.Wait() }
+func (s poolSubject) Stats() pool.Stats                                { return s.p.Stats() }
 
 // pendingGo is a Go call the model says is blocked.
 type pendingGo struct {
@@ -208,7 +208,7 @@ func newGroupMachine(t *rapid.T, ctx context.Context, results bool) *groupMachin
 		cause:    errors.New("cancelled by the test"),
 	}
 	ctx, m.cancel = context.WithCancelCause(ctx)
-	opts := []pool.Option{pool.FailFast(m.failFast)}
+	opts := []pool.PoolOption{pool.FailFast(m.failFast)}
 	// The default queue, or one set small enough for the steps to fill.
 	if q := rapid.IntRange(-1, 3).Draw(t, "queue"); q < 0 {
 		m.queue = max(m.limit, 64)
@@ -867,7 +867,7 @@ func newWorkersMachine(t *rapid.T) *workersMachine {
 		start:    time.Now(),
 	}
 	m.maxLimit = m.limit
-	opts := []pool.Option{pool.Buffer(m.capacity), pool.OnDone(func(int, error) { m.onDone.Add(1) })}
+	opts := []pool.WorkersOption{pool.Buffer(m.capacity), pool.OnDone(func(int, error) { m.onDone.Add(1) })}
 	if m.hasSink {
 		opts = append(opts, pool.DeadLetter[int](m.sink))
 	}

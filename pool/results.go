@@ -96,10 +96,9 @@ const (
 // tasks arrive. Call [ResultPool.Wait] to release them.
 //
 // A limit of math.MaxInt means no limit; the memory a ResultPool takes grows
-// with its tasks, not with its limit. It panics if workers < 1, if ctx is nil, or if an option does not apply
-// to a ResultPool. The options that apply are [FailFast], [Repanic] and
-// [Buffer].
-func NewResultPool[R any](ctx context.Context, workers int, opts ...Option) *ResultPool[R] {
+// with its tasks, not with its limit. It panics if workers < 1, or if ctx
+// or an option is nil. Its options are [FailFast], [Repanic] and [Buffer].
+func NewResultPool[R any](ctx context.Context, workers int, opts ...PoolOption) *ResultPool[R] {
 	r := new(ResultPool[R])
 	r.g.init(ctx, "NewResultPool", "ResultPool", workers, opts)
 	return r

@@ -159,11 +159,10 @@ type item[J any] struct {
 //
 // A limit of math.MaxInt means no limit, and so does a queue of
 // math.MaxInt; the memory a Workers takes grows with its jobs, not with its
-// limits. It panics if workers < 1, if ctx or handle is nil, or if an option
-// does not apply to a Workers or is for another job type. The options that
-// apply are [Buffer], [IdleTimeout], [Retry], [DeadLetter] and
-// [OnDone].
-func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...Option) *Workers[J] {
+// limits. It panics if workers < 1, if ctx, handle or an option is nil, or
+// if a [DeadLetter] or [OnDone] option is for another job type than J. Its
+// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter] and [OnDone].
+func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...WorkersOption) *Workers[J] {
 	if ctx == nil {
 		panic("pool: NewWorkers: nil Context")
 	}
@@ -173,7 +172,7 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 	if handle == nil {
 		panic("pool: NewWorkers: nil handler")
 	}
-	cfg := newConfig("NewWorkers", "Workers", forWorkers, opts)
+	cfg := newWorkersConfig(opts)
 	w := &Workers[J]{
 		handle:    handle,
 		policy:    cfg.policy,

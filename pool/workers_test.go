@@ -1042,9 +1042,7 @@ func TestWorkersMisuse(t *testing.T) {
 		{"nil Close ctx", func() { pool.NewWorkers(ctx, 1, h).Close(noContext) }, "pool: Workers.Close: nil Context"},
 		{"nil sink func", func() { pool.DeadLetter[int](retry.DeadLetterFunc[int](nil)) }, "pool: DeadLetter(nil)"},
 		{"nil hook", func() { pool.OnDone[int](nil) }, "pool: OnDone(nil)"},
-		{"FailFast", func() { pool.NewWorkers(ctx, 1, h, pool.FailFast(true)) }, "pool: NewWorkers: option FailFast does not apply to a Workers"},
-		{"Repanic", func() { pool.NewWorkers(ctx, 1, h, pool.Repanic(true)) }, "pool: NewWorkers: option Repanic does not apply to a Workers"},
-		{"retry on a Pool", func() { pool.New(ctx, 1, pool.Retry(retry.New())) }, "pool: New: option Retry does not apply to a Pool"},
+		{"nil option", func() { pool.NewWorkers(ctx, 1, h, nil) }, "pool: NewWorkers: nil option"},
 		{"sink type", func() {
 			pool.NewWorkers(ctx, 1, h, pool.DeadLetter[string](retry.DeadLetterFunc[string](func(context.Context, retry.Letter[string]) error { return nil })))
 		}, "pool: NewWorkers: DeadLetter sink retry.DeadLetterFunc[string] does not take jobs of type int"},
