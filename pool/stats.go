@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -74,6 +75,15 @@ type Stats struct {
 	// is read apart from the others and may be a moment out of step with
 	// Running.
 	Workers uint64
+}
+
+// String returns the counts as lowercase name=value pairs, in the order of
+// the fields, with multi-word names in snake_case: "submitted=9 succeeded=6
+// failed=3 … queue_high_water=4 workers=2".
+func (s Stats) String() string {
+	return fmt.Sprintf("submitted=%d succeeded=%d failed=%d panicked=%d canceled=%d dead_lettered=%d rejected=%d queued=%d running=%d waiting=%d retried=%d undelivered=%d blocked=%d queue_high_water=%d workers=%d",
+		s.Submitted, s.Succeeded, s.Failed, s.Panicked, s.Canceled, s.DeadLettered, s.Rejected,
+		s.Queued, s.Running, s.Waiting, s.Retried, s.Undelivered, s.Blocked, s.QueueHighWater, s.Workers)
 }
 
 // shard holds the counts of one worker goroutine of a group, written by
