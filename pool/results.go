@@ -7,46 +7,23 @@ import (
 	"sync/atomic"
 )
 
-// ResultPool is a [Pool] whose tasks return a value: [ResultPool.Wait] returns
-// the values in the order the tasks were submitted, whatever order they
-// finished in, with the tasks' errors.
-//
-//	r := pool.NewResultPool[Page](ctx, 8)
-//	for _, u := range urls {
-//		if err := r.Go(func(ctx context.Context) (Page, error) { return fetch(ctx, u) }); err != nil {
-//			break // ctx is done: Wait reports it too
-//		}
-//	}
-//	pages, err := r.Wait() // if err is nil, pages[i] is the page of urls[i]
-//
-// Everything [Pool] says about workers, blocking, cancellation, panics and
-// Go from inside a task holds for ResultPool. For a slice known in advance,
-// [Map] is simpler and faster.
-//
-// # Order and memory
-//
-// Each accepted task gets the next place in submission order when Go is
-// called, and writes its value straight into that place when it finishes:
-// no sorting, and no lock shared by the workers. The places are kept in
-// blocks that are never moved, so growing the store never copies values
-// that workers may be writing; Wait copies them once into the slice it
-// returns. A Go call that is refused (the pool's context is done, or TryGo
-// found it full) takes no place. Memory is that of the values, plus one copy
-// of them during Wait.
-//
-// With submissions from one goroutine the order is simply the order of the
-// calls. With several, it is the order in which their Go calls took their
-// places, which is before each waits for a worker.
-//
-// # Cost
-//
-// Ordered collection costs no more than a Pool whose tasks append their
-// values to a shared slice under a mutex, in the order they finish: at
-// 100,000 tasks, about 190ns a task against 200ns, since taking a place is
-// done by the submitter alone and the workers share no lock.
-//
-// A ResultPool must not be copied. Its methods are safe for concurrent use.
+// ResultPool is a [Pool] whose tasks return a value: [ResultPool.Wait]
+// returns the values in submission order, whatever order the tasks finished
+// in. Everything [Pool] says about workers, waiting, cancellation and panics
+// holds for it. With several goroutines calling Go, the order is that in
+// which their calls took their places, before each waited for a worker. For
+// a slice known in advance, [Map] is simpler and faster.
 type ResultPool[R any] struct {
+	// Each accepted task gets the next place in submission order when Go is
+	// called, and writes its value straight into that place when it finishes:
+	// no sorting, and no lock shared by the workers. The places are kept in
+	// blocks that are never moved, so growing the store never copies values
+	// that workers may be writing; Wait copies them once into the slice it
+	// returns. A refused Go call takes no place. Memory is that of the values,
+	// plus one copy of them during Wait. Ordered collection thus costs no more
+	// than tasks appending to a shared slice under a mutex
+	// (BenchmarkResultPoolOrdered against BenchmarkResultsUnordered).
+
 	g group[resultTask[R]]
 
 	mu     sync.Mutex // guards the store; held only to take or give back a place
@@ -91,24 +68,20 @@ const (
 	maxBlock   = 8192
 )
 
-// NewResultPool returns a ResultPool that runs at most workers tasks at a time,
-// with a context derived from ctx. It starts no goroutine: workers start as
-// tasks arrive. Call [ResultPool.Wait] to release them.
-//
-// A limit of math.MaxInt means no limit; the memory a ResultPool takes grows
-// with its tasks, not with its limit. It panics if workers < 1, or if ctx
-// or an option is nil. Its options are [FailFast], [Repanic] and [Buffer].
+// NewResultPool returns a ResultPool that runs at most workers tasks at a
+// time, with a context derived from ctx. It starts workers only as tasks
+// arrive, and [ResultPool.Wait] joins them. Its options are [FailFast],
+// [Repanic] and [Buffer]; it panics if workers < 1, or if ctx or an option
+// is nil.
 func NewResultPool[R any](ctx context.Context, workers int, opts ...PoolOption) *ResultPool[R] {
 	r := new(ResultPool[R])
 	r.g.init(ctx, "NewResultPool", "ResultPool", workers, opts)
 	return r
 }
 
-// Go runs f on a worker of the pool, as [Pool.Go] does, and keeps its value
-// for [ResultPool.Wait] at the next place in submission order. It returns nil
-// once f is accepted, and f then runs; [context.Cause] of the pool's
-// context if that is done, a refusal Wait reports too; and [ErrClosed]
-// after Wait. A refused f takes no place. It panics if f is nil.
+// Go runs f as [Pool.Go] does, and keeps its value for [ResultPool.Wait] at
+// the next place in submission order. It returns what Pool.Go returns; a
+// refused f takes no place. It panics if f is nil.
 func (r *ResultPool[R]) Go(f func(ctx context.Context) (R, error)) error {
 	if f == nil {
 		panic("pool: ResultPool.Go(nil)")
@@ -116,9 +89,8 @@ func (r *ResultPool[R]) Go(f func(ctx context.Context) (R, error)) error {
 	return r.submit(context.Background(), f, true)
 }
 
-// GoContext is [ResultPool.Go] that also stops waiting for a free worker, and
-// returns [context.Cause](ctx), when ctx is done, as [Pool.GoContext] does.
-// It panics if ctx or f is nil.
+// GoContext is [ResultPool.Go] that also gives up when ctx is done, as
+// [Pool.GoContext] does. It panics if ctx or f is nil.
 func (r *ResultPool[R]) GoContext(ctx context.Context, f func(ctx context.Context) (R, error)) error {
 	if f == nil {
 		panic("pool: ResultPool.GoContext(nil)")
@@ -199,17 +171,13 @@ func (r *ResultPool[R]) giveBack(idx int) {
 	r.mu.Unlock()
 }
 
-// Wait blocks until every task has finished and every worker goroutine has
-// exited, as [Pool.Wait] does, and returns the tasks' values in submission
-// order with their errors. There is one value per accepted task, and none
-// for a refused one: what it returned, even with an error, or R's zero value
-// if it panicked. The errors are joined in submission order, or with
-// [FailFast] the first error and any panics; if Go or GoContext refused a
-// task, an error that counts them and wraps the reason comes last, so a nil
-// error means one value per Go call.
-//
-// Calling Wait again returns the same slice and error. With [Repanic],
-// Wait panics instead if a task panicked.
+// Wait blocks as [Pool.Wait] does and returns one value per accepted task,
+// in submission order: what the task returned, even with an error, or R's
+// zero value if it panicked. The errors are joined in submission order (with
+// [FailFast], the first error and any panics), and a count of refused Go
+// calls comes last, so a nil error means one value per Go call. Calling Wait
+// again returns the same slice and error. With [Repanic], Wait panics
+// instead if a task panicked.
 func (r *ResultPool[R]) Wait() ([]R, error) {
 	err := r.g.wait()
 	r.mu.Lock()
