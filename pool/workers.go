@@ -35,9 +35,10 @@ import (
 //	err := w.Close(shutdownCtx) // drains; on timeout returns the jobs that never ran
 //
 // A Workers holds at most its limit plus its [Buffer] of jobs, running,
-// queued or waiting to retry, however they fail. [Workers.Resize] changes
-// the limit, and [IdleTimeout] lets idle workers exit. Handlers must return
-// when their context is done, or Close cannot return.
+// queued or waiting to retry, however they fail (briefly more after
+// [Workers.Resize] lowers the limit). Resize changes the limit, and
+// [IdleTimeout] lets idle workers exit. Handlers must return when their
+// context is done, or Close cannot return.
 type Workers[J any] struct {
 	// A job that arrives while a worker is idle goes straight to it; otherwise,
 	// if fewer workers run than the limit, a new worker starts with it;
