@@ -49,7 +49,7 @@
 // done, with ctx.Err() or [context.Cause] in the returned error's chain.
 // The joins are the exceptions: a join waits for work its owner already
 // started, whose contexts its owner controls, so
-// [github.com/weftgo/weft/pool.Pool.Wait], [github.com/weftgo/weft/pool.Results.Wait],
+// [github.com/weftgo/weft/pool.Pool.Wait], [github.com/weftgo/weft/pool.ResultPool.Wait],
 // [github.com/weftgo/weft/fanout.Broadcaster.Wait] and
 // [github.com/weftgo/weft/pipeline.Stream.Err] take none, as
 // [sync.WaitGroup.Wait] takes none.

@@ -122,11 +122,11 @@ func BenchmarkPoolTryGoFull(b *testing.B) {
 	b.ReportAllocs()
 	p := pool.New(context.Background(), 1)
 	release := make(chan struct{})
-	for p.TryGo(func(context.Context) error { <-release; return nil }) {
+	for p.TryGo(func(context.Context) error { <-release; return nil }) == nil {
 		// the worker, then every place in the channel
 	}
 	for b.Loop() {
-		if p.TryGo(nop) {
+		if p.TryGo(nop) == nil {
 			b.Fatal("TryGo accepted a task on a full pool")
 		}
 	}
@@ -150,12 +150,12 @@ var squares = func() []func(context.Context) (int, error) {
 	return fs
 }()
 
-// BenchmarkResultsOrdered: 100,000 tasks through Results, values in
+// BenchmarkResultPoolOrdered: 100,000 tasks through ResultPool, values in
 // submission order.
-func BenchmarkResultsOrdered(b *testing.B) {
+func BenchmarkResultPoolOrdered(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		r := pool.NewResults[int](context.Background(), runtime.GOMAXPROCS(0))
+		r := pool.NewResultPool[int](context.Background(), runtime.GOMAXPROCS(0))
 		for _, f := range squares {
 			if err := r.Go(f); err != nil {
 				b.Fatal(err)
@@ -314,7 +314,7 @@ func BenchmarkWorkersTrySubmitFull(b *testing.B) {
 	b.ReportAllocs()
 	ctx := context.Background()
 	release := make(chan struct{})
-	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.WithQueue(1))
+	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.Buffer(1))
 	for range 2 {
 		if err := w.Submit(ctx, 0); err != nil {
 			b.Fatal(err)
@@ -362,7 +362,7 @@ func idleWorkerBytes(tb testing.TB, n int) (stack, heap float64) {
 		}
 		<-started
 		return nil
-	}, pool.WithQueue(0))
+	}, pool.Buffer(0))
 	for i := range n {
 		if err := w.Submit(ctx, i); err != nil {
 			tb.Fatal(err)

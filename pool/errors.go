@@ -9,60 +9,47 @@ import (
 )
 
 var (
-	// ErrClosed is returned by Go, GoContext, Submit and TrySubmit once the
-	// pool no longer takes work: after [Pool.Wait] (or [Results.Wait]) has
-	// seen every task finish, or once [Workers.Close] has been called. A
-	// second call to Close returns it too.
+	// ErrClosed is returned by Go, GoContext, TryGo, Submit and TrySubmit
+	// once the pool takes no more work: after [Pool.Wait] or
+	// [ResultPool.Wait] has seen every task finish, or once [Workers.Close]
+	// has been called. A second Close returns it too.
 	ErrClosed = errors.New("pool: closed")
-	// ErrFull is returned by [Workers.TrySubmit] when there is no room: no
-	// worker is free and the queue is full, or jobs waiting to retry fill
-	// the room even of idle workers (see [WithQueue]).
+	// ErrFull is returned by [Pool.TryGo], [ResultPool.TryGo] and
+	// [Workers.TrySubmit] where Go or Submit would wait for room.
 	ErrFull = errors.New("pool: queue full")
 )
 
 // CloseError is what [Workers.Close] returns when it could not finish every
-// job: because its context (or the one the Workers was made with) ended
-// before the drain did, because the dead-letter sink refused letters, or
-// because an OnDone hook panicked. Every job is accounted for: a job that
+// job: its context or the Workers' ended before the drain did, the
+// dead-letter sink refused letters, or an [OnDone] hook panicked. A job that
 // neither succeeded, failed, nor reached the sink is in Unrun or
-// Interrupted, so the caller can store it or run it elsewhere.
-//
-// Match it with [errors.As]:
+// Interrupted, for the caller to store or run elsewhere. [errors.Is] and
+// [errors.As] see through it to Cause alone, never to a job's own error.
 //
 //	var ce *pool.CloseError[Job]
 //	if errors.As(err, &ce) {
 //		requeue(ce.Unrun)
 //	}
-//
-// [errors.Is] and [errors.As] see through it to Cause alone, so
-// errors.Is(err, context.DeadlineExceeded) reports a drain cut short by a
-// deadline, never a job whose own error was one: the jobs' errors are in
-// Undelivered.
 type CloseError[J any] struct {
 	// Cause is the [context.Cause] of the context that cut the drain
 	// short, or nil if the drain completed.
 	Cause error
-	// Unrun holds the jobs that were not running when the drain was cut
-	// short: first the queued ones, which never started, in queue order,
-	// then those waiting out a retry delay, in the order they were due to
-	// come back, then any that had just been handed to a worker and found
-	// the stop before they started. None of them is running; each may be
-	// submitted again.
+	// Unrun holds the jobs that never started: the queued ones in queue
+	// order, then those waiting to retry in the order they were due, then
+	// any handed to a worker as the stop came. Each may be submitted again.
 	Unrun []J
 	// Interrupted holds the jobs that were running when the drain was cut
-	// short, whose handler then returned an error, and which no dead-letter
-	// sink took. They may have done part of their work.
+	// short, failed, and reached no sink; they may have done part of their
+	// work.
 	Interrupted []J
 	// Undelivered holds the first 64 letters the dead-letter sink refused;
-	// each Letter's Err joins the job's error and the sink's. An OnDone
-	// hook is told of every one.
+	// each Letter's Err joins the job's error and the sink's.
 	Undelivered []retry.Letter[J]
-	// Panics holds the first 64 panics recovered from OnDone hooks, as
-	// *weft.PanicError values.
+	// Panics holds the first 64 panics of OnDone hooks, as
+	// [*weft.PanicError] values.
 	Panics []error
 	// OmittedLetters and OmittedPanics count the refused letters and hook
-	// panics past the first 64, which a Workers counts but does not keep,
-	// so that its memory does not grow with the jobs it runs.
+	// panics past the first 64, which are counted but not kept.
 	OmittedLetters, OmittedPanics int
 }
 

@@ -64,8 +64,8 @@ func ExampleWorkers_retryAndDeadLetter() {
 		delivered []string
 	)
 	w := pool.NewWorkers(ctx, 2, svc.deliver,
-		pool.WithRetry(retry.New(retry.Attempts(3), retry.Constant(time.Millisecond))),
-		pool.WithDeadLetter[Webhook](sink),
+		pool.Retry(retry.New(retry.Attempts(3), retry.Constant(time.Millisecond))),
+		pool.DeadLetter[Webhook](sink),
 		pool.OnDone(func(h Webhook, err error) {
 			if err == nil {
 				mu.Lock()

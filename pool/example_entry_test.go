@@ -22,7 +22,7 @@ func ExampleNewWorkers() {
 		defer mu.Unlock()
 		sent = append(sent, email)
 		return nil
-	}, pool.WithQueue(16))
+	}, pool.Buffer(16))
 
 	for _, to := range []string{"ada@example.com", "grace@example.com", "linus@example.com"} {
 		if err := w.Submit(ctx, to); err != nil {
@@ -58,6 +58,22 @@ func ExampleStats() {
 	s := w.Stats()
 	fmt.Println("submitted:", s.Submitted, "succeeded:", s.Succeeded, "failed:", s.Failed)
 	// Output: submitted: 9 succeeded: 6 failed: 3
+}
+
+// A Stats prints as name=value pairs, for a log line.
+func ExampleStats_String() {
+	p := pool.New(context.Background(), 2)
+	for n := 1; n <= 9; n++ {
+		p.Go(func(context.Context) error {
+			if n%3 == 0 {
+				return errors.New("multiple of three")
+			}
+			return nil
+		})
+	}
+	p.Wait()
+	fmt.Println(p.Stats())
+	// Output: submitted=9 succeeded=6 failed=3 panicked=0 canceled=0 dead_lettered=0 rejected=0 queued=0 running=0 waiting=0 retried=0 undelivered=0 blocked=0 queue_high_water=0 workers=0
 }
 
 // OnDone sees every job that ran to its end, with its outcome: the place to

@@ -65,26 +65,28 @@ func ExampleFailFast() {
 	// Wait: disk full
 }
 
-// TryGo never blocks: a task that finds the pool full does the work itself.
+// TryGo never blocks: on a full pool it returns ErrFull, and the caller
+// may do the work itself.
 func ExamplePool_TryGo() {
-	p := pool.New(context.Background(), 1, pool.WithQueue(1))
+	p := pool.New(context.Background(), 1, pool.Buffer(1))
 	release := make(chan struct{})
 	p.Go(func(context.Context) error { <-release; return nil }) // the worker
 	p.Go(func(context.Context) error { return nil })            // the one place in the queue
-	fmt.Println("accepted:", p.TryGo(func(context.Context) error { return nil }))
+	err := p.TryGo(func(context.Context) error { return nil })
+	fmt.Println("full:", errors.Is(err, pool.ErrFull))
 	close(release)
 	p.Wait()
 	fmt.Printf("%+v\n", p.Stats().Rejected)
 	// Output:
-	// accepted: false
+	// full: true
 	// 1
 }
 
-// Results returns the values in submission order, whatever order the
+// ResultPool returns the values in submission order, whatever order the
 // tasks finish in: one value per task Go accepted. Had Go refused one (its
 // context ended), Wait would report that too.
-func ExampleResults() {
-	r := pool.NewResults[string](context.Background(), 4)
+func ExampleResultPool() {
+	r := pool.NewResultPool[string](context.Background(), 4)
 	for _, word := range strings.Fields("the quick brown fox") {
 		err := r.Go(func(context.Context) (string, error) {
 			time.Sleep(time.Duration(len(word)) * time.Millisecond) // longer words finish later
@@ -174,7 +176,7 @@ func ExampleWorkers_Close() {
 func ExampleWorkers_TrySubmit() {
 	ctx := context.Background()
 	release := make(chan struct{})
-	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.WithQueue(1))
+	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.Buffer(1))
 	fmt.Println(w.TrySubmit(1)) // runs
 	fmt.Println(w.TrySubmit(2)) // queued
 	fmt.Println(w.TrySubmit(3)) // refused

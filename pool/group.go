@@ -13,7 +13,7 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// task is what a group runs: a Pool's function, or a Results' function with
+// task is what a group runs: a Pool's function, or a ResultPool's function with
 // the slot for its value.
 type task interface {
 	run(ctx context.Context) error
@@ -41,7 +41,7 @@ const (
 func pending(s uint64) uint64 { return s >> 33 }
 func live(s uint64) uint64    { return s & liveMask >> 2 }
 
-// group is the engine of Pool and Results: up to limit worker goroutines
+// group is the engine of Pool and ResultPool: up to limit worker goroutines
 // that take tasks from a channel, by default with room for 64 tasks.
 //
 // A Go call starts a new worker with its task while fewer than the limit
@@ -95,35 +95,35 @@ type taskError struct {
 	err   error
 }
 
-// defaultGroupQueue is the room a Pool's or Results' task channel has by
+// defaultGroupQueue is the room a Pool's or ResultPool's task channel has by
 // default, whatever the limit, so that a pool's memory grows with its tasks
 // and not with its limit; see [Pool].
 const defaultGroupQueue = 64
 
-// maxGroupQueue bounds WithQueue for a Pool or Results, whose queue is a
+// maxGroupQueue bounds Buffer for a Pool or ResultPool, whose queue is a
 // channel made at once: past a few hundred tasks more room gains nothing,
 // and a larger bound would only be memory allocated before any work.
 const maxGroupQueue = 1 << 16
 
-// maxWorkers is the most worker goroutines a Pool or Results runs at once:
+// maxWorkers is the most worker goroutines a Pool or ResultPool runs at once:
 // what the state word can count. A larger limit is taken as this one, which
 // no program reaches.
 const maxWorkers = 1<<31 - 1
 
-func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opts []Option) {
+func (g *group[T]) init(ctx context.Context, ctor, noun string, workers int, opts []PoolOption) {
 	if ctx == nil {
 		panic(fmt.Sprintf("pool: %s: nil Context", ctor))
 	}
 	if workers < 1 {
 		panic(fmt.Sprintf("pool: %s(workers=%d): need at least one worker", ctor, workers))
 	}
-	cfg := newConfig(ctor, noun, forPool, opts)
+	cfg := newPoolConfig(ctor, opts)
 	queue := cfg.queue
 	if queue < 0 {
 		queue = defaultGroupQueue
 	}
 	if queue > maxGroupQueue {
-		panic(fmt.Sprintf("pool: %s: WithQueue(%d): a %s allocates its queue up front, and takes at most %d", ctor, queue, noun, maxGroupQueue))
+		panic(fmt.Sprintf("pool: %s: Buffer(%d): a %s allocates its queue up front, and takes at most %d", ctor, queue, noun, maxGroupQueue))
 	}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	g.done = g.ctx.Done()

@@ -44,7 +44,7 @@ func TestFailFastReportsAnErrorOfUncomparableValue(t *testing.T) {
 	for _, results := range []bool{false, true} {
 		var err error
 		if results {
-			r := pool.NewResults[int](context.Background(), 2, pool.FailFast(true))
+			r := pool.NewResultPool[int](context.Background(), 2, pool.FailFast(true))
 			require.NoError(t, r.Go(func(context.Context) (int, error) { return 0, first }))
 			_, err = r.Wait()
 		} else {
@@ -67,8 +67,8 @@ func TestHugeSizesWorkOrNameTheOption(t *testing.T) {
 			name string
 			make func(handle func(context.Context, int) error) *pool.Workers[int]
 		}{
-			{"WithQueue(MaxInt)", func(h func(context.Context, int) error) *pool.Workers[int] {
-				return pool.NewWorkers(context.Background(), 1, h, pool.WithQueue(math.MaxInt))
+			{"Buffer(MaxInt)", func(h func(context.Context, int) error) *pool.Workers[int] {
+				return pool.NewWorkers(context.Background(), 1, h, pool.Buffer(math.MaxInt))
 			}},
 			{"NewWorkers(MaxInt/2+1)", func(h func(context.Context, int) error) *pool.Workers[int] {
 				return pool.NewWorkers(context.Background(), math.MaxInt/2+1, h)
@@ -94,11 +94,11 @@ func TestHugeSizesWorkOrNameTheOption(t *testing.T) {
 		}
 	})
 
-	// A Pool or Results of any size works, and allocates nothing per unit
+	// A Pool or ResultPool of any size works, and allocates nothing per unit
 	// of its limit.
 	for _, n := range []int{1 << 22, 1 << 25, math.MaxInt} {
 		p := pool.New(context.Background(), n)
-		r := pool.NewResults[int](context.Background(), n)
+		r := pool.NewResultPool[int](context.Background(), n)
 		require.NoError(t, p.Go(nop))
 		require.NoError(t, r.Go(func(context.Context) (int, error) { return 7, nil }))
 		require.NoError(t, p.Wait())
@@ -108,14 +108,14 @@ func TestHugeSizesWorkOrNameTheOption(t *testing.T) {
 	}
 	ctx := context.Background()
 	assert.Less(t, allocated(func() { pool.New(ctx, 1<<22) }), uint64(64<<10), "New(ctx, 1<<22)")
-	assert.Less(t, allocated(func() { pool.NewResults[int](ctx, 1<<22) }), uint64(64<<10), "NewResults(ctx, 1<<22)")
+	assert.Less(t, allocated(func() { pool.NewResultPool[int](ctx, 1<<22) }), uint64(64<<10), "NewResultPool(ctx, 1<<22)")
 
 	// A queue the caller asks a Pool for that it will not allocate up
 	// front is refused by the option's name.
-	msg := mustPanic(t, func() { pool.New(ctx, 4, pool.WithQueue(math.MaxInt)) })
-	assert.Contains(t, msg, "WithQueue")
-	msg = mustPanic(t, func() { pool.NewResults[int](ctx, 1<<25, pool.WithQueue(1<<30)) })
-	assert.Contains(t, msg, "WithQueue")
+	msg := mustPanic(t, func() { pool.New(ctx, 4, pool.Buffer(math.MaxInt)) })
+	assert.Contains(t, msg, "Buffer")
+	msg = mustPanic(t, func() { pool.NewResultPool[int](ctx, 1<<25, pool.Buffer(1<<30)) })
+	assert.Contains(t, msg, "Buffer")
 }
 
 // allocated returns the bytes f allocates.
@@ -136,7 +136,7 @@ func TestWorkersKeepBoundedPanicsAndRefusedLetters(t *testing.T) {
 	var told atomic.Int64
 	w := pool.NewWorkers(context.Background(), 1,
 		func(context.Context, int) error { return errBoom },
-		pool.WithDeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+		pool.DeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
 			return errors.New("sink full")
 		})),
 		pool.OnDone(func(int, error) { told.Add(1); panic("hook") }),
@@ -193,7 +193,7 @@ func TestReturnedPanicErrorIsNotAPanic(t *testing.T) {
 				return returned[j]
 			}
 			return nil
-		}, pool.WithRetry(retry.New(retry.Attempts(2))))
+		}, pool.Retry(retry.New(retry.Attempts(2))))
 		require.NoError(t, w.Submit(context.Background(), 0))
 		require.NoError(t, w.Submit(context.Background(), 1))
 		require.NoError(t, w.Close(context.Background()))
@@ -218,7 +218,7 @@ func TestReturnedPanicErrorIsNotAPanic(t *testing.T) {
 func TestCloseErrorIsOnlyItsCause(t *testing.T) {
 	w := pool.NewWorkers(context.Background(), 1,
 		func(context.Context, int) error { return context.DeadlineExceeded },
-		pool.WithDeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+		pool.DeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
 			return errBoom
 		})),
 	)
@@ -256,7 +256,7 @@ func TestPoolRunsEveryAcceptedTask(t *testing.T) {
 		assert.Equal(t, uint64(0), p.Stats().Canceled)
 
 		ctx, cancel = context.WithCancel(context.Background())
-		r := pool.NewResults[int](ctx, 1, pool.WithQueue(0))
+		r := pool.NewResultPool[int](ctx, 1, pool.Buffer(0))
 		require.NoError(t, r.Go(func(context.Context) (int, error) { return 1, nil }))
 		cancel()
 		got, err := r.Wait()
@@ -267,7 +267,7 @@ func TestPoolRunsEveryAcceptedTask(t *testing.T) {
 
 // Code that ignores Go's error cannot lose a task silently: Wait reports
 // that Go refused tasks, by the reason, matchable with errors.Is; and
-// Results.Wait has one value per accepted task.
+// ResultPool.Wait has one value per accepted task.
 func TestWaitReportsRefusedGo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -285,7 +285,7 @@ func TestWaitReportsRefusedGo(t *testing.T) {
 	// refusal.
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	r := pool.NewResults[int](ctx, 2)
+	r := pool.NewResultPool[int](ctx, 2)
 	for i := range 4 {
 		if i == 2 {
 			cancel()
@@ -304,10 +304,10 @@ func TestWaitReportsRefusedGo(t *testing.T) {
 	assert.ErrorIs(t, p.Wait(), context.Canceled)
 
 	// TryGo's refusal is its answer, and is not reported again.
-	p = pool.New(context.Background(), 1, pool.WithQueue(0))
+	p = pool.New(context.Background(), 1, pool.Buffer(0))
 	release := make(chan struct{})
 	require.NoError(t, p.Go(func(context.Context) error { <-release; return nil }))
-	assert.False(t, p.TryGo(nop))
+	assert.ErrorIs(t, p.TryGo(nop), pool.ErrFull)
 	close(release)
 	assert.NoError(t, p.Wait())
 }
@@ -318,7 +318,7 @@ func TestWaitReportsRefusedGo(t *testing.T) {
 func TestWorkersMemoryDoesNotGrowWithJobs(t *testing.T) {
 	w := pool.NewWorkers(context.Background(), 2,
 		func(context.Context, int) error { return errBoom },
-		pool.WithDeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+		pool.DeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
 			return errors.New("sink full")
 		})),
 		pool.OnDone(func(int, error) { panic("hook") }),
@@ -398,14 +398,14 @@ func TestPropertyHostileInputs(t *testing.T) {
 	sizes := rapid.SampledFrom([]int{-1, 0, 1, 2, 3, 64, 1 << 16, 1<<16 + 1, 1 << 40, math.MaxInt/2 + 1, math.MaxInt})
 	rapid.Check(t, func(rt *rapid.T) {
 		inBubble(t, func(t *testing.T) {
-			ctor := rapid.SampledFrom([]string{"New", "NewResults", "NewWorkers", "Map"}).Draw(rt, "constructor")
+			ctor := rapid.SampledFrom([]string{"New", "NewResultPool", "NewWorkers", "Map"}).Draw(rt, "constructor")
 			workers := sizes.Draw(rt, "workers")
-			var opts []pool.Option
+			var shared []pool.Option // options every constructor takes
 			passed := []string{fmt.Sprintf("workers=%d", workers)}
-			if ctor != "Map" && rapid.Bool().Draw(rt, "WithQueue") {
+			if ctor != "Map" && rapid.Bool().Draw(rt, "Buffer") {
 				q := sizes.Draw(rt, "queue")
-				passed = append(passed, "WithQueue")
-				if msg := panicOf(func() { opts = append(opts, pool.WithQueue(q)) }); msg != "" {
+				passed = append(passed, "Buffer")
+				if msg := panicOf(func() { shared = append(shared, pool.Buffer(q)) }); msg != "" {
 					requireNames(rt, msg, passed)
 					return
 				}
@@ -432,8 +432,11 @@ func TestPropertyHostileInputs(t *testing.T) {
 			}
 
 			switch ctor {
-			case "New", "NewResults":
-				opts = append(opts, pool.FailFast(failFast), pool.Repanic(repanic))
+			case "New", "NewResultPool":
+				opts := []pool.PoolOption{pool.FailFast(failFast), pool.Repanic(repanic)}
+				for _, o := range shared {
+					opts = append(opts, o)
+				}
 				var s interface {
 					Go(f func(context.Context) (int, error)) error
 					Wait() ([]int, error)
@@ -443,7 +446,7 @@ func TestPropertyHostileInputs(t *testing.T) {
 					if ctor == "New" {
 						s = poolSubject{pool.New(context.Background(), workers, opts...)}
 					} else {
-						s = pool.NewResults[int](context.Background(), workers, opts...)
+						s = pool.NewResultPool[int](context.Background(), workers, opts...)
 					}
 				}); msg != "" {
 					requireNames(rt, msg, passed)
@@ -482,7 +485,7 @@ func TestPropertyHostileInputs(t *testing.T) {
 				if msg == "" && (err == nil) != (want.Failed+want.Panicked+want.Rejected == 0) {
 					rt.Fatalf("Wait = %v with %d failures and %d refusals", err, want.Failed+want.Panicked, want.Rejected)
 				}
-				if ctor == "NewResults" && msg == "" && len(values) != nAccepted {
+				if ctor == "NewResultPool" && msg == "" && len(values) != nAccepted {
 					rt.Fatalf("Wait returned %d values for %d accepted tasks", len(values), nAccepted)
 				}
 				got := s.Stats()
@@ -521,8 +524,8 @@ func TestPropertyHostileInputs(t *testing.T) {
 				refuse := rapid.Bool().Draw(rt, "sink refuses")
 				hookPanics := rapid.Bool().Draw(rt, "OnDone panics")
 				var told atomic.Int64
-				opts = append(opts,
-					pool.WithDeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+				opts := []pool.WorkersOption{
+					pool.DeadLetter(retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
 						if refuse {
 							return validationErrors{"sink full"}
 						}
@@ -534,9 +537,12 @@ func TestPropertyHostileInputs(t *testing.T) {
 							panic(validationErrors{"hook"})
 						}
 					}),
-				)
-				if rapid.Bool().Draw(rt, "WithRetry") {
-					opts = append(opts, pool.WithRetry(retry.New(retry.Attempts(2), retry.Constant(time.Second))))
+				}
+				for _, o := range shared {
+					opts = append(opts, o)
+				}
+				if rapid.Bool().Draw(rt, "Retry") {
+					opts = append(opts, pool.Retry(retry.New(retry.Attempts(2), retry.Constant(time.Second))))
 				}
 				var w *pool.Workers[int]
 				if msg := panicOf(func() {

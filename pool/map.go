@@ -11,40 +11,24 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Map calls f on every item of items, on at most workers goroutines at
-// once, and returns the results in the order of items: out[i] is what
-// f(ctx, items[i]) returned.
-//
-// Map stops at the first failure: the first error f returns, or the first
-// panic, cancels the context f gets (with that error as its
-// [context.Cause]), no further item starts (each worker finishes at most
-// the call it is in), and Map returns that error, with any panic that
-// happened meanwhile joined to it. It also stops when ctx is done: items
-// stop starting within moments (a callback on ctx stops the workers), and
-// Map returns [context.Cause](ctx), unless f failed first with an error of
-// its own. It never drops results: out always
-// has len(items) values, and an item that failed holds what f returned with
-// the error, an item that panicked or never started holds R's zero value.
-//
-// Map runs f on the calling goroutine and on up to workers-1 goroutines it
-// starts, and returns only when all of them have returned. A panic in f is
-// recovered and returned as a *weft.PanicError; a runtime.Goexit in f ends
-// Map with weft.ErrGoexit, or, if it happened on the calling goroutine,
-// lets that goroutine exit once the others have stopped.
-//
-// # Cost
-//
-// Workers claim items from a shared counter in small batches, whose size
-// shrinks as the items run out so that slow items still spread over every
-// worker. There is no task, closure or channel operation per item: at zero
-// work an item costs about 6ns on a 2-core machine, a fifth or less of a
-// hand-written loop of goroutines that claim one index at a time from an
-// atomic counter (30 to 70ns there), and a hundredth of a closure per item
-// given to errgroup (650ns). Map allocates the result slice, a context and
-// its goroutines, and a callback on ctx when ctx can be cancelled.
-//
-// It panics if workers < 1, or if ctx or f is nil.
+// Map calls f on every item of items, on at most workers goroutines
+// including the caller's, and returns the results in order: out[i] is what f
+// returned for items[i], even with an error, and R's zero value if f
+// panicked or never ran. The first error or panic cancels the context f
+// gets, no further item starts, and Map returns that error, with any panic
+// that happened meanwhile joined to it. When ctx is done, items stop
+// starting and Map returns [context.Cause](ctx), unless f failed first. A
+// panic in f comes back as a [*weft.PanicError], and a runtime.Goexit as
+// [weft.ErrGoexit] (or, on the calling goroutine, lets it exit once the
+// others have stopped). It panics if workers < 1, or if ctx or f is nil.
 func Map[T, R any](ctx context.Context, workers int, items []T, f func(ctx context.Context, item T) (R, error)) ([]R, error) {
+	// Workers claim items from a shared counter in small batches, whose size
+	// shrinks as the items run out so that slow items still spread over every
+	// worker. There is no task, closure or channel operation per item, which is
+	// why Map is cheaper per item than a Pool or a loop that claims one index
+	// at a time (bench_test.go). Map allocates the result slice, a context and
+	// its goroutines, and a callback on ctx when ctx can be cancelled; the
+	// callback stops the workers within moments of ctx ending.
 	if ctx == nil {
 		panic("pool: Map: nil Context")
 	}

@@ -77,7 +77,7 @@ func TestPoolLimit(t *testing.T) {
 // as soon as a worker takes a task.
 func TestPoolGoBlocksWhileFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(1))
+		p := pool.New(context.Background(), 1, pool.Buffer(1))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for range 2 { // the worker and the one place in the channel
@@ -118,12 +118,12 @@ func TestPoolDefaultQueue(t *testing.T) {
 				block := func(context.Context) error { <-release; return nil }
 				room := 64 // whatever the limit: memory grows with tasks, not with the limit
 				for i := range workers + room {
-					if !p.TryGo(block) {
-						t.Fatalf("TryGo %d of %d workers and %d places = false", i, workers, room)
+					if err := p.TryGo(block); err != nil {
+						t.Fatalf("TryGo %d of %d workers and %d places = %v", i, workers, room, err)
 					}
 				}
-				if p.TryGo(block) {
-					t.Fatal("TryGo with every worker busy and every place taken = true")
+				if err := p.TryGo(block); !errors.Is(err, pool.ErrFull) {
+					t.Fatalf("TryGo with every worker busy and every place taken = %v, want ErrFull", err)
 				}
 				synctest.Wait() // the workers have started their tasks
 				if s := p.Stats(); s.Running != uint64(workers) || s.Queued != uint64(room) {
@@ -138,19 +138,19 @@ func TestPoolDefaultQueue(t *testing.T) {
 	}
 }
 
-// With WithQueue(0) a task never waits in the channel: Go waits until a
+// With Buffer(0) a task never waits in the channel: Go waits until a
 // worker takes it, as errgroup's Go waits for a free goroutine, and TryGo
 // succeeds only when a worker is idle.
 func TestPoolNoQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(0))
+		p := pool.New(context.Background(), 1, pool.Buffer(0))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		if err := p.Go(block); err != nil {
 			t.Fatal(err)
 		}
-		if p.TryGo(nop) {
-			t.Fatal("TryGo with the only worker busy and no queue = true")
+		if err := p.TryGo(nop); !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo with the only worker busy and no queue = %v, want ErrFull", err)
 		}
 		returned := make(chan error, 1)
 		go func() { returned <- p.Go(block) }()
@@ -166,8 +166,8 @@ func TestPoolNoQueue(t *testing.T) {
 		}
 		release <- struct{}{}
 		synctest.Wait() // the worker waits for a task
-		if !p.TryGo(nop) {
-			t.Fatal("TryGo with the worker idle = false")
+		if err := p.TryGo(nop); err != nil {
+			t.Fatalf("TryGo with the worker idle = %v", err)
 		}
 		if err := p.Wait(); err != nil {
 			t.Fatal(err)
@@ -312,8 +312,8 @@ func TestPoolGoAfterWait(t *testing.T) {
 	if err := p.Go(func(context.Context) error { t.Error("ran after Wait"); return nil }); !errors.Is(err, pool.ErrClosed) {
 		t.Fatalf("Go after Wait = %v, want ErrClosed", err)
 	}
-	if p.TryGo(func(context.Context) error { t.Error("ran after Wait"); return nil }) {
-		t.Fatal("TryGo after Wait = true")
+	if err := p.TryGo(func(context.Context) error { t.Error("ran after Wait"); return nil }); !errors.Is(err, pool.ErrClosed) {
+		t.Fatalf("TryGo after Wait = %v, want ErrClosed", err)
 	}
 	if err := p.Wait(); err != nil {
 		t.Fatalf("second Wait = %v, want the first's nil", err)
@@ -406,7 +406,7 @@ func TestPoolGoFromATaskDuringWait(t *testing.T) {
 			}
 			// TryGo, falling back to running inline: never blocks a worker.
 			for range 2 {
-				if f := spawn(depth - 1); !p.TryGo(f) {
+				if f := spawn(depth - 1); p.TryGo(f) != nil {
 					f(context.Background())
 				}
 			}
@@ -424,16 +424,16 @@ func TestPoolGoFromATaskDuringWait(t *testing.T) {
 
 func TestPoolTryGo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 2, pool.WithQueue(2))
+		p := pool.New(context.Background(), 2, pool.Buffer(2))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		for i := range 4 {
-			if !p.TryGo(block) {
-				t.Fatalf("TryGo %d on a pool with room = false", i)
+			if err := p.TryGo(block); err != nil {
+				t.Fatalf("TryGo %d on a pool with room = %v", i, err)
 			}
 		}
-		if p.TryGo(block) {
-			t.Fatal("TryGo on a full pool = true")
+		if err := p.TryGo(block); !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo on a full pool = %v, want ErrFull", err)
 		}
 		s := p.Stats()
 		checkLaw(t, s)
@@ -450,7 +450,7 @@ func TestPoolTryGo(t *testing.T) {
 // GoContext gives up when the caller's context ends, and the pool goes on.
 func TestPoolGoContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(1))
+		p := pool.New(context.Background(), 1, pool.Buffer(1))
 		release := make(chan struct{})
 		block := func(context.Context) error { <-release; return nil }
 		p.Go(block)
@@ -505,12 +505,12 @@ func TestPoolMisuse(t *testing.T) {
 		want string
 	}{
 		{"zero workers", func() { pool.New(ctx, 0) }, "pool: New(workers=0): need at least one worker"},
-		{"negative workers", func() { pool.NewResults[int](ctx, -1) }, "pool: NewResults(workers=-1)"},
+		{"negative workers", func() { pool.NewResultPool[int](ctx, -1) }, "pool: NewResultPool(workers=-1)"},
 		{"nil context", func() { pool.New(noContext, 1) }, "pool: New: nil Context"},
-		{"idle option", func() { pool.NewResults[int](ctx, 1, pool.IdleTimeout(time.Second)) }, "pool: NewResults: option IdleTimeout does not apply to a Results"},
-		{"nil option", func() { pool.New(ctx, 1, nil) }, "pool: New: nil Option"},
-		{"negative queue", func() { pool.New(ctx, 1, pool.WithQueue(-1)) }, "pool: WithQueue(-1): negative queue size"},
-		{"huge queue", func() { pool.NewResults[int](ctx, 1, pool.WithQueue(1<<62)) }, "pool: NewResults: WithQueue(4611686018427387904): a Results allocates its queue up front, and takes at most 65536"},
+		{"nil option", func() { pool.New(ctx, 1, nil) }, "pool: New: nil option"},
+		{"nil ResultPool option", func() { pool.NewResultPool[int](ctx, 1, nil) }, "pool: NewResultPool: nil option"},
+		{"negative queue", func() { pool.New(ctx, 1, pool.Buffer(-1)) }, "pool: Buffer(-1): negative buffer size"},
+		{"huge queue", func() { pool.NewResultPool[int](ctx, 1, pool.Buffer(1<<62)) }, "pool: NewResultPool: Buffer(4611686018427387904): a ResultPool allocates its queue up front, and takes at most 65536"},
 		{"nil Go", func() { pool.New(ctx, 1).Go(nil) }, "pool: Pool.Go(nil)"},
 		{"nil GoContext", func() { pool.New(ctx, 1).GoContext(ctx, nil) }, "pool: Pool.GoContext(nil)"},
 		{"nil GoContext ctx", func() { pool.New(ctx, 1).GoContext(noContext, func(context.Context) error { return nil }) }, "pool: Pool.GoContext: nil Context"},
@@ -532,7 +532,7 @@ func TestPoolMisuse(t *testing.T) {
 func TestPoolFailFastParentCause(t *testing.T) {
 	cause := errors.New("shutting down")
 	parent, cancel := context.WithCancelCause(context.Background())
-	p := pool.New(parent, 1, pool.FailFast(true), pool.WithQueue(3))
+	p := pool.New(parent, 1, pool.FailFast(true), pool.Buffer(3))
 	started := make(chan struct{})
 	p.Go(func(ctx context.Context) error { close(started); <-ctx.Done(); return ctx.Err() })
 	<-started
@@ -557,7 +557,7 @@ func (e errList) Error() string { return fmt.Sprint([]error(e)) }
 // With FailFast, a first error of a type == cannot compare is returned, not
 // a runtime panic in Wait.
 func TestPoolFailFastUncomparableError(t *testing.T) {
-	p := pool.New(context.Background(), 1, pool.FailFast(true), pool.WithQueue(1))
+	p := pool.New(context.Background(), 1, pool.FailFast(true), pool.Buffer(1))
 	release := make(chan struct{})
 	first := errList{errors.New("invalid field")}
 	p.Go(func(context.Context) error { <-release; return first })
@@ -569,7 +569,7 @@ func TestPoolFailFastUncomparableError(t *testing.T) {
 	}
 }
 
-// The errors of Results come back in submission order; Pool keeps the
+// The errors of ResultPool come back in submission order; Pool keeps the
 // order of failure. Both hold every error.
 func TestPoolErrorsInFailureOrder(t *testing.T) {
 	p := pool.New(context.Background(), 1)
@@ -614,4 +614,28 @@ func TestPoolGoexitWorkerReplaced(t *testing.T) {
 			t.Fatalf("Wait = %v", err)
 		}
 	})
+}
+
+// TryGo returns the errors Go returns, and ErrFull only where Go would wait.
+func TestTryGoReturnsGoErrors(t *testing.T) {
+	cause := errors.New("stopped")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(cause)
+	p := pool.New(ctx, 1)
+	if err := p.TryGo(nop); !errors.Is(err, cause) {
+		t.Fatalf("Pool.TryGo on a done pool = %v, want %v", err, cause)
+	}
+	r := pool.NewResultPool[int](ctx, 1)
+	if err := r.TryGo(func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, cause) {
+		t.Fatalf("ResultPool.TryGo on a done pool = %v, want %v", err, cause)
+	}
+	if _, err := r.Wait(); err != nil {
+		t.Fatalf("ResultPool.Wait after a TryGo refusal = %v, want nil", err)
+	}
+	if err := r.TryGo(func(context.Context) (int, error) { return 0, nil }); !errors.Is(err, pool.ErrClosed) {
+		t.Fatalf("ResultPool.TryGo after Wait = %v, want ErrClosed", err)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatalf("Pool.Wait after a TryGo refusal = %v, want nil", err)
+	}
 }

@@ -129,11 +129,11 @@ func (p *probe) body(id int, k kind) func(context.Context) (int, error) {
 	}
 }
 
-// subject is a Pool or a Results, seen through one interface.
+// subject is a Pool or a ResultPool, seen through one interface.
 type subject interface {
 	Go(f func(context.Context) (int, error)) error
 	GoContext(ctx context.Context, f func(context.Context) (int, error)) error
-	TryGo(f func(context.Context) (int, error)) bool
+	TryGo(f func(context.Context) (int, error)) error
 	Wait() ([]int, error)
 	Stats() pool.Stats
 }
@@ -148,9 +148,9 @@ func (s poolSubject) Go(f func(context.Context) (int, error)) error { return s.p
 func (s poolSubject) GoContext(ctx context.Context, f func(context.Context) (int, error)) error {
 	return s.p.GoContext(ctx, drop(f))
 }
-func (s poolSubject) TryGo(f func(context.Context) (int, error)) bool { return s.p.TryGo(drop(f)) }
-func (s poolSubject) Wait() ([]int, error)                            { return nil, s.p.Wait() }
-func (s poolSubject) Stats() pool.Stats                               { return s.p.Stats() }
+func (s poolSubject) TryGo(f func(context.Context) (int, error)) error { return s.p.TryGo(drop(f)) }
+func (s poolSubject) Wait() ([]int, error)                             { return nil, s.p.Wait() }
+func (s poolSubject) Stats() pool.Stats                                { return s.p.Stats() }
 
 // pendingGo is a Go call the model says is blocked.
 type pendingGo struct {
@@ -160,7 +160,7 @@ type pendingGo struct {
 	cancel context.CancelFunc // for GoContext; nil for Go
 }
 
-// groupMachine checks a Pool or a Results against a sequential model of
+// groupMachine checks a Pool or a ResultPool against a sequential model of
 // workers, the task channel and blocked Go calls. Every step ends with the
 // bubble quiescent, so the model knows exactly what has run.
 type groupMachine struct {
@@ -182,8 +182,8 @@ type groupMachine struct {
 	blocked []*pendingGo // Go calls waiting for room, in arrival order
 	done    bool         // the pool's context is done
 	want    pool.Stats
-	order   []int       // Results: accepted (or still blocked) tasks in call order
-	values  map[int]int // Results: the value each accepted task ends with
+	order   []int       // ResultPool: accepted (or still blocked) tasks in call order
+	values  map[int]int // ResultPool: the value each accepted task ends with
 	labels  []string    // the errors Wait must return
 	first   bool        // FailFast: an error has been recorded
 	parent  bool        // the parent context ended the pool, before any FailFast error
@@ -208,16 +208,16 @@ func newGroupMachine(t *rapid.T, ctx context.Context, results bool) *groupMachin
 		cause:    errors.New("cancelled by the test"),
 	}
 	ctx, m.cancel = context.WithCancelCause(ctx)
-	opts := []pool.Option{pool.FailFast(m.failFast)}
+	opts := []pool.PoolOption{pool.FailFast(m.failFast)}
 	// The default queue, or one set small enough for the steps to fill.
 	if q := rapid.IntRange(-1, 3).Draw(t, "queue"); q < 0 {
 		m.queue = max(m.limit, 64)
 	} else {
 		m.queue = q
-		opts = append(opts, pool.WithQueue(q))
+		opts = append(opts, pool.Buffer(q))
 	}
 	if results {
-		m.s = pool.NewResults[int](ctx, m.limit, opts...)
+		m.s = pool.NewResultPool[int](ctx, m.limit, opts...)
 	} else {
 		m.s = poolSubject{pool.New(ctx, m.limit, opts...)}
 	}
@@ -477,11 +477,20 @@ func (m *groupMachine) checkGo(t *rapid.T, id int, err error) {
 func (m *groupMachine) TryGo(t *rapid.T) {
 	id, f := m.newTask(t)
 	m.order = append(m.order, id)
-	want := !m.done && !m.wouldBlock()
-	if got := m.s.TryGo(f); got != want {
-		t.Fatalf("TryGo = %v, model says %v (%d live, %d running, %d in the channel)", got, want, m.live, len(m.running), len(m.buffer))
+	err := m.s.TryGo(f)
+	switch {
+	case m.done:
+		if !m.isCause(err) {
+			t.Fatalf("TryGo on a done pool = %v, want the context's cause", err)
+		}
+	case m.wouldBlock():
+		if !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo = %v, model says ErrFull (%d live, %d running, %d in the channel)", err, m.live, len(m.running), len(m.buffer))
+		}
+	case err != nil:
+		t.Fatalf("TryGo = %v, model says nil (%d live, %d running, %d in the channel)", err, m.live, len(m.running), len(m.buffer))
 	}
-	if want {
+	if err == nil {
 		m.accept(id)
 	} else {
 		m.reject(id, false)
@@ -717,8 +726,8 @@ func TestPropertyPoolStateMachine(t *testing.T) {
 	runGroupMachine(t, false)
 }
 
-// Results against the same model, and its values in submission order.
-func TestPropertyResultsStateMachine(t *testing.T) {
+// ResultPool against the same model, and its values in submission order.
+func TestPropertyResultPoolStateMachine(t *testing.T) {
 	runGroupMachine(t, true)
 }
 
@@ -858,12 +867,12 @@ func newWorkersMachine(t *rapid.T) *workersMachine {
 		start:    time.Now(),
 	}
 	m.maxLimit = m.limit
-	opts := []pool.Option{pool.WithQueue(m.capacity), pool.OnDone(func(int, error) { m.onDone.Add(1) })}
+	opts := []pool.WorkersOption{pool.Buffer(m.capacity), pool.OnDone(func(int, error) { m.onDone.Add(1) })}
 	if m.hasSink {
-		opts = append(opts, pool.WithDeadLetter[int](m.sink))
+		opts = append(opts, pool.DeadLetter[int](m.sink))
 	}
 	if m.policy {
-		opts = append(opts, pool.WithRetry(retry.New(retry.Attempts(2))))
+		opts = append(opts, pool.Retry(retry.New(retry.Attempts(2))))
 	}
 	var ctx context.Context
 	ctx, m.cancel = context.WithCancelCause(context.Background())

@@ -19,7 +19,7 @@ import (
 // and Workers.Submit do that; the pool and its running tasks go on.
 func TestRegressionContextAwareBlockingOnFullPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(1))
+		p := pool.New(context.Background(), 1, pool.Buffer(1))
 		release := make(chan struct{})
 		for range 2 {
 			p.Go(func(ctx context.Context) error {
@@ -43,7 +43,7 @@ func TestRegressionContextAwareBlockingOnFullPool(t *testing.T) {
 			t.Fatalf("Wait = %v: the caller's deadline reached the pool", err)
 		}
 
-		w := pool.NewWorkers(context.Background(), 1, func(context.Context, int) error { <-release; return nil }, pool.WithQueue(0))
+		w := pool.NewWorkers(context.Background(), 1, func(context.Context, int) error { <-release; return nil }, pool.Buffer(0))
 		release = make(chan struct{})
 		w.Submit(context.Background(), 1)
 		ctx, cancel = context.WithTimeout(context.Background(), time.Second)
@@ -141,7 +141,7 @@ func TestRegressionNoStartAfterCancel(t *testing.T) {
 		w := pool.NewWorkers(ctx, 1, func(ctx context.Context, j int) error {
 			<-ctx.Done()
 			return ctx.Err()
-		}, pool.WithQueue(5))
+		}, pool.Buffer(5))
 		for j := range 6 {
 			w.Submit(context.Background(), j)
 		}
@@ -169,10 +169,10 @@ func TestRegressionGoexitDoesNotHangWait(t *testing.T) {
 		t.Fatalf("Pool.Wait = %v", err)
 	}
 
-	r := pool.NewResults[int](context.Background(), 2)
+	r := pool.NewResultPool[int](context.Background(), 2)
 	r.Go(func(ctx context.Context) (int, error) { return 0, exit(ctx) })
 	if _, err := r.Wait(); err != weft.ErrGoexit {
-		t.Fatalf("Results.Wait = %v", err)
+		t.Fatalf("ResultPool.Wait = %v", err)
 	}
 
 	w := pool.NewWorkers(context.Background(), 2, func(ctx context.Context, _ int) error { return exit(ctx) })
@@ -194,7 +194,7 @@ func TestRegressionGoexitDoesNotHangWait(t *testing.T) {
 // wait for a worker, which never comes if every worker is doing the same.
 func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := pool.New(context.Background(), 1, pool.WithQueue(1))
+		p := pool.New(context.Background(), 1, pool.Buffer(1))
 		var inline, queued atomic.Int32
 		var spawn func(depth int) func(context.Context) error
 		spawn = func(depth int) func(context.Context) error {
@@ -204,7 +204,7 @@ func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 				}
 				for range 3 {
 					f := spawn(depth - 1)
-					if p.TryGo(f) {
+					if p.TryGo(f) == nil {
 						queued.Add(1)
 					} else {
 						inline.Add(1)
@@ -224,7 +224,7 @@ func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 
 		// What the rule avoids: Go from the only worker, with the channel
 		// full, waits for ever; bounded here by GoContext.
-		p = pool.New(context.Background(), 1, pool.WithQueue(1))
+		p = pool.New(context.Background(), 1, pool.Buffer(1))
 		var nested error
 		p.Go(func(context.Context) error {
 			p.Go(nop) // fills the one place in the channel
@@ -248,7 +248,7 @@ func TestRegressionSubmitFromInsideTaskAtCapacity(t *testing.T) {
 				tried = w.TrySubmit(1)
 			}
 			return nil
-		}, pool.WithQueue(0))
+		}, pool.Buffer(0))
 		w.Submit(context.Background(), 0)
 		synctest.Wait()
 		if err := w.Close(context.Background()); err != nil {

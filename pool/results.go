@@ -7,46 +7,23 @@ import (
 	"sync/atomic"
 )
 
-// Results is a [Pool] whose tasks return a value: [Results.Wait] returns
-// the values in the order the tasks were submitted, whatever order they
-// finished in, with the tasks' errors.
-//
-//	r := pool.NewResults[Page](ctx, 8)
-//	for _, u := range urls {
-//		if err := r.Go(func(ctx context.Context) (Page, error) { return fetch(ctx, u) }); err != nil {
-//			break // ctx is done: Wait reports it too
-//		}
-//	}
-//	pages, err := r.Wait() // if err is nil, pages[i] is the page of urls[i]
-//
-// Everything [Pool] says about workers, blocking, cancellation, panics and
-// Go from inside a task holds for Results. For a slice known in advance,
-// [Map] is simpler and faster.
-//
-// # Order and memory
-//
-// Each accepted task gets the next place in submission order when Go is
-// called, and writes its value straight into that place when it finishes:
-// no sorting, and no lock shared by the workers. The places are kept in
-// blocks that are never moved, so growing the store never copies values
-// that workers may be writing; Wait copies them once into the slice it
-// returns. A Go call that is refused (the pool's context is done, or TryGo
-// found it full) takes no place. Memory is that of the values, plus one copy
-// of them during Wait.
-//
-// With submissions from one goroutine the order is simply the order of the
-// calls. With several, it is the order in which their Go calls took their
-// places, which is before each waits for a worker.
-//
-// # Cost
-//
-// Ordered collection costs no more than a Pool whose tasks append their
-// values to a shared slice under a mutex, in the order they finish: at
-// 100,000 tasks, about 190ns a task against 200ns, since taking a place is
-// done by the submitter alone and the workers share no lock.
-//
-// A Results must not be copied. Its methods are safe for concurrent use.
-type Results[R any] struct {
+// ResultPool is a [Pool] whose tasks return a value: [ResultPool.Wait]
+// returns the values in submission order, whatever order the tasks finished
+// in. Everything [Pool] says about workers, waiting, cancellation and panics
+// holds for it. With several goroutines calling Go, the order is that in
+// which their calls took their places, before each waited for a worker. For
+// a slice known in advance, [Map] is simpler and faster.
+type ResultPool[R any] struct {
+	// Each accepted task gets the next place in submission order when Go is
+	// called, and writes its value straight into that place when it finishes:
+	// no sorting, and no lock shared by the workers. The places are kept in
+	// blocks that are never moved, so growing the store never copies values
+	// that workers may be writing; Wait copies them once into the slice it
+	// returns. A refused Go call takes no place. Memory is that of the values,
+	// plus one copy of them during Wait. Ordered collection thus costs no more
+	// than tasks appending to a shared slice under a mutex
+	// (BenchmarkResultPoolOrdered against BenchmarkResultsUnordered).
+
 	g group[resultTask[R]]
 
 	mu     sync.Mutex // guards the store; held only to take or give back a place
@@ -69,7 +46,7 @@ type Results[R any] struct {
 	once      sync.Once
 }
 
-// resultTask is a Results' task: the function and the place for its value.
+// resultTask is a ResultPool's task: the function and the place for its value.
 type resultTask[R any] struct {
 	f    func(context.Context) (R, error)
 	slot *R
@@ -91,56 +68,51 @@ const (
 	maxBlock   = 8192
 )
 
-// NewResults returns a Results that runs at most workers tasks at a time,
-// with a context derived from ctx. It starts no goroutine: workers start as
-// tasks arrive. Call [Results.Wait] to release them.
-//
-// A limit of math.MaxInt means no limit; the memory a Results takes grows
-// with its tasks, not with its limit. It panics if workers < 1, if ctx is nil, or if an option does not apply
-// to a Results. The options that apply are [FailFast], [Repanic] and
-// [WithQueue].
-func NewResults[R any](ctx context.Context, workers int, opts ...Option) *Results[R] {
-	r := new(Results[R])
-	r.g.init(ctx, "NewResults", "Results", workers, opts)
+// NewResultPool returns a ResultPool that runs at most workers tasks at a
+// time, with a context derived from ctx. It starts workers only as tasks
+// arrive, and [ResultPool.Wait] joins them. Its options are [FailFast],
+// [Repanic] and [Buffer]; it panics if workers < 1, or if ctx or an option
+// is nil.
+func NewResultPool[R any](ctx context.Context, workers int, opts ...PoolOption) *ResultPool[R] {
+	r := new(ResultPool[R])
+	r.g.init(ctx, "NewResultPool", "ResultPool", workers, opts)
 	return r
 }
 
-// Go runs f on a worker of the pool, as [Pool.Go] does, and keeps its value
-// for [Results.Wait] at the next place in submission order. It returns nil
-// once f is accepted, and f then runs; [context.Cause] of the pool's
-// context if that is done, a refusal Wait reports too; and [ErrClosed]
-// after Wait. A refused f takes no place. It panics if f is nil.
-func (r *Results[R]) Go(f func(ctx context.Context) (R, error)) error {
+// Go runs f as [Pool.Go] does, and keeps its value for [ResultPool.Wait] at
+// the next place in submission order. It returns what Pool.Go returns; a
+// refused f takes no place. It panics if f is nil.
+func (r *ResultPool[R]) Go(f func(ctx context.Context) (R, error)) error {
 	if f == nil {
-		panic("pool: Results.Go(nil)")
+		panic("pool: ResultPool.Go(nil)")
 	}
 	return r.submit(context.Background(), f, true)
 }
 
-// GoContext is [Results.Go] that also stops waiting for a free worker, and
-// returns [context.Cause](ctx), when ctx is done, as [Pool.GoContext] does.
-// It panics if ctx or f is nil.
-func (r *Results[R]) GoContext(ctx context.Context, f func(ctx context.Context) (R, error)) error {
+// GoContext is [ResultPool.Go] that also gives up when ctx is done, as
+// [Pool.GoContext] does. It panics if ctx or f is nil.
+func (r *ResultPool[R]) GoContext(ctx context.Context, f func(ctx context.Context) (R, error)) error {
 	if f == nil {
-		panic("pool: Results.GoContext(nil)")
+		panic("pool: ResultPool.GoContext(nil)")
 	}
 	if ctx == nil {
-		panic("pool: Results.GoContext: nil Context")
+		panic("pool: ResultPool.GoContext: nil Context")
 	}
 	return r.submit(ctx, f, true)
 }
 
-// TryGo gives f to the pool if it can do so without waiting, and reports
-// whether it did, as [Pool.TryGo] does. It never blocks. It panics if f is
-// nil.
-func (r *Results[R]) TryGo(f func(ctx context.Context) (R, error)) bool {
+// TryGo is [ResultPool.Go] without the wait, as [Pool.TryGo] is: it
+// returns nil if f was accepted, [ErrFull] where Go would have waited, and
+// otherwise the errors Go returns. It never blocks. A refused f takes no
+// place. It panics if f is nil.
+func (r *ResultPool[R]) TryGo(f func(ctx context.Context) (R, error)) error {
 	if f == nil {
-		panic("pool: Results.TryGo(nil)")
+		panic("pool: ResultPool.TryGo(nil)")
 	}
-	return r.submit(context.Background(), f, false) == nil
+	return r.submit(context.Background(), f, false)
 }
 
-func (r *Results[R]) submit(ctx context.Context, f func(context.Context) (R, error), block bool) error {
+func (r *ResultPool[R]) submit(ctx context.Context, f func(context.Context) (R, error), block bool) error {
 	slot, idx := r.take()
 	err := r.g.submit(ctx, resultTask[R]{f, slot, idx}, block)
 	if idx < 0 {
@@ -154,7 +126,7 @@ func (r *Results[R]) submit(ctx context.Context, f func(context.Context) (R, err
 }
 
 // settle ends the unsettled state of a Go call that took a place.
-func (r *Results[R]) settle() {
+func (r *ResultPool[R]) settle() {
 	if r.unsettled.Add(-1) == 0 && r.closing.Load() {
 		r.once.Do(func() { close(r.settled) })
 	}
@@ -162,7 +134,7 @@ func (r *Results[R]) settle() {
 
 // take returns the next place in submission order, or none once Wait has
 // begun collecting the values, when the group refuses every task.
-func (r *Results[R]) take() (*R, int) {
+func (r *ResultPool[R]) take() (*R, int) {
 	r.mu.Lock()
 	if r.closing.Load() {
 		r.mu.Unlock()
@@ -186,7 +158,7 @@ func (r *Results[R]) take() (*R, int) {
 }
 
 // giveBack returns the place of a refused task. Its slot was never written.
-func (r *Results[R]) giveBack(idx int) {
+func (r *ResultPool[R]) giveBack(idx int) {
 	r.mu.Lock()
 	if idx == r.n-1 && r.off > 0 {
 		// The last place taken, in the block being filled, as it is with
@@ -199,18 +171,14 @@ func (r *Results[R]) giveBack(idx int) {
 	r.mu.Unlock()
 }
 
-// Wait blocks until every task has finished and every worker goroutine has
-// exited, as [Pool.Wait] does, and returns the tasks' values in submission
-// order with their errors. There is one value per accepted task, and none
-// for a refused one: what it returned, even with an error, or R's zero value
-// if it panicked. The errors are joined in submission order, or with
-// [FailFast] the first error and any panics; if Go or GoContext refused a
-// task, an error that counts them and wraps the reason comes last, so a nil
-// error means one value per Go call.
-//
-// Calling Wait again returns the same slice and error. With [Repanic],
-// Wait panics instead if a task panicked.
-func (r *Results[R]) Wait() ([]R, error) {
+// Wait blocks as [Pool.Wait] does and returns one value per accepted task,
+// in submission order: what the task returned, even with an error, or R's
+// zero value if it panicked. The errors are joined in submission order (with
+// [FailFast], the first error and any panics), and a count of refused Go
+// calls comes last, so a nil error means one value per Go call. Calling Wait
+// again returns the same slice and error. With [Repanic], Wait panics
+// instead if a task panicked.
+func (r *ResultPool[R]) Wait() ([]R, error) {
 	err := r.g.wait()
 	r.mu.Lock()
 	if !r.closing.Load() {
@@ -233,7 +201,7 @@ func (r *Results[R]) Wait() ([]R, error) {
 }
 
 // collect copies the values out of the blocks, leaving out the holes.
-func (r *Results[R]) collect() []R {
+func (r *ResultPool[R]) collect() []R {
 	slices.Sort(r.holes)
 	out := make([]R, 0, r.n-len(r.holes))
 	idx, holes := 0, r.holes
@@ -257,6 +225,6 @@ func (r *Results[R]) collect() []R {
 }
 
 // Stats returns a snapshot of the pool's counts, as [Pool.Stats] does.
-func (r *Results[R]) Stats() Stats {
+func (r *ResultPool[R]) Stats() Stats {
 	return r.g.stats.snapshot()
 }

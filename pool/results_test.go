@@ -16,9 +16,9 @@ import (
 
 // Values come back in submission order whatever order the tasks finish
 // in, across many blocks of the store.
-func TestResultsOrder(t *testing.T) {
+func TestResultPoolOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := pool.NewResults[int](context.Background(), 5)
+		r := pool.NewResultPool[int](context.Background(), 5)
 		const n = 20_000
 		for i := range n {
 			err := r.Go(func(context.Context) (int, error) {
@@ -46,9 +46,9 @@ func TestResultsOrder(t *testing.T) {
 
 // A failed task keeps the value it returned, a panicked one the zero value,
 // and the errors are joined in submission order.
-func TestResultsErrorsAndPanics(t *testing.T) {
+func TestResultPoolErrorsAndPanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := pool.NewResults[string](context.Background(), 3)
+		r := pool.NewResultPool[string](context.Background(), 3)
 		e1, e3 := errors.New("one"), errors.New("three")
 		gate := make(chan struct{})
 		r.Go(func(context.Context) (string, error) { return "zero", nil })
@@ -73,14 +73,14 @@ func TestResultsErrorsAndPanics(t *testing.T) {
 
 // A refused Go takes no place, whether it was the last place taken or one
 // in the middle.
-func TestResultsRefusedTasksTakeNoPlace(t *testing.T) {
+func TestResultPoolRefusedTasksTakeNoPlace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := pool.NewResults[int](context.Background(), 1, pool.WithQueue(1))
+		r := pool.NewResultPool[int](context.Background(), 1, pool.Buffer(1))
 		release := make(chan struct{})
 		r.Go(func(context.Context) (int, error) { <-release; return 0, nil })
 		r.Go(func(context.Context) (int, error) { return 1, nil }) // waits in the channel
-		if r.TryGo(func(context.Context) (int, error) { return -1, nil }) {
-			t.Fatal("TryGo on a full pool = true")
+		if err := r.TryGo(func(context.Context) (int, error) { return -1, nil }); !errors.Is(err, pool.ErrFull) {
+			t.Fatalf("TryGo on a full pool = %v, want ErrFull", err)
 		}
 		// A GoContext that waits while a later Go takes the next place,
 		// then gives up: its place is a hole in the middle.
@@ -117,12 +117,12 @@ func TestResultsRefusedTasksTakeNoPlace(t *testing.T) {
 // exactly one value per accepted task, never a zero value for a refused
 // one. Go may be called while Wait waits; the race is between a refusal and
 // Wait collecting the values.
-func TestResultsRefusedDuringWaitTakesNoPlace(t *testing.T) {
+func TestResultPoolRefusedDuringWaitTakesNoPlace(t *testing.T) {
 	one := func(context.Context) (int, error) { return 1, nil }
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := range 2000 {
-		r := pool.NewResults[int](context.Background(), 1)
+		r := pool.NewResultPool[int](context.Background(), 1)
 		accepted := 0
 		if r.Go(one) == nil {
 			accepted++
@@ -152,9 +152,9 @@ func TestResultsRefusedDuringWaitTakesNoPlace(t *testing.T) {
 	}
 }
 
-func TestResultsFailFast(t *testing.T) {
+func TestResultPoolFailFast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := pool.NewResults[int](context.Background(), 1, pool.FailFast(true))
+		r := pool.NewResultPool[int](context.Background(), 1, pool.FailFast(true))
 		r.Go(func(context.Context) (int, error) { return 7, errBoom })
 		synctest.Wait()
 		if err := r.Go(func(context.Context) (int, error) { return 8, nil }); err != errBoom {
@@ -168,10 +168,10 @@ func TestResultsFailFast(t *testing.T) {
 }
 
 // A task accepted before the context ended runs, and has its value.
-func TestResultsAcceptedTasksRunAfterCancel(t *testing.T) {
+func TestResultPoolAcceptedTasksRunAfterCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		r := pool.NewResults[int](ctx, 1)
+		r := pool.NewResultPool[int](ctx, 1)
 		release := make(chan struct{})
 		r.Go(func(context.Context) (int, error) { <-release; return 1, nil })
 		r.Go(func(context.Context) (int, error) { return 2, nil })
@@ -188,8 +188,8 @@ func TestResultsAcceptedTasksRunAfterCancel(t *testing.T) {
 	})
 }
 
-func TestResultsWaitTwice(t *testing.T) {
-	r := pool.NewResults[int](context.Background(), 2)
+func TestResultPoolWaitTwice(t *testing.T) {
+	r := pool.NewResultPool[int](context.Background(), 2)
 	r.Go(func(context.Context) (int, error) { return 1, nil })
 	a, err1 := r.Wait()
 	b, err2 := r.Wait()
@@ -204,16 +204,16 @@ func TestResultsWaitTwice(t *testing.T) {
 	}
 }
 
-func TestResultsEmpty(t *testing.T) {
-	r := pool.NewResults[int](context.Background(), 2)
+func TestResultPoolEmpty(t *testing.T) {
+	r := pool.NewResultPool[int](context.Background(), 2)
 	got, err := r.Wait()
 	if err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("Wait = %#v, %v; want an empty, non-nil slice", got, err)
 	}
 }
 
-func TestResultsRepanicAndGoexit(t *testing.T) {
-	r := pool.NewResults[int](context.Background(), 1)
+func TestResultPoolRepanicAndGoexit(t *testing.T) {
+	r := pool.NewResultPool[int](context.Background(), 1)
 	r.Go(func(context.Context) (int, error) { runtime.Goexit(); return 1, nil })
 	r.Go(func(context.Context) (int, error) { return 2, nil })
 	got, err := r.Wait()
@@ -221,7 +221,7 @@ func TestResultsRepanicAndGoexit(t *testing.T) {
 		t.Fatalf("Wait = %v, %v", got, err)
 	}
 
-	rp := pool.NewResults[int](context.Background(), 1, pool.Repanic(true))
+	rp := pool.NewResultPool[int](context.Background(), 1, pool.Repanic(true))
 	rp.Go(func(context.Context) (int, error) { panic(fmt.Errorf("wrapped: %w", errBoom)) })
 	if msg := mustPanic(t, func() { rp.Wait() }); msg != "weft: panic: wrapped: boom" {
 		t.Fatalf("Wait panicked with %q", msg)
@@ -229,16 +229,16 @@ func TestResultsRepanicAndGoexit(t *testing.T) {
 	noLeftover(t)
 }
 
-func TestResultsMisuse(t *testing.T) {
-	r := pool.NewResults[int](context.Background(), 1)
+func TestResultPoolMisuse(t *testing.T) {
+	r := pool.NewResultPool[int](context.Background(), 1)
 	tests := []struct {
 		name string
 		f    func()
 		want string
 	}{
-		{"nil Go", func() { r.Go(nil) }, "pool: Results.Go(nil)"},
-		{"nil GoContext", func() { r.GoContext(context.Background(), nil) }, "pool: Results.GoContext(nil)"},
-		{"nil TryGo", func() { r.TryGo(nil) }, "pool: Results.TryGo(nil)"},
+		{"nil Go", func() { r.Go(nil) }, "pool: ResultPool.Go(nil)"},
+		{"nil GoContext", func() { r.GoContext(context.Background(), nil) }, "pool: ResultPool.GoContext(nil)"},
+		{"nil TryGo", func() { r.TryGo(nil) }, "pool: ResultPool.TryGo(nil)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,79 +1,77 @@
 package pool
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 )
 
 // Stats is a snapshot of what a pool has done, for metrics and tests. Every
-// task or job that was submitted is in exactly one of the other counts, so
-// at the instant of every snapshot
+// submission is in exactly one outcome, so at every snapshot
 //
 //	Submitted == Succeeded + Failed + Panicked + Canceled + DeadLettered +
 //	             Rejected + Queued + Running + Waiting
 //
-// The first seven are totals that only grow; Queued, Running and Waiting
-// are the numbers now. Retried, Undelivered, Blocked, QueueHighWater and
-// Workers are extra information outside that sum.
-//
-// A [Pool] and a [Results] fill the fields that apply to them: they have no
-// queue, no retries and no dead letters, so Waiting, DeadLettered, Retried,
-// Undelivered, Blocked and QueueHighWater stay zero, Canceled too, since
-// they run every task they accept, and Queued counts the tasks no worker
-// has started yet.
+// The first seven only grow; Queued, Running and Waiting are the numbers
+// now; the other fields are outside the sum. A [Pool] or [ResultPool] fills
+// only Submitted, Succeeded, Failed, Panicked, Rejected, Queued, Running and
+// Workers.
 type Stats struct {
-	// Submitted is the number of calls to Go, TryGo, Submit or TrySubmit
-	// that have been decided: accepted or refused. For a Pool it counts a
-	// Go call from the moment it starts, and such a call that still waits
-	// for a worker is Queued.
+	// Submitted counts the calls to Go, TryGo, Submit or TrySubmit that
+	// have been decided: accepted or refused. A Pool counts a Go call from
+	// its start, as Queued while it waits for a worker.
 	Submitted uint64
-	// Succeeded is the number of tasks or jobs whose function returned nil.
+	// Succeeded counts the tasks or jobs whose function returned nil.
 	Succeeded uint64
-	// Failed is the number that ended with an error: the last attempt's,
-	// or the retry policy's *retry.Error, or weft.ErrGoexit for a task that
-	// called runtime.Goexit, and that no dead-letter sink took.
+	// Failed counts those that ended with an error (the last attempt's,
+	// the retry policy's, or [weft.ErrGoexit]) that no dead-letter sink
+	// took.
 	Failed uint64
-	// Panicked is the number whose last attempt panicked and that no
+	// Panicked counts those whose last attempt panicked and that no
 	// dead-letter sink took.
 	Panicked uint64
-	// Canceled is the number of a Workers' jobs that were accepted but did
-	// not run to an outcome of their own because the pool was stopped: the
-	// jobs Close returned as unrun or interrupted. A Pool or Results runs
-	// every task it accepts, so its count stays zero.
+	// Canceled counts a Workers' accepted jobs that Close returned as unrun
+	// or interrupted.
 	Canceled uint64
-	// DeadLettered is the number of jobs the dead-letter sink took. A job
-	// the sink took is counted here and not in Failed or Panicked.
+	// DeadLettered counts the jobs the dead-letter sink took.
 	DeadLettered uint64
-	// Rejected is the number of submissions refused: the pool was closed,
-	// its context or the submitter's was done, or a Try call found it full.
+	// Rejected counts refused submissions: the pool was closed, a context
+	// was done, or a Try call found no room.
 	Rejected uint64
 
-	// Queued is the number of jobs in the queue, not yet started. For a
-	// Pool or Results, the number of tasks given to Go that no worker has
-	// started: in the pool's channel, or in a Go call waiting for room.
+	// Queued is the number of tasks or jobs not yet started, including Go
+	// calls waiting for room.
 	Queued uint64
-	// Running is the number of tasks or jobs running now, including the
-	// time their worker spends on the dead-letter sink.
+	// Running is the number running now, including time spent in the
+	// dead-letter sink.
 	Running uint64
 	// Waiting is the number of jobs waiting out a retry delay.
 	Waiting uint64
 
-	// Retried is the number of retries scheduled: a job that runs three
-	// times has been retried twice.
+	// Retried counts the retries scheduled: a job that runs three times has
+	// been retried twice.
 	Retried uint64
-	// Undelivered is the number of letters the dead-letter sink refused,
-	// or panicked on; those jobs are counted in Failed or Panicked.
+	// Undelivered counts the letters the dead-letter sink refused or
+	// panicked on; their jobs are in Failed or Panicked.
 	Undelivered uint64
-	// Blocked is the number of Submit calls waiting for room in the queue.
-	// They are not yet Submitted.
+	// Blocked is the number of Submit calls waiting for room, not yet in
+	// Submitted.
 	Blocked uint64
 	// QueueHighWater is the highest Queued has been.
 	QueueHighWater uint64
-	// Workers is the number of worker goroutines alive now. A Pool's count
-	// is read apart from the others and may be a moment out of step with
-	// Running.
+	// Workers is the number of worker goroutines alive now; a Pool's may be
+	// a moment out of step with Running.
 	Workers uint64
+}
+
+// String returns the counts as lowercase name=value pairs in field order,
+// with multi-word names in snake_case: "submitted=9 succeeded=6 failed=3 …
+// queue_high_water=4 workers=2".
+func (s Stats) String() string {
+	return fmt.Sprintf("submitted=%d succeeded=%d failed=%d panicked=%d canceled=%d dead_lettered=%d rejected=%d queued=%d running=%d waiting=%d retried=%d undelivered=%d blocked=%d queue_high_water=%d workers=%d",
+		s.Submitted, s.Succeeded, s.Failed, s.Panicked, s.Canceled, s.DeadLettered, s.Rejected,
+		s.Queued, s.Running, s.Waiting, s.Retried, s.Undelivered, s.Blocked, s.QueueHighWater, s.Workers)
 }
 
 // shard holds the counts of one worker goroutine of a group, written by

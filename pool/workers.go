@@ -17,16 +17,15 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Workers is a long-lived pool of worker goroutines that run one handler
-// over jobs of type J taken from a bounded queue: the consumer behind a
-// message queue, a webhook sender, a thumbnailer. Producers [Workers.Submit]
-// jobs and are held back while the queue is full; [Workers.Close] stops
-// intake, drains what was accepted and joins every goroutine; every job
-// ends in exactly one outcome that [Workers.Stats] counts.
+// Workers is a long-lived pool of goroutines that run one handler over jobs
+// of type J from a bounded queue, such as a message queue's consumer.
+// [Workers.Submit] waits while the queue is full; [Workers.Close] stops
+// intake, drains what was accepted and joins every goroutine;
+// [Workers.Stats] counts every job's one outcome.
 //
 //	w := pool.NewWorkers(ctx, 8, send,
-//		pool.WithRetry(retry.New(retry.Attempts(5))),
-//		pool.WithDeadLetter[Email](deadLetters),
+//		pool.Retry(retry.New(retry.Attempts(5))),
+//		pool.DeadLetter[Email](deadLetters),
 //	)
 //	for e := range emails {
 //		if err := w.Submit(ctx, e); err != nil {
@@ -35,68 +34,25 @@ import (
 //	}
 //	err := w.Close(shutdownCtx) // drains; on timeout returns the jobs that never ran
 //
-// # Workers and the queue
-//
-// A job that arrives while a worker is idle goes straight to it; otherwise,
-// if fewer workers are running than the limit, a new worker starts with it;
-// otherwise it waits in the queue, whose bound (2 × workers by default, see
-// [WithQueue]) counts the queued jobs and those waiting out a retry delay.
-// When the queue is full, Submit blocks, first come first served, until
-// there is room or its context is done, and [Workers.TrySubmit] refuses.
-// In all, a Workers holds at most the limit plus the queue's bound of jobs,
-// running, queued or waiting to retry, however its jobs fail: while jobs
-// waiting to retry fill that room, a new job waits for it even when a
-// worker is idle. (Right after [Workers.Resize] lowers the limit, the jobs
-// already running may hold more, until they end.)
-// [Workers.Resize] changes the limit at run time, and with [IdleTimeout]
-// workers that have waited long enough for a job exit, down to none. A
-// limit or a queue of math.MaxInt means no bound.
-//
-// # Retries and dead letters
-//
-// With [WithRetry], a job whose handler fails is retried as its
-// [retry.Policy] decides: the job keeps its [retry.State], waits out the
-// delay on a timer without holding a worker, and goes back to the end of
-// the queue. Jobs the policy gives up on, jobs that fail without a policy,
-// jobs that panic and jobs that fail because the pool was stopped while
-// they ran go to the [WithDeadLetter] sink if there is one, with their
-// error chain and attempts. A letter the sink refuses is counted, passed to
-// the [OnDone] hook, and returned by Close. A panic in the handler is
-// recovered (the worker goes on with the next job) and is not retried: it
-// is a bug, not a bad day. A handler that calls runtime.Goexit ends its
-// worker, which is replaced if jobs are waiting; its job fails with
-// weft.ErrGoexit.
-//
-// # Stopping
-//
-// Close stops intake at once: Submit returns [ErrClosed] from then on, and
-// the Submit calls that were waiting for room return it too. Close then
-// waits until the queue is empty, every running job has finished and every
-// job waiting to retry has had its retries, or until its context is done.
-// In the second case it stops the rest: it cancels the context of the jobs
-// that are running, takes the queued jobs and those waiting to retry off
-// the pool, waits for the running jobs' handlers to return, and returns the
-// jobs that never ran, and those that were interrupted, in a
-// [*CloseError]. No job is dropped without being returned or counted.
-//
-// The same happens if the context given to [NewWorkers] is done: no job
-// starts after that, Submit fails with its cause, and Close, which must
-// still be called, returns the jobs that did not run at once. Handlers must
-// return when their context is done, or Close cannot return.
-//
-// # Cost
-//
-// A job costs about 270ns through Submit and a worker on a 2-core machine,
-// and allocates nothing: a Submit that has to wait for room reuses a small
-// record kept from an earlier wait, and makes one only while another Submit
-// is waiting too. A retry adds a timer and, on the first, the job's retry
-// state. TrySubmit on a full queue costs about 30ns. An idle worker
-// holds its goroutine (a stack of 2KB or more, as the runtime sizes it)
-// and about 400 bytes of heap, and nothing once an idle timeout
-// has passed.
-//
-// A Workers must not be copied. Its methods are safe for concurrent use.
+// A Workers holds at most its limit plus its [Buffer] of jobs, running,
+// queued or waiting to retry, however they fail (briefly more after
+// [Workers.Resize] lowers the limit). Resize changes the limit, and
+// [IdleTimeout] lets idle workers exit. Handlers must return when their
+// context is done, or Close cannot return.
 type Workers[J any] struct {
+	// A job that arrives while a worker is idle goes straight to it; otherwise,
+	// if fewer workers run than the limit, a new worker starts with it;
+	// otherwise it waits in the queue, whose bound counts the queued jobs and
+	// those waiting out a retry delay. Submit calls that find the queue full
+	// wait first come, first served. Right after Resize lowers the limit, the
+	// jobs already running may hold more than the bound until they end.
+	//
+	// A job through Submit and a worker allocates nothing: a Submit that has to
+	// wait reuses a small record kept from an earlier wait, and makes one only
+	// while another Submit is waiting too. A retry adds a timer and, on the
+	// first, the job's retry state. An idle worker holds its goroutine and a
+	// few hundred bytes of heap, and nothing once an idle timeout has passed.
+
 	handle     func(context.Context, J) error
 	ctx        context.Context // the jobs' context: done at a hard stop
 	cancel     context.CancelCauseFunc
@@ -154,16 +110,11 @@ type item[J any] struct {
 
 // NewWorkers returns a Workers that runs handle on each submitted job, on at
 // most workers goroutines at once, with a context derived from ctx. It
-// starts no goroutine: workers start as jobs arrive. Call [Workers.Close]
-// to release them.
-//
-// A limit of math.MaxInt means no limit, and so does a queue of
-// math.MaxInt; the memory a Workers takes grows with its jobs, not with its
-// limits. It panics if workers < 1, if ctx or handle is nil, or if an option
-// does not apply to a Workers or is for another job type. The options that
-// apply are [WithQueue], [IdleTimeout], [WithRetry], [WithDeadLetter] and
-// [OnDone].
-func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...Option) *Workers[J] {
+// starts workers only as jobs arrive, and [Workers.Close] joins them. Its
+// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter] and [OnDone];
+// it panics if workers < 1, if ctx, handle or an option is nil, or if a
+// DeadLetter or OnDone option is for another job type than J.
+func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...WorkersOption) *Workers[J] {
 	if ctx == nil {
 		panic("pool: NewWorkers: nil Context")
 	}
@@ -173,7 +124,7 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 	if handle == nil {
 		panic("pool: NewWorkers: nil handler")
 	}
-	cfg := newConfig("NewWorkers", "Workers", forWorkers, opts)
+	cfg := newWorkersConfig(opts)
 	w := &Workers[J]{
 		handle:    handle,
 		policy:    cfg.policy,
@@ -194,9 +145,8 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 	return w
 }
 
-// Stats returns a snapshot of the pool's counts, all taken at one instant:
-// the conservation law of [Stats] holds for every snapshot. It takes the
-// pool's lock for a few nanoseconds.
+// Stats returns a snapshot of the pool's counts, all taken at one instant,
+// so the sum in [Stats] holds for it.
 func (w *Workers[J]) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()

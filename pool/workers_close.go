@@ -11,30 +11,16 @@ import (
 )
 
 // Close stops intake, drains the pool and waits for its goroutines to exit.
-//
-// From the moment Close is called, Submit and TrySubmit return
-// [ErrClosed], and so do the Submit calls that were waiting for room. Close
-// then waits until every queued job has run, every running job has
-// finished, and every job waiting out a retry delay has had its retries, as
-// the policy decides; then every worker has exited, and Close returns nil.
-//
-// If ctx is done first, or the context the Workers was made with, Close
-// stops the pool: it cancels the running jobs' context (with the context's
-// cause), takes the queued jobs and those waiting to retry off the pool
-// (they do not run), waits for the running handlers to return and the
-// workers to exit, and returns a [*CloseError] with the jobs that never
-// ran and those interrupted. A CloseError also reports letters the
-// dead-letter sink refused and panics in the OnDone hook, even when the
-// drain completed. Close returns nil when nothing was lost: when the drain
-// completed, and also when the context ended but every job it cancelled
-// succeeded anyway, or there was none.
-//
-// Close may be called more than once, from any goroutine but the pool's own
-// (a handler or an OnDone hook that called it would wait for itself): every
-// call waits for the pool to stop (and stops it if its own ctx is done
-// first), but only the first returns the CloseError; the others return
-// [ErrClosed]. It
-// panics if ctx is nil, before it changes anything.
+// From the call on, Submit and TrySubmit return [ErrClosed], and so do the
+// Submit calls waiting for room; Close waits until every queued job has run
+// and every job waiting to retry has had its retries, then returns nil. If
+// ctx, or the Workers' own context, is done first, Close cancels the running
+// jobs' context with its cause, takes the queued and retrying jobs off the
+// pool unrun, waits for the handlers to return, and returns a [*CloseError]
+// with the jobs that never ran and those interrupted. A CloseError also
+// reports refused dead letters and OnDone panics after a full drain; Close
+// returns nil when nothing was lost. A handler or hook must not call Close,
+// which would wait for itself. It panics if ctx is nil.
 func (w *Workers[J]) Close(ctx context.Context) error {
 	if ctx == nil {
 		panic("pool: Workers.Close: nil Context")

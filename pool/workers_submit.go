@@ -16,15 +16,13 @@ type waiter[J any] struct {
 	prev, next *waiter[J]
 }
 
-// Submit adds job to the pool. If the queue is full it blocks, behind any
-// Submit calls that were waiting before it, until there is room, ctx is
-// done, or the pool is closed or stopped.
-//
-// It returns nil once the job is accepted: from then on it ends in one of
-// the outcomes counted by [Stats]. It returns [context.Cause](ctx) if ctx is
-// done first (also when ctx is already done on entry), [ErrClosed] once
-// Close has been called, and the cause of the pool's own context once that
-// is done. A refused job is the caller's to keep. It panics if ctx is nil.
+// Submit adds job to the pool, waiting while the queue is full, first come
+// first served, until there is room, ctx is done, or the pool is closed or
+// stopped. It returns nil once the job is accepted, and the job then ends in
+// one outcome counted by [Stats]; otherwise it returns [context.Cause](ctx),
+// [ErrClosed] once Close has been called, or the cause of the pool's own
+// context once that is done, and the job is the caller's to keep. It panics
+// if ctx is nil.
 func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 	if ctx == nil {
 		panic("pool: Workers.Submit: nil Context")
@@ -104,10 +102,9 @@ func (w *Workers[J]) recycle(wt *waiter[J]) {
 	w.spare.Store(wt)
 }
 
-// TrySubmit adds job to the pool if it can do so without waiting. It
-// returns nil if the job was accepted, [ErrFull] if there is no room (or
-// Submit calls are already waiting for it), [ErrClosed] once Close has
-// been called, and the cause of the pool's context once that is done.
+// TrySubmit is [Workers.Submit] without the wait: it returns nil if the job
+// was accepted, [ErrFull] where Submit would wait (including behind Submit
+// calls already waiting), and otherwise what Submit returns.
 func (w *Workers[J]) TrySubmit(job J) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -114,7 +114,7 @@ func TestWorkersSubmitBlocksWhileFull(t *testing.T) {
 			order = append(order, j)
 			mu.Unlock()
 			return nil
-		}, pool.WithQueue(2))
+		}, pool.Buffer(2))
 		for j := range 3 { // one running, two queued
 			if err := w.Submit(ctx, j); err != nil {
 				t.Fatal(err)
@@ -171,12 +171,12 @@ func TestWorkersSubmitWithDoneContext(t *testing.T) {
 	}
 }
 
-// A WithQueue(0) pool hands each job straight to a worker.
+// A Buffer(0) pool hands each job straight to a worker.
 func TestWorkersNoQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		release := make(chan struct{})
-		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.WithQueue(0))
+		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.Buffer(0))
 		if err := w.Submit(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestWorkersCloseDrains(t *testing.T) {
 			time.Sleep(time.Second)
 			done.Add(1)
 			return nil
-		}, pool.WithQueue(10))
+		}, pool.Buffer(10))
 		for j := range 10 {
 			w.Submit(ctx, j)
 		}
@@ -243,7 +243,7 @@ func TestWorkersCloseDeadline(t *testing.T) {
 				interrupted.Add(1)
 				return context.Cause(ctx)
 			}
-		}, pool.WithQueue(10))
+		}, pool.Buffer(10))
 		for j := range 6 {
 			w.Submit(ctx, j)
 		}
@@ -297,7 +297,7 @@ func TestWorkersParentContextDone(t *testing.T) {
 			ran.Add(1)
 			<-ctx.Done()
 			return nil // finished its work in spite of the stop
-		}, pool.WithQueue(4))
+		}, pool.Buffer(4))
 		for j := range 3 {
 			w.Submit(context.Background(), j)
 		}
@@ -362,7 +362,7 @@ func TestWorkersRetryThenSucceed(t *testing.T) {
 			return nil
 		}
 		policy := retry.New(retry.Attempts(10), retry.Exponential(time.Second, 2, time.Minute), retry.NoJitter())
-		w := pool.NewWorkers(ctx, 1, rec.handle, pool.WithRetry(policy))
+		w := pool.NewWorkers(ctx, 1, rec.handle, pool.Retry(policy))
 		start := time.Now()
 		w.Submit(ctx, 7)
 		synctest.Wait()
@@ -411,8 +411,8 @@ func TestWorkersDeadLetter(t *testing.T) {
 		var done []error
 		var mu sync.Mutex
 		w := pool.NewWorkers(ctx, 2, rec.handle,
-			pool.WithRetry(retry.New(retry.Attempts(4), retry.Constant(time.Second), retry.NoJitter())),
-			pool.WithDeadLetter[int](sink),
+			pool.Retry(retry.New(retry.Attempts(4), retry.Constant(time.Second), retry.NoJitter())),
+			pool.DeadLetter[int](sink),
 			pool.OnDone(func(job int, err error) {
 				mu.Lock()
 				done = append(done, err)
@@ -455,7 +455,7 @@ func TestWorkersDeadLetter(t *testing.T) {
 func TestWorkersDeadLetterWithoutPolicy(t *testing.T) {
 	ctx := context.Background()
 	sink := &letters{}
-	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom }, pool.WithDeadLetter[int](sink))
+	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom }, pool.DeadLetter[int](sink))
 	w.Submit(ctx, 5)
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -474,8 +474,8 @@ func TestWorkersFailingSink(t *testing.T) {
 		sink := &letters{err: sinkErr}
 		var hookErr error
 		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom },
-			pool.WithRetry(retry.New(retry.Attempts(2), retry.Constant(time.Second))),
-			pool.WithDeadLetter[int](sink),
+			pool.Retry(retry.New(retry.Attempts(2), retry.Constant(time.Second))),
+			pool.DeadLetter[int](sink),
 			pool.OnDone(func(_ int, err error) { hookErr = err }),
 		)
 		w.Submit(ctx, 3)
@@ -505,7 +505,7 @@ func TestWorkersFailingSink(t *testing.T) {
 func TestWorkersPanickingSink(t *testing.T) {
 	ctx := context.Background()
 	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom },
-		pool.WithDeadLetter[int](retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error { panic("sink") })))
+		pool.DeadLetter[int](retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error { panic("sink") })))
 	w.Submit(ctx, 1)
 	err := w.Close(ctx)
 	var ce *pool.CloseError[int]
@@ -522,8 +522,8 @@ func TestWorkersPanic(t *testing.T) {
 		rec.plan[1] = func(context.Context, int) error { panic("bad job") }
 		sink := &letters{}
 		w := pool.NewWorkers(ctx, 1, rec.handle,
-			pool.WithRetry(retry.New(retry.Attempts(5), retry.Constant(time.Second))),
-			pool.WithDeadLetter[int](sink))
+			pool.Retry(retry.New(retry.Attempts(5), retry.Constant(time.Second))),
+			pool.DeadLetter[int](sink))
 		w.Submit(ctx, 1)
 		w.Submit(ctx, 2)
 		if err := w.Close(ctx); err != nil {
@@ -561,7 +561,7 @@ func TestWorkersGoexit(t *testing.T) {
 		rec.plan[1] = func(context.Context, int) error { <-gate; runtime.Goexit(); return nil }
 		var got []error
 		w := pool.NewWorkers(ctx, 1, rec.handle, pool.OnDone(func(_ int, err error) { got = append(got, err) }),
-			pool.WithRetry(retry.New(retry.Attempts(3), retry.Constant(0))))
+			pool.Retry(retry.New(retry.Attempts(3), retry.Constant(0))))
 		w.Submit(ctx, 1)
 		w.Submit(ctx, 2)
 		w.Submit(ctx, 3)
@@ -593,7 +593,7 @@ func TestWorkersResize(t *testing.T) {
 			defer h.leave()
 			time.Sleep(time.Second)
 			return nil
-		}, pool.WithQueue(100))
+		}, pool.Buffer(100))
 		for j := range 12 {
 			w.Submit(ctx, j)
 		}
@@ -697,7 +697,7 @@ func TestWorkersRetryDuringClose(t *testing.T) {
 		}
 		rec.plan[2] = func(context.Context, int) error { return errBoom }
 		policy := retry.New(retry.Attempts(3), retry.Constant(time.Minute), retry.NoJitter())
-		w := pool.NewWorkers(ctx, 1, rec.handle, pool.WithRetry(policy))
+		w := pool.NewWorkers(ctx, 1, rec.handle, pool.Retry(policy))
 		w.Submit(ctx, 1)
 		synctest.Wait()
 		closeCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -747,8 +747,8 @@ func TestWorkersRetriesStayBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		w := pool.NewWorkers(ctx, 2, func(context.Context, int) error { return errBoom },
-			pool.WithQueue(3),
-			pool.WithRetry(retry.New(retry.Attempts(3), retry.Constant(time.Second))))
+			pool.Buffer(3),
+			pool.Retry(retry.New(retry.Attempts(3), retry.Constant(time.Second))))
 		const bound = 2 + 3
 		stop := time.Now().Add(10 * time.Second)
 		submitted := 0
@@ -830,8 +830,8 @@ func TestWorkersRoomFreedBeforeOnDone(t *testing.T) {
 				return retry.Permanent(errBoom)
 			}
 			return nil
-		}, pool.WithQueue(0),
-			pool.WithRetry(retry.New(retry.Attempts(2), retry.Constant(time.Hour), retry.NoJitter())),
+		}, pool.Buffer(0),
+			pool.Retry(retry.New(retry.Attempts(2), retry.Constant(time.Hour), retry.NoJitter())),
 			pool.OnDone(func(job int, _ error) {
 				if job == 3 {
 					time.Sleep(10 * time.Minute)
@@ -866,8 +866,8 @@ func TestWorkersGoexitInRetryHookKeepsTheLetter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var got []retry.Letter[int]
 		w := pool.NewWorkers(context.Background(), 1, func(context.Context, int) error { return errBoom },
-			pool.WithRetry(retry.New(retry.Attempts(3), retry.OnRetry(func(int, error, time.Duration) { runtime.Goexit() }))),
-			pool.WithDeadLetter[int](retry.DeadLetterFunc[int](func(_ context.Context, l retry.Letter[int]) error {
+			pool.Retry(retry.New(retry.Attempts(3), retry.OnRetry(func(int, error, time.Duration) { runtime.Goexit() }))),
+			pool.DeadLetter[int](retry.DeadLetterFunc[int](func(_ context.Context, l retry.Letter[int]) error {
 				got = append(got, l)
 				return nil
 			})))
@@ -886,7 +886,7 @@ func TestWorkersUnrunOrderAfterParentCancel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // the handed job cannot start before cancel
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return nil }, pool.WithQueue(1))
+		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return nil }, pool.Buffer(1))
 		w.Submit(context.Background(), 0)
 		synctest.Wait()                   // worker idle
 		w.Submit(context.Background(), 1) // handed to the idle worker
@@ -907,7 +907,7 @@ func TestWorkersRetryHookPanic(t *testing.T) {
 		ctx := context.Background()
 		var got error
 		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom },
-			pool.WithRetry(retry.New(retry.RetryIf(func(error) bool { panic("classifier") }))),
+			pool.Retry(retry.New(retry.RetryIf(func(error) bool { panic("classifier") }))),
 			pool.OnDone(func(_ int, err error) { got = err }))
 		w.Submit(ctx, 1)
 		if err := w.Close(ctx); err != nil {
@@ -926,7 +926,7 @@ func TestWorkersGoexitInSinkOrRetryHook(t *testing.T) {
 		ctx := context.Background()
 		fail := func(context.Context, int) error { return errBoom }
 		w := pool.NewWorkers(ctx, 1, fail,
-			pool.WithDeadLetter[int](retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
+			pool.DeadLetter[int](retry.DeadLetterFunc[int](func(context.Context, retry.Letter[int]) error {
 				runtime.Goexit()
 				return nil
 			})))
@@ -943,7 +943,7 @@ func TestWorkersGoexitInSinkOrRetryHook(t *testing.T) {
 
 		var got error
 		w2 := pool.NewWorkers(ctx, 1, fail,
-			pool.WithRetry(retry.New(retry.OnRetry(func(int, error, time.Duration) { runtime.Goexit() }))),
+			pool.Retry(retry.New(retry.OnRetry(func(int, error, time.Duration) { runtime.Goexit() }))),
 			pool.OnDone(func(_ int, err error) { got = err }))
 		w2.Submit(ctx, 1)
 		if err := w2.Close(ctx); err != nil {
@@ -1007,7 +1007,7 @@ func TestWorkersInterruptedJobToSink(t *testing.T) {
 		w := pool.NewWorkers(ctx, 1, func(ctx context.Context, j int) error {
 			<-ctx.Done()
 			return ctx.Err()
-		}, pool.WithDeadLetter[int](sink), pool.WithRetry(retry.New()))
+		}, pool.DeadLetter[int](sink), pool.Retry(retry.New()))
 		w.Submit(ctx, 1)
 		closeCtx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
@@ -1035,19 +1035,17 @@ func TestWorkersMisuse(t *testing.T) {
 		{"zero workers", func() { pool.NewWorkers(ctx, 0, h) }, "pool: NewWorkers(workers=0): need at least one worker"},
 		{"nil handler", func() { pool.NewWorkers[int](ctx, 1, nil) }, "pool: NewWorkers: nil handler"},
 		{"nil context", func() { pool.NewWorkers(noContext, 1, h) }, "pool: NewWorkers: nil Context"},
-		{"negative queue", func() { pool.WithQueue(-1) }, "pool: WithQueue(-1): negative queue size"},
+		{"negative queue", func() { pool.Buffer(-1) }, "pool: Buffer(-1): negative buffer size"},
 		{"negative idle", func() { pool.IdleTimeout(-time.Second) }, "pool: IdleTimeout(-1s): negative timeout"},
-		{"nil sink", func() { pool.WithDeadLetter[int](nil) }, "pool: WithDeadLetter(nil)"},
+		{"nil sink", func() { pool.DeadLetter[int](nil) }, "pool: DeadLetter(nil)"},
 		{"nil Submit ctx", func() { pool.NewWorkers(ctx, 1, h).Submit(noContext, 1) }, "pool: Workers.Submit: nil Context"},
 		{"nil Close ctx", func() { pool.NewWorkers(ctx, 1, h).Close(noContext) }, "pool: Workers.Close: nil Context"},
-		{"nil sink func", func() { pool.WithDeadLetter[int](retry.DeadLetterFunc[int](nil)) }, "pool: WithDeadLetter(nil)"},
+		{"nil sink func", func() { pool.DeadLetter[int](retry.DeadLetterFunc[int](nil)) }, "pool: DeadLetter(nil)"},
 		{"nil hook", func() { pool.OnDone[int](nil) }, "pool: OnDone(nil)"},
-		{"FailFast", func() { pool.NewWorkers(ctx, 1, h, pool.FailFast(true)) }, "pool: NewWorkers: option FailFast does not apply to a Workers"},
-		{"Repanic", func() { pool.NewWorkers(ctx, 1, h, pool.Repanic(true)) }, "pool: NewWorkers: option Repanic does not apply to a Workers"},
-		{"retry on a Pool", func() { pool.New(ctx, 1, pool.WithRetry(retry.New())) }, "pool: New: option WithRetry does not apply to a Pool"},
+		{"nil option", func() { pool.NewWorkers(ctx, 1, h, nil) }, "pool: NewWorkers: nil option"},
 		{"sink type", func() {
-			pool.NewWorkers(ctx, 1, h, pool.WithDeadLetter[string](retry.DeadLetterFunc[string](func(context.Context, retry.Letter[string]) error { return nil })))
-		}, "pool: NewWorkers: WithDeadLetter sink retry.DeadLetterFunc[string] does not take jobs of type int"},
+			pool.NewWorkers(ctx, 1, h, pool.DeadLetter[string](retry.DeadLetterFunc[string](func(context.Context, retry.Letter[string]) error { return nil })))
+		}, "pool: NewWorkers: DeadLetter sink retry.DeadLetterFunc[string] does not take jobs of type int"},
 		{"hook type", func() { pool.NewWorkers(ctx, 1, h, pool.OnDone(func(string, error) {})) }, "pool: NewWorkers: OnDone hook func(string, error) does not take jobs of type int"},
 		{"resize to zero", func() { pool.NewWorkers(ctx, 1, h).Resize(0) }, "pool: Resize(0): need at least one worker"},
 	}
@@ -1070,8 +1068,8 @@ func TestWorkersFreedWorkerTakesWaitingSubmit(t *testing.T) {
 		rec.plan[1] = func(context.Context, int) error { return errBoom } // waits an hour to retry
 		release := make(chan struct{})
 		rec.plan[2] = func(context.Context, int) error { <-release; return nil }
-		w := pool.NewWorkers(ctx, 1, rec.handle, pool.WithQueue(1),
-			pool.WithRetry(retry.New(retry.Constant(time.Hour), retry.NoJitter())))
+		w := pool.NewWorkers(ctx, 1, rec.handle, pool.Buffer(1),
+			pool.Retry(retry.New(retry.Constant(time.Hour), retry.NoJitter())))
 		w.Submit(ctx, 1)
 		synctest.Wait()
 		w.Submit(ctx, 2)
@@ -1105,7 +1103,7 @@ func TestWorkersCloseRefusesWaitingSubmits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		release := make(chan struct{})
-		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.WithQueue(0))
+		w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { <-release; return nil }, pool.Buffer(0))
 		w.Submit(ctx, 1)
 		results := make(chan error, 2)
 		for j := 2; j <= 3; j++ {
@@ -1142,7 +1140,7 @@ func TestWorkersUnrunOrder(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		}, pool.WithRetry(retry.New()), pool.WithQueue(4))
+		}, pool.Retry(retry.New()), pool.Buffer(4))
 		w.Submit(ctx, 10)
 		w.Submit(ctx, 11)
 		synctest.Wait()

@@ -309,9 +309,9 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	})
 	var succeeded atomic.Int64
 	w := pool.NewWorkers(context.WithoutCancel(ctx), cfg.workers, handle,
-		pool.WithQueue(cfg.queue),
-		pool.WithRetry(policy),
-		pool.WithDeadLetter[*task](sink),
+		pool.Buffer(cfg.queue),
+		pool.Retry(policy),
+		pool.DeadLetter[*task](sink),
 		pool.OnDone(func(_ *task, err error) {
 			if err == nil {
 				n := succeeded.Add(1)
