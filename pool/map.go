@@ -36,12 +36,10 @@ import (
 //
 // Workers claim items from a shared counter in small batches, whose size
 // shrinks as the items run out so that slow items still spread over every
-// worker. There is no task, closure or channel operation per item: at zero
-// work an item costs about 6ns on a 2-core machine, a fifth or less of a
-// hand-written loop of goroutines that claim one index at a time from an
-// atomic counter (30 to 70ns there), and a hundredth of a closure per item
-// given to errgroup (650ns). Map allocates the result slice, a context and
-// its goroutines, and a callback on ctx when ctx can be cancelled.
+// worker. There is no task, closure or channel operation per item. Map
+// allocates the result slice, a context and its goroutines, and a callback
+// on ctx when ctx can be cancelled. Measured costs are in the repository's
+// docs/benchmarks.md.
 //
 // It panics if workers < 1, or if ctx or f is nil.
 func Map[T, R any](ctx context.Context, workers int, items []T, f func(ctx context.Context, item T) (R, error)) ([]R, error) {
