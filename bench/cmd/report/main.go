@@ -135,6 +135,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if raw, err = os.ReadFile(o.raw); err != nil {
 			return err
 		}
+		r, err := Parse(bytes.NewReader(raw), o.raw)
+		if err != nil {
+			return err
+		}
+		if err := sourceFromConfig(r.Config).check(allowDirty); err != nil {
+			return fmt.Errorf("%s: %w", o.raw, err)
+		}
 		if !sameFile(o.raw, rawPath) {
 			if err := os.WriteFile(rawPath, raw, 0o644); err != nil {
 				return err
@@ -162,11 +169,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	r, err := Parse(bytes.NewReader(raw), rawPath)
 	if err != nil {
 		return err
-	}
-	if o.raw != "" {
-		if err := sourceFromConfig(r.Config).check(allowDirty); err != nil {
-			return fmt.Errorf("%s: %w", o.raw, err)
-		}
 	}
 	var stats []StatSection
 	for _, a := range r.Areas {
