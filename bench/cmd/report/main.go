@@ -357,7 +357,7 @@ func (s source) check(allowDirty bool) error {
 		if len(s.changes) > 0 {
 			what = " (" + strings.Join(s.changes, ", ") + ")"
 		}
-		return fmt.Errorf("the working tree has uncommitted changes%s: commit them, "+
+		return fmt.Errorf("the code measured has uncommitted changes%s: commit them, "+
 			"or pass -dirty to render a page that says it measured uncommitted code", what)
 	}
 	return nil
