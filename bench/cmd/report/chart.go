@@ -52,8 +52,8 @@ var implColors = map[string]color.RGBA{
 	"backoff":           {188, 189, 34, 255},
 	"retry-go":          {23, 190, 207, 255},
 	"go-retry":          {255, 187, 120, 255},
-	"singleflight":      {127, 127, 127, 255},
-	"singleflight-chan": {199, 199, 199, 255},
+	"singleflight":      {0, 128, 128, 255},
+	"singleflight-chan": {102, 194, 165, 255},
 }
 
 func implColor(name string, i int) color.Color {

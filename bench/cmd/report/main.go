@@ -11,7 +11,9 @@
 // Flags:
 //
 //	-bench regexp   the benchmarks to run (default ".")
-//	-count n        runs of each benchmark (default 6)
+//	-count n        runs of each benchmark (default 6), made as n rounds of
+//	                go test -count 1, so that a machine's load that changes
+//	                over the run falls on every implementation alike
 //	-benchtime d    go test's -benchtime (default: go test's own)
 //	-cpu list       the GOMAXPROCS values of the scaling curves (Pool,
 //	                Pipeline, Breaker/path=closed-parallel), as go test's
@@ -148,7 +150,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	} else {
-		settings = fmt.Sprintf("`-bench '%s' -count %d", o.bench, o.count)
+		settings = fmt.Sprintf("`go -C bench run ./cmd/report -bench '%s' -count %d", o.bench, o.count)
 		if o.benchtime != "" {
 			settings += " -benchtime " + o.benchtime
 		}
@@ -216,8 +218,8 @@ func moduleDir() (string, error) {
 // runBenchmarks runs go test in dir, copying its output to progress as it
 // comes, and returns the output with a few configuration lines of ours
 // first (go version, commit, dirty flag, date, CPU count), in the benchmark
-// format. With more than one of cpus, the benchmarks without a scaling
-// curve run at the highest only.
+// format. It runs o.count rounds of go test -count 1. With more than one
+// of cpus, the benchmarks without a scaling curve run at the highest only.
 func runBenchmarks(dir string, o options, cpus []int, src source, progress io.Writer) ([]byte, error) {
 	version, err := exec.Command("go", "version").Output()
 	if err != nil {
@@ -242,25 +244,36 @@ func runBenchmarks(dir string, o options, cpus []int, src source, progress io.Wr
 			passes = append(passes, []string{"-cpu", strings.Join(list, ","), ".", "-args", "-bench.curves"})
 		}
 	}
-	for _, pass := range passes {
-		args := []string{"test", "-run", "^$", "-bench", o.bench, "-benchmem", "-count", strconv.Itoa(o.count)}
-		if o.benchtime != "" {
-			args = append(args, "-benchtime", o.benchtime)
-		}
-		args = append(args, pass...)
-		if !slices.Contains(pass, ".") {
-			args = append(args, ".")
-		}
-		fmt.Fprintf(progress, "report: go %s\n", strings.Join(args, " "))
-		cmd := exec.Command("go", args...)
-		cmd.Dir = dir
-		cmd.Stdout = io.MultiWriter(&buf, progress)
-		cmd.Stderr = progress
-		if err := cmd.Run(); err != nil {
-			return buf.Bytes(), fmt.Errorf("go test: %w", err)
+	for round := range o.count {
+		for _, pass := range passes {
+			if err := goTest(dir, o, round, pass, &buf, progress); err != nil {
+				return buf.Bytes(), err
+			}
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// goTest runs one round of go test in dir with the pass's flags, copying
+// its output to buf and progress.
+func goTest(dir string, o options, round int, pass []string, buf *bytes.Buffer, progress io.Writer) error {
+	args := []string{"test", "-run", "^$", "-bench", o.bench, "-benchmem", "-count", "1"}
+	if o.benchtime != "" {
+		args = append(args, "-benchtime", o.benchtime)
+	}
+	args = append(args, pass...)
+	if !slices.Contains(pass, ".") {
+		args = append(args, ".")
+	}
+	fmt.Fprintf(progress, "report: round %d of %d: go %s\n", round+1, o.count, strings.Join(args, " "))
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Stdout = io.MultiWriter(buf, progress)
+	cmd.Stderr = progress
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go test: %w", err)
+	}
+	return nil
 }
 
 // defaultCPU is "1,N" for this process's GOMAXPROCS N, or "1" when N is 1.
