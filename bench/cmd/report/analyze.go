@@ -215,12 +215,15 @@ func fmtRatio(r float64) string {
 	}
 }
 
-// fmtNum formats a median for a table: three significant digits below
-// 1000, thousands separated above.
+// fmtNum formats a median for a table: two significant digits below 0.1,
+// up to three below 100, whole numbers with thousands separated above.
 func fmtNum(v float64) string {
 	switch {
 	case v == 0:
 		return "0"
+	case math.Abs(v) < 0.1:
+		// Shares such as wakes/op: two significant digits, not "0".
+		return strconv.FormatFloat(v, 'g', 2, 64)
 	case math.Abs(v) < 10:
 		return trimZeros(fmt.Sprintf("%.2f", v))
 	case math.Abs(v) < 100:

@@ -279,3 +279,23 @@ func TestParseCPU(t *testing.T) {
 		}
 	}
 }
+
+func TestFmtNum(t *testing.T) {
+	tests := []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"},
+		{0.0000523, "5.2e-05"},
+		{0.0812, "0.081"},
+		{0.5, "0.5"},
+		{5.22, "5.22"},
+		{24.5, "24.5"},
+		{1414, "1,414"},
+	}
+	for _, tt := range tests {
+		if got := fmtNum(tt.v); got != tt.want {
+			t.Errorf("fmtNum(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
