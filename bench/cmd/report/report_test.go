@@ -199,6 +199,11 @@ func TestRender(t *testing.T) {
 	if cfg.Width != chartWidth {
 		t.Errorf("chart width = %d, want %d", cfg.Width, chartWidth)
 	}
+	// One row of two area panels, and a row of scaling curves for the one
+	// workload measured at two GOMAXPROCS values.
+	if want := headerPx + panelPx + curveHeaderPx + curvePanelPx; cfg.Height != want {
+		t.Errorf("chart height = %d, want %d", cfg.Height, want)
+	}
 }
 
 func TestSourceCheck(t *testing.T) {
