@@ -96,6 +96,7 @@ func faninRun(ctx context.Context, im faninImpl) int {
 // BenchmarkFanin merges faninProducers producers of faninPer ints each into
 // a sum.
 func BenchmarkFanin(b *testing.B) {
+	noCurve(b)
 	ctx := context.Background()
 	for _, im := range faninImpls {
 		b.Run("producers="+itoa(faninProducers)+"/impl="+im.name, func(b *testing.B) {

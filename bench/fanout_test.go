@@ -106,6 +106,7 @@ func fanoutRun(ctx context.Context, im fanoutImpl) (int, error) {
 }
 
 func benchFanout(b *testing.B, prefix string, impls []fanoutImpl) {
+	noCurve(b)
 	ctx := context.Background()
 	for _, im := range impls {
 		b.Run(prefix+"/impl="+im.name, func(b *testing.B) {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"flag"
 	"runtime"
 	"strconv"
 	"testing"
@@ -36,6 +37,7 @@ var arithSink uint64
 // BenchmarkArith measures the work=arith task on its own, so that the
 // comment on arithIters can be checked on another machine.
 func BenchmarkArith(b *testing.B) {
+	noCurve(b)
 	b.ReportAllocs()
 	var i uint64
 	for b.Loop() {
@@ -49,3 +51,19 @@ func procsLimit() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // itoa is strconv.Itoa, short.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// curvesOnly runs only the benchmarks that have a scaling curve on the
+// page: Pool, Pipeline and the breaker's closed-parallel path. The report
+// runs everything once at the highest GOMAXPROCS of its -cpu list, then
+// the curves alone at the others (go test -cpu 1 . -args -bench.curves).
+var curvesOnly = flag.Bool("bench.curves", false, "run only the benchmarks with a scaling curve (Pool, Pipeline, Breaker/path=closed-parallel)")
+
+// noCurve skips b when only the benchmarks with a scaling curve run. It
+// must be called before b measures anything: a benchmark skipped on its
+// first, single-iteration run reports nothing.
+func noCurve(b *testing.B) {
+	b.Helper()
+	if *curvesOnly {
+		b.Skip("no scaling curve for this benchmark (-bench.curves)")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sourcegraph/conc/stream"
@@ -66,10 +67,19 @@ type pipeImpl struct {
 func pipeImpls(order string) []pipeImpl {
 	ordered := order == "ordered"
 	impls := []pipeImpl{
-		// floor: hand-written channels carrying one item each. With one
-		// worker a stage is one goroutine and order is kept for free;
-		// with more, see pipeFloorOrdered and pipeFloorUnordered.
-		{"floor", func(_ context.Context, workers int) (pipeResult, error) {
+		// floor-chunked: hand-written channels carrying chunks of up to
+		// pipeChunk items, as weft's stages do, with room for one chunk
+		// (weft's default buffer). Each stage works on a chunk in place,
+		// the filter drops the items it rejects, and the sink hands the
+		// chunks back to the source for reuse. See pipeFloorChunked.
+		{"floor-chunked", func(_ context.Context, workers int) (pipeResult, error) {
+			return pipeFloorChunked(workers, ordered), nil
+		}},
+		// floor-items: hand-written channels carrying one item each, with
+		// room for pipeBuffer items. With one worker a stage is one
+		// goroutine and order is kept for free; with more, see
+		// pipeFloorOrdered and pipeFloorUnordered.
+		{"floor-items", func(_ context.Context, workers int) (pipeResult, error) {
 			switch {
 			case workers == 1:
 				return pipeFloorSerial(), nil
@@ -207,93 +217,208 @@ func pipeFloorUnordered(workers int) pipeResult {
 	return r
 }
 
-// seqItem is an item of the ordered floor: its place in the input, its
-// value, and whether the filter kept it.
+// seqItem is an item of the ordered floor: its place in the input and its
+// value.
 type seqItem struct {
-	seq  int
-	v    int
-	keep bool
+	seq int
+	v   int
 }
 
-// pipeFloorOrdered is the multi-worker ordered floor. The source tags each
-// item with its sequence number; every stage runs workers goroutines that
-// do not care about order; and the sink puts items back in order once, with
-// a window indexed by sequence number. The filter marks items rather than
-// dropping them, so that the sink knows their place. Restoring order once
-// at the end is cheaper than after every stage, which is what a
-// hand-written ordered pipeline would do.
+// pipeFloorOrdered is the multi-worker ordered floor with one item per
+// channel operation. The source tags each item with its sequence number;
+// every stage runs workers goroutines that do not care about order; and the
+// sink puts items back in order once, with a window indexed by sequence
+// number. Restoring order once at the end is cheaper than after every
+// stage. The filter drops the items it rejects and marks their sequence
+// numbers in a bitset, so that the sink does not wait for them: after the
+// last stage has closed its output, every mark is visible to the sink.
 func pipeFloorOrdered(workers int) pipeResult {
 	src := make(chan seqItem, pipeBuffer)
 	go func() {
 		defer close(src)
 		for i := range pipeItems {
-			src <- seqItem{seq: i, v: i, keep: true}
+			src <- seqItem{seq: i, v: i}
 		}
 	}()
+	dropped := make([]atomic.Uint64, (pipeItems+63)/64)
 	a := stage(workers, src, func(it seqItem, out chan<- seqItem) { it.v = plus1(it.v); out <- it })
-	f := stage(workers, a, func(it seqItem, out chan<- seqItem) { it.keep = even(it.v); out <- it })
-	m := stage(workers, f, func(it seqItem, out chan<- seqItem) {
-		if it.keep {
-			it.v = times2(it.v)
+	f := stage(workers, a, func(it seqItem, out chan<- seqItem) {
+		if even(it.v) {
+			out <- it
+			return
 		}
-		out <- it
+		dropped[it.seq/64].Or(1 << (it.seq % 64))
+	})
+	m := stage(workers, f, func(it seqItem, out chan<- seqItem) { it.v = times2(it.v); out <- it })
+	r := newPipeResult()
+	var w reorder[int]
+	drain := func() {
+		for {
+			if v, ok := w.next(); ok {
+				r.add(v)
+			} else if h := w.head; h < pipeItems && dropped[h/64].Load()&(1<<(h%64)) != 0 {
+				w.skip()
+			} else {
+				return
+			}
+		}
+	}
+	for it := range m {
+		w.put(it.seq, it.v)
+		drain()
+	}
+	drain()
+	return r
+}
+
+// pipeChunk is the most items a chunk of floor-chunked holds: weft's
+// default Chunk.
+const pipeChunk = 64
+
+// seqChunk is a chunk of floor-chunked: its place among the chunks (for the
+// ordered floor) and its items.
+type seqChunk struct {
+	seq   int
+	items *[]int
+}
+
+// pipeFloorChunked is the chunked floor. The source cuts the input into
+// chunks of pipeChunk items; each stage runs workers goroutines that change
+// a chunk in place (the filter keeps the items it accepts at the front and
+// shortens the chunk) and pass it on, on channels with room for one chunk;
+// the sink sums the items and puts each chunk back in a sync.Pool for the
+// source to reuse. With more than one worker and ordered, the sink puts
+// chunks back in order by their sequence numbers before summing; a chunk
+// the filter emptied still goes through, so the sink never waits for it.
+func pipeFloorChunked(workers int, ordered bool) pipeResult {
+	var chunks sync.Pool
+	src := make(chan seqChunk, 1)
+	go func() {
+		defer close(src)
+		seq := 0
+		for lo := 0; lo < pipeItems; lo += pipeChunk {
+			c, _ := chunks.Get().(*[]int)
+			if c == nil {
+				c = new(make([]int, 0, pipeChunk))
+			}
+			*c = (*c)[:0]
+			for i := lo; i < min(lo+pipeChunk, pipeItems); i++ {
+				*c = append(*c, i)
+			}
+			src <- seqChunk{seq, c}
+			seq++
+		}
+	}()
+	chunkStage := func(in <-chan seqChunk, f func(items []int) []int) <-chan seqChunk {
+		out := make(chan seqChunk, 1)
+		var wg sync.WaitGroup
+		wg.Add(workers)
+		for range workers {
+			go func() {
+				defer wg.Done()
+				for c := range in {
+					*c.items = f(*c.items)
+					out <- c
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(out) }()
+		return out
+	}
+	a := chunkStage(src, func(items []int) []int {
+		for i, v := range items {
+			items[i] = plus1(v)
+		}
+		return items
+	})
+	f := chunkStage(a, func(items []int) []int {
+		kept := items[:0]
+		for _, v := range items {
+			if even(v) {
+				kept = append(kept, v)
+			}
+		}
+		return kept
+	})
+	m := chunkStage(f, func(items []int) []int {
+		for i, v := range items {
+			items[i] = times2(v)
+		}
+		return items
 	})
 	r := newPipeResult()
-	var w reorder
-	for it := range m {
-		w.put(it)
+	sum := func(c *[]int) {
+		for _, v := range *c {
+			r.add(v)
+		}
+		chunks.Put(c)
+	}
+	if workers == 1 || !ordered {
+		for c := range m {
+			sum(c.items)
+		}
+		return r
+	}
+	var w reorder[*[]int]
+	for c := range m {
+		w.put(c.seq, c.items)
 		for {
-			it, ok := w.next()
+			c, ok := w.next()
 			if !ok {
 				break
 			}
-			if it.keep {
-				r.add(it.v)
-			}
+			sum(c)
 		}
 	}
 	return r
 }
 
-// reorder hands out items in sequence order from a growing ring.
-type reorder struct {
-	ring []seqItem
+// reorder hands out values in sequence order from a growing ring.
+type reorder[T any] struct {
+	ring []T
 	full []bool
 	head int // the sequence number to hand out next
 }
 
-func (w *reorder) put(it seqItem) {
-	for it.seq-w.head >= len(w.ring) {
+// put stores v, whose sequence number is seq (at least head).
+func (w *reorder[T]) put(seq int, v T) {
+	for seq-w.head >= len(w.ring) {
 		w.grow()
 	}
-	i := it.seq % len(w.ring)
-	w.ring[i], w.full[i] = it, true
+	i := seq % len(w.ring)
+	w.ring[i], w.full[i] = v, true
 }
 
-func (w *reorder) grow() {
+func (w *reorder[T]) grow() {
 	n := max(2*len(w.ring), 256)
-	ring, full := make([]seqItem, n), make([]bool, n)
-	for i, ok := range w.full {
-		if ok {
-			it := w.ring[i]
-			ring[it.seq%n], full[it.seq%n] = it, true
+	ring, full := make([]T, n), make([]bool, n)
+	for k := range len(w.ring) {
+		seq := w.head + k
+		if i := seq % len(w.ring); w.full[i] {
+			ring[seq%n], full[seq%n] = w.ring[i], true
 		}
 	}
 	w.ring, w.full = ring, full
 }
 
-func (w *reorder) next() (seqItem, bool) {
+// next hands out the value at head, if it has arrived.
+func (w *reorder[T]) next() (T, bool) {
+	var zero T
 	if len(w.ring) == 0 {
-		return seqItem{}, false
+		return zero, false
 	}
 	i := w.head % len(w.ring)
 	if !w.full[i] {
-		return seqItem{}, false
+		return zero, false
 	}
-	w.full[i] = false
+	v := w.ring[i]
+	w.ring[i], w.full[i] = zero, false
 	w.head++
-	return w.ring[i], true
+	return v, true
 }
+
+// skip moves head past a sequence number that will never arrive.
+func (w *reorder[T]) skip() { w.head++ }
 
 var pipeWorkers = []int{1, 4}
 

@@ -70,31 +70,18 @@ func taskFuncs(task func(int), done func()) []func() {
 }
 
 var poolImpls = []poolImpl{
-	// floor-channel: limit goroutines started per operation, reading
-	// funcs from a channel with room for limit, joined with a WaitGroup.
-	// This is the bounded pool everyone writes by hand, and the floor the
-	// ratios are taken against.
+	// floor-channel64: limit goroutines started per operation, reading
+	// funcs from a channel with room for max(limit, 64), joined with a
+	// WaitGroup. This is the bounded pool everyone writes by hand, with
+	// the room a weft Pool has by default, and the floor the ratios are
+	// taken against.
+	{"floor-channel64", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
+		return floorChannel(limit, max(limit, 64), taskFuncs(task, nil)), noCleanup
+	}},
+	// floor-channel: the same with room for limit funcs only, as the
+	// hand-written pool is often written.
 	{"floor-channel", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
-		fs := taskFuncs(task, nil)
-		return func() error {
-			ch := make(chan func(), limit)
-			var wg sync.WaitGroup
-			wg.Add(limit)
-			for range limit {
-				go func() {
-					defer wg.Done()
-					for f := range ch {
-						f()
-					}
-				}()
-			}
-			for _, f := range fs {
-				ch <- f
-			}
-			close(ch)
-			wg.Wait()
-			return nil
-		}, noCleanup
+		return floorChannel(limit, limit, taskFuncs(task, nil)), noCleanup
 	}},
 	// floor-goroutines: a goroutine per task and a WaitGroup, no limit
 	// (the same code for every limit).
@@ -195,11 +182,29 @@ var poolImpls = []poolImpl{
 				}
 			}
 	}},
-	// pond: a long-lived pool made per benchmark (StopAndWait at its end)
-	// and a task group per operation, as pond's README does for "a group
-	// of related tasks". pond queues tasks without bound by default, so
-	// Submit never blocks.
+	// pond: one pool made per benchmark (StopAndWait at its end) and
+	// reused, tasks submitted with Go, pond's fire-and-forget submission
+	// (no future per task), and a WaitGroup for the batch, as for ants.
+	// pond queues tasks without bound by default, so Go never blocks.
 	{"pond", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
+		p := pond.NewPool(limit)
+		var wg sync.WaitGroup
+		fs := taskFuncs(task, wg.Done)
+		return func() error {
+			wg.Add(len(fs))
+			for _, f := range fs {
+				if err := p.Go(f); err != nil {
+					return err
+				}
+			}
+			wg.Wait()
+			return nil
+		}, p.StopAndWait
+	}},
+	// pond-group: the same reused pool, and a task group per operation,
+	// as pond's README does for "a group of related tasks": Submit makes a
+	// future per task, and Wait returns the first error.
+	{"pond-group", func(_ context.Context, limit int, task func(int)) (func() error, func()) {
 		p := pond.NewPool(limit)
 		fs := taskFuncs(task, nil)
 		return func() error {
@@ -222,6 +227,31 @@ var poolImpls = []poolImpl{
 			return nil
 		}, noCleanup
 	}},
+}
+
+// floorChannel returns the hand-written bounded pool: an operation starts
+// limit goroutines reading funcs from a channel with room for room, sends
+// them fs, closes the channel and waits for the goroutines.
+func floorChannel(limit, room int, fs []func()) func() error {
+	return func() error {
+		ch := make(chan func(), room)
+		var wg sync.WaitGroup
+		wg.Add(limit)
+		for range limit {
+			go func() {
+				defer wg.Done()
+				for f := range ch {
+					f()
+				}
+			}()
+		}
+		for _, f := range fs {
+			ch <- f
+		}
+		close(ch)
+		wg.Wait()
+		return nil
+	}
 }
 
 // BenchmarkPool submits poolTasks tiny tasks and waits for all of them;

@@ -145,6 +145,7 @@ func inUse() int64 {
 // an earlier iteration and not yet returned to the heap can make a reading
 // low; the median over iterations is the number to read.
 func BenchmarkPoolIdle(b *testing.B) {
+	noCurve(b)
 	for _, im := range idleImpls {
 		b.Run("workers="+itoa(idleWorkers)+"/impl="+im.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -3,12 +3,9 @@ package main
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
-
-// poolTasks is the number of tasks in one op of BenchmarkPool (the bench
-// package's poolTasks): allocs/task is allocs/op over it.
-const poolTasks = 10_000
 
 // PrimaryUnit is the unit an area's implementations are ranked by:
 // B/worker for the idle-memory benchmark, ns/op for everything else.
@@ -111,27 +108,31 @@ type Target struct {
 	Detail string
 }
 
-// Targets checks the targets against run.
+// Targets checks the performance targets of the benchmark issue against
+// run. Each compares medians of the same run.
 func Targets(run *Run) []Target {
 	var ts []Target
-	// Pool: per-task cost no more than the best peer's, and no more
-	// allocations per task than any peer.
-	if a := run.Find("Pool"); a != nil {
-		for _, w := range a.Workloads {
-			for _, name := range []string{"weft", "weft-workers"} {
-				if w.Find(name) != nil {
-					ts = append(ts, poolTarget(w, name))
-				}
-			}
-		}
-	} else {
-		ts = append(ts, Target{Name: "Pool: ns/task ≤ best of errgroup, ants, pond, conc; allocs/task ≤ theirs", Status: "not measured"})
+	for _, w := range workloads(run, "Pool", "work=none/limit=2xprocs", "work=none/limit=64", "work=arith/limit=2xprocs", "work=arith/limit=64") {
+		ts = append(ts, ratioTarget(w, "weft", "pond", 1, "ns/task"))
+		ts = append(ts, ratioTarget(w, "weft", "floor-channel64", 1.3, "ns/task"))
+		ts = append(ts, ratioTarget(w, "weft-workers", "floor-channel64", 1.5, "ns/task"))
+	}
+	for _, w := range workloads(run, "Group", "keys=1/callers=32/ctx=cancellable", "keys=16/callers=32/ctx=cancellable") {
+		ts = append(ts, ratioTarget(w, "weft", "singleflight", 1.1, "ns/op"))
+		ts = append(ts, ratioTarget(w, "weft", "singleflight-chan", 1/1.5, "ns/op"))
+	}
+	for _, w := range workloads(run, "PoolIdle", "workers=10000") {
+		ts = append(ts, ratioTarget(w, "weft", "ants", 1, "B/worker"))
+		ts = append(ts, ratioTarget(w, "weft-workers", "ants", 1, "B/worker"))
+	}
+	for _, w := range workloads(run, "Distribute", "workers=4") {
+		ts = append(ts, ratioTarget(w, "weft", "floor", 1.3, "ns/op"))
 	}
 	for _, name := range []string{"workers=4/order=ordered", "workers=1/order=ordered"} {
-		ts = append(ts, pipelineTarget(run.Find("Pipeline").Find(name), name))
+		for _, w := range workloads(run, "Pipeline", name) {
+			ts = append(ts, ratioTarget(w, "weft", "floor-chunked", 1.2, "ns/op"))
+		}
 	}
-	ts = append(ts, fasterTarget(run.Find("Breaker").Find("path=closed"), "Breaker/path=closed", 10, "gobreaker", "failsafe"))
-	ts = append(ts, fasterTarget(run.Find("Retry").Find("case=first-success"), "Retry/case=first-success", 5, "backoff", "failsafe"))
 	ts = append(ts, Target{
 		Name:   "Pipeline compared with github.com/destel/rill",
 		Status: "omitted",
@@ -140,93 +141,56 @@ func Targets(run *Run) []Target {
 	return ts
 }
 
+// workloads returns the workloads of run's area with the given names, or
+// a placeholder with no implementations for each one run lacks, so that
+// its targets read "not measured".
+func workloads(run *Run, area string, names ...string) []*Workload {
+	a := run.Find(area)
+	var ws []*Workload
+	for _, name := range names {
+		w := a.Find(name)
+		if w == nil {
+			w = &Workload{Area: &Area{Name: area}, Name: name}
+		}
+		ws = append(ws, w)
+	}
+	return ws
+}
+
 const rillNote = "The rill comparison is omitted: the module github.com/destel/rill could not be fetched " +
 	"(the module proxy answered 403) on the machine that produced this page."
 
-func poolTarget(w *Workload, name string) Target {
-	t := Target{Name: w.Title() + ": " + name + " ns/task ≤ best of errgroup, ants, pond, conc; allocs/task ≤ theirs"}
-	weft := w.Find(name)
-	if weft == nil {
+// ratioTarget checks that name's median in unit on w is at most limit
+// times ref's.
+func ratioTarget(w *Workload, name, ref string, limit float64, unit string) Target {
+	t := Target{Name: fmt.Sprintf("%s: %s ≤ %s%s's %s", w.Title(), name, fmtLimit(limit), ref, unit)}
+	if limit < 1 {
+		t.Name = fmt.Sprintf("%s: %s ≥ %sfaster than %s (%s)", w.Title(), name, fmtLimit(1/limit), ref, unit)
+	}
+	a, b := w.Find(name), w.Find(ref)
+	if a == nil || b == nil {
 		t.Status = "not measured"
 		return t
 	}
-	ns, ok1 := weft.Median("ns/task")
-	al, ok2 := weft.Median("allocs/op")
-	if !ok1 || !ok2 {
+	av, ok1 := a.Median(unit)
+	bv, ok2 := b.Median(unit)
+	if !ok1 || !ok2 || bv <= 0 {
 		t.Status = "not measured"
 		return t
 	}
-	al /= poolTasks
-	bestNs, bestAl := math.Inf(1), math.Inf(1)
-	var bestNsName, bestAlName string
-	for _, name := range []string{"errgroup", "ants", "pond", "conc"} {
-		p := w.Find(name)
-		if p == nil {
-			continue
-		}
-		if v, ok := p.Median("ns/task"); ok && v < bestNs {
-			bestNs, bestNsName = v, name
-		}
-		if v, ok := p.Median("allocs/op"); ok && v/poolTasks < bestAl {
-			bestAl, bestAlName = v/poolTasks, name
-		}
-	}
-	if bestNsName == "" {
-		t.Status = "not measured"
-		return t
-	}
-	t.Status = metIf(ns <= bestNs && al <= bestAl)
-	t.Detail = fmt.Sprintf("time %s, allocations %s: %s %s ns/task and %s allocs/task; fastest peer %s %s ns/task; "+
-		"fewest allocations %s %s allocs/task (a weft Pool is made per op; a weft Workers and ants' and pond's pools once per benchmark)",
-		metIf(ns <= bestNs), metIf(al <= bestAl),
-		name, fmtNum(ns), fmtAllocs(al), bestNsName, fmtNum(bestNs), bestAlName, fmtAllocs(bestAl))
+	r := av / bv
+	t.Status = metIf(r <= limit)
+	t.Detail = fmt.Sprintf("%s %s, %s %s: %s", name, fmtNum(av), ref, fmtNum(bv), fmtRatio(r))
 	return t
 }
 
-func pipelineTarget(w *Workload, name string) Target {
-	t := Target{Name: "Pipeline/" + name + ": weft within 1.2× the floor"}
-	if w == nil || w.Find("weft") == nil {
-		t.Status = "not measured"
-		return t
+// fmtLimit formats a target's factor, with a space after it: "" for 1,
+// "1.3× ".
+func fmtLimit(f float64) string {
+	if f == 1 {
+		return ""
 	}
-	r, ok := w.Ratio(w.Find("weft"))
-	if !ok {
-		t.Status = "not measured"
-		return t
-	}
-	weftNs, _ := w.Find("weft").Median("ns/op")
-	floorNs, _ := w.Floor().Median("ns/op")
-	t.Status = metIf(r <= 1.2)
-	t.Detail = fmt.Sprintf("weft %s ns/op, floor %s ns/op: %s", fmtNum(weftNs), fmtNum(floorNs), fmtRatio(r))
-	return t
-}
-
-// fasterTarget checks that weft is at least factor times faster than each
-// of peers on w and allocates nothing.
-func fasterTarget(w *Workload, title string, factor float64, peers ...string) Target {
-	t := Target{Name: fmt.Sprintf("%s: weft ≥ %g× faster than %s, with 0 allocs/op", title, factor, joinAnd(peers))}
-	if w == nil || w.Find("weft") == nil {
-		t.Status = "not measured"
-		return t
-	}
-	weftNs, _ := w.Find("weft").Median("ns/op")
-	allocs, _ := w.Find("weft").Median("allocs/op")
-	met := allocs == 0
-	parts := []string{fmt.Sprintf("weft %s ns/op, %s allocs/op", fmtNum(weftNs), fmtNum(allocs))}
-	for _, name := range peers {
-		p := w.Find(name)
-		if p == nil {
-			t.Status = "not measured"
-			return t
-		}
-		pns, _ := p.Median("ns/op")
-		speedup := pns / weftNs
-		met = met && speedup >= factor
-		parts = append(parts, fmt.Sprintf("%s %s ns/op (weft %s faster)", name, fmtNum(pns), fmtRatio(speedup)))
-	}
-	t.Status = metIf(met)
-	t.Detail = strings.Join(parts, "; ")
-	return t
+	return strconv.FormatFloat(f, 'g', 3, 64) + "× "
 }
 
 func metIf(ok bool) string {
@@ -251,12 +215,15 @@ func fmtRatio(r float64) string {
 	}
 }
 
-// fmtNum formats a median for a table: three significant digits below
-// 1000, thousands separated above.
+// fmtNum formats a median for a table: two significant digits below 0.1,
+// up to three below 100, whole numbers with thousands separated above.
 func fmtNum(v float64) string {
 	switch {
 	case v == 0:
 		return "0"
+	case math.Abs(v) < 0.1:
+		// Shares such as wakes/op: two significant digits, not "0".
+		return strconv.FormatFloat(v, 'g', 2, 64)
 	case math.Abs(v) < 10:
 		return trimZeros(fmt.Sprintf("%.2f", v))
 	case math.Abs(v) < 100:
@@ -274,13 +241,6 @@ func fmtNum(v float64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-func fmtAllocs(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	return fmt.Sprintf("%.4f", v)
 }
 
 func trimZeros(s string) string {

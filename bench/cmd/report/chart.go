@@ -23,29 +23,40 @@ const (
 	chartDPI   = 96
 	panelPx    = 340 // height of a row of panels
 	headerPx   = 150 // title and legend
+
+	curveHeaderPx = 40  // the title of the scaling curves
+	curvePanelPx  = 260 // height of a row of scaling panels
 )
 
 // implColors gives every implementation the same colour in every panel:
 // greys for floors, blues for weft, distinct colours for peers.
 var implColors = map[string]color.RGBA{
-	"floor":            {90, 90, 90, 255},
-	"floor-channel":    {90, 90, 90, 255},
-	"floor-goroutines": {150, 150, 150, 255},
-	"floor-select":     {195, 195, 195, 255},
-	"weft":             {31, 119, 180, 255},
-	"weft-ticket":      {110, 170, 225, 255},
-	"weft-tripped":     {15, 60, 120, 255},
-	"weft-workers":     {110, 170, 225, 255},
-	"errgroup":         {255, 127, 14, 255},
-	"ants":             {44, 160, 44, 255},
-	"pond":             {214, 39, 40, 255},
-	"conc":             {148, 103, 189, 255},
-	"gobreaker":        {140, 86, 75, 255},
-	"failsafe":         {227, 119, 194, 255},
-	"failsafe-permit":  {245, 180, 220, 255},
-	"backoff":          {188, 189, 34, 255},
-	"retry-go":         {23, 190, 207, 255},
-	"go-retry":         {255, 187, 120, 255},
+	"floor":             {90, 90, 90, 255},
+	"floor-channel64":   {90, 90, 90, 255},
+	"floor-chunked":     {90, 90, 90, 255},
+	"floor-len":         {90, 90, 90, 255},
+	"floor-channel":     {125, 125, 125, 255},
+	"floor-items":       {150, 150, 150, 255},
+	"floor-send":        {150, 150, 150, 255},
+	"floor-goroutines":  {150, 150, 150, 255},
+	"floor-select":      {195, 195, 195, 255},
+	"weft":              {31, 119, 180, 255},
+	"weft-ticket":       {110, 170, 225, 255},
+	"weft-forced":       {15, 60, 120, 255},
+	"weft-workers":      {110, 170, 225, 255},
+	"errgroup":          {255, 127, 14, 255},
+	"ants":              {44, 160, 44, 255},
+	"pond":              {214, 39, 40, 255},
+	"pond-group":        {240, 130, 130, 255},
+	"conc":              {148, 103, 189, 255},
+	"gobreaker":         {140, 86, 75, 255},
+	"failsafe":          {227, 119, 194, 255},
+	"failsafe-permit":   {245, 180, 220, 255},
+	"backoff":           {188, 189, 34, 255},
+	"retry-go":          {23, 190, 207, 255},
+	"go-retry":          {255, 187, 120, 255},
+	"singleflight":      {0, 128, 128, 255},
+	"singleflight-chan": {102, 194, 165, 255},
 }
 
 func implColor(name string, i int) color.Color {
@@ -80,20 +91,28 @@ func WriteChart(w io.Writer, run *Run) error {
 	if len(panels) == 0 {
 		return fmt.Errorf("chart: no workload has a floor to compare with")
 	}
-	const cols = 2
-	rows := (len(panels) + cols - 1) / cols
-	grid := make([][]*plot.Plot, rows)
-	for r := range grid {
-		grid[r] = make([]*plot.Plot, cols)
-		for c := range cols {
-			if i := r*cols + c; i < len(panels) {
-				grid[r][c] = panels[i]
+	var curves []*plot.Plot
+	for _, a := range run.Areas {
+		for _, wl := range a.Workloads {
+			p, err := scalingPanel(run, wl)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				curves = append(curves, p)
 			}
 		}
 	}
+	grid := gridOf(panels, 2)
+	curveGrid := gridOf(curves, 3)
 
 	px := func(n int) vg.Length { return vg.Length(n) * vg.Inch / chartDPI }
-	height := headerPx + rows*panelPx
+	bodyPx := len(grid) * panelPx
+	curvesPx := 0
+	if len(curveGrid) > 0 {
+		curvesPx = curveHeaderPx + len(curveGrid)*curvePanelPx
+	}
+	height := headerPx + bodyPx + curvesPx
 	img := vgimg.NewWith(vgimg.UseWH(px(chartWidth), px(height)), vgimg.UseDPI(chartDPI))
 	dc := draw.New(img)
 	dc.SetColor(color.White)
@@ -109,18 +128,122 @@ func WriteChart(w io.Writer, run *Run) error {
 		"weft benchmarks: each implementation's median over the floor's (log scale; 1× = floor, lower is better)")
 	drawLegend(draw.Crop(header, px(20), -px(20), px(5), -px(40)), legend)
 
-	body := draw.Crop(dc, 0, 0, 0, -px(headerPx))
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: px(30), PadY: px(20), PadLeft: px(10), PadRight: px(15), PadBottom: px(10), PadTop: px(5)}
-	canvases := plot.Align(grid, tiles, body)
-	for r := range grid {
-		for c, p := range grid[r] {
-			if p != nil {
-				p.Draw(canvases[r][c])
-			}
-		}
+	body := draw.Crop(dc, 0, 0, px(curvesPx), -px(headerPx))
+	drawGrid(body, grid, px)
+	if len(curveGrid) > 0 {
+		lower := draw.Crop(dc, 0, 0, 0, -px(headerPx+bodyPx))
+		sub := plot.New().Title.TextStyle
+		sub.Font.Size = vg.Points(13)
+		sub.XAlign = draw.XCenter
+		sub.YAlign = draw.YTop
+		lower.FillText(sub, vg.Point{X: lower.Center().X, Y: lower.Max.Y - px(10)},
+			"Scaling: time per unit at each GOMAXPROCS (log scale; lower is better)")
+		drawGrid(draw.Crop(lower, 0, 0, 0, -px(curveHeaderPx)), curveGrid, px)
 	}
 	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 	return err
+}
+
+// gridOf lays panels out in rows of cols.
+func gridOf(panels []*plot.Plot, cols int) [][]*plot.Plot {
+	rows := (len(panels) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	for r := range grid {
+		grid[r] = make([]*plot.Plot, cols)
+		for c := range cols {
+			if i := r*cols + c; i < len(panels) {
+				grid[r][c] = panels[i]
+			}
+		}
+	}
+	return grid
+}
+
+// drawGrid draws grid's panels, aligned, on c.
+func drawGrid(c draw.Canvas, grid [][]*plot.Plot, px func(int) vg.Length) {
+	if len(grid) == 0 {
+		return
+	}
+	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: px(30), PadY: px(20), PadLeft: px(10), PadRight: px(15), PadBottom: px(10), PadTop: px(5)}
+	canvases := plot.Align(grid, tiles, c)
+	for r := range grid {
+		for col, p := range grid[r] {
+			if p != nil {
+				p.Draw(canvases[r][col])
+			}
+		}
+	}
+}
+
+// scalingPanel draws one workload measured at more than one GOMAXPROCS: a
+// line per implementation through its median time per unit at each, or nil
+// if the workload has no such implementation.
+func scalingPanel(run *Run, w *Workload) (*plot.Plot, error) {
+	if len(run.CPUs) < 2 || !w.scaled() {
+		return nil, nil
+	}
+	unit := w.Area.curveUnit()
+	p := plot.New()
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, im := range w.Impls {
+		var pts plotter.XYs
+		for _, n := range run.CPUs {
+			if v, ok := im.ByProcs[n][unit]; ok && v > 0 {
+				y := math.Log10(v)
+				pts = append(pts, plotter.XY{X: float64(n), Y: y})
+				lo, hi = math.Min(lo, y), math.Max(hi, y)
+			}
+		}
+		if len(pts) < 2 {
+			continue
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		c := implColor(im.Name, i)
+		l.Color, sc.Color = c, c
+		l.Width = vg.Points(1.5)
+		if im.IsWeft() {
+			l.Width = vg.Points(3)
+		}
+		if im.IsFloor() {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		sc.Shape = draw.CircleGlyph{}
+		p.Add(l, sc)
+	}
+	if math.IsInf(lo, 1) {
+		return nil, nil
+	}
+	p.Title.Text = fmt.Sprintf("%s/%s: %s", w.Area.Name, w.Name, unit)
+	p.Title.TextStyle.Font.Size = vg.Points(10)
+	p.X.Label.Text = "GOMAXPROCS"
+	var ticks []plot.Tick
+	for _, n := range run.CPUs {
+		ticks = append(ticks, plot.Tick{Value: float64(n), Label: strconv.Itoa(n)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	first, last := float64(run.CPUs[0]), float64(run.CPUs[len(run.CPUs)-1])
+	p.X.Min, p.X.Max = first-(last-first)*0.1, last+(last-first)*0.1
+	pad := math.Max(0.1, (hi-lo)*0.08)
+	p.Y.Min, p.Y.Max = lo-pad, hi+pad
+	p.Y.Tick.Marker = valueTicks{}
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+// valueTicks labels a log10 axis with the values: 1, 2, 5, 10, 20...
+type valueTicks struct{}
+
+func (valueTicks) Ticks(min, max float64) []plot.Tick {
+	ts := logTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = fmtNum(math.Pow(10, ts[i].Value))
+		}
+	}
+	return ts
 }
 
 // legendEntry is an implementation and the thumbnail of its bars.

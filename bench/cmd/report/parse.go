@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -14,8 +16,12 @@ type Run struct {
 	// Config holds the file's configuration lines (goos, goarch, cpu, pkg,
 	// and those the command adds: go, date, numcpu), first value seen.
 	Config map[string]string
-	// Procs is the GOMAXPROCS suffix of the benchmark names ("" if none).
+	// Procs is the GOMAXPROCS of the tables: the highest at which any
+	// benchmark ran (the -N suffix of its name, 1 where there is none).
 	Procs string
+	// CPUs are the GOMAXPROCS values the results were taken at, in
+	// increasing order; more than one when the run had go test -cpu.
+	CPUs []int
 	// Areas are the benchmark areas in the order they first appear.
 	Areas []*Area
 	// Other holds medians of benchmarks without an impl key (such as
@@ -53,8 +59,13 @@ type Workload struct {
 type Impl struct {
 	Name string
 	// Medians by unit as go test wrote it: "ns/op", "B/op",
-	// "allocs/op", "ns/task"...
+	// "allocs/op", "ns/task"..., at the run's Procs (or, for an
+	// implementation not measured there, at the highest GOMAXPROCS it was
+	// measured at).
 	Medians map[string]float64
+	// ByProcs holds the medians at each GOMAXPROCS the implementation was
+	// measured at.
+	ByProcs map[int]map[string]float64
 	// N is the number of results the medians were taken over.
 	N int
 }
@@ -70,6 +81,11 @@ func (im *Impl) IsFloor() bool { return strings.HasPrefix(im.Name, "floor") }
 
 // IsWeft reports whether the implementation is weft's (weft, weft-ticket...).
 func (im *Impl) IsWeft() bool { return im.Name == "weft" || strings.HasPrefix(im.Name, "weft-") }
+
+// InHeadline reports whether the implementation is weft's and gets a
+// headline: weft-forced (a breaker held open, a state no peer is measured
+// in) has a row but no headline.
+func (im *Impl) InHeadline() bool { return im.IsWeft() && im.Name != "weft-forced" }
 
 // Find returns the implementation named name, or nil.
 func (w *Workload) Find(name string) *Impl {
@@ -127,7 +143,12 @@ func (a *Area) Find(name string) *Workload {
 // each benchmark's results to medians.
 func Parse(r io.Reader, fileName string) (*Run, error) {
 	run := &Run{Config: map[string]string{}}
-	samples := map[*Impl]map[string][]float64{}
+	type implProcs struct {
+		im    *Impl
+		procs int
+	}
+	samples := map[implProcs]map[string][]float64{}
+	cpus := map[int]bool{}
 	other := map[string][]float64{}
 	var otherOrder []string
 	rd := benchfmt.NewReader(r, fileName)
@@ -145,10 +166,15 @@ func Parse(r io.Reader, fileName string) (*Run, error) {
 			area := strings.TrimPrefix(string(base), "Benchmark")
 			var keys []string
 			impl := ""
+			procs := 1
 			for _, p := range parts {
 				switch {
 				case strings.HasPrefix(p2s(p), "-"):
-					run.Procs = p2s(p)[1:]
+					n, err := strconv.Atoi(p2s(p)[1:])
+					if err != nil || n < 1 {
+						return nil, fmt.Errorf("%s: %s: bad GOMAXPROCS suffix %q", fileName, rec.Name.Full(), p)
+					}
+					procs = n
 				case strings.HasPrefix(p2s(p), "/impl="):
 					impl = strings.TrimPrefix(p2s(p), "/impl=")
 				default:
@@ -165,14 +191,14 @@ func Parse(r io.Reader, fileName string) (*Run, error) {
 				}
 				continue
 			}
-			im := run.impl(area, strings.Join(keys, "/"), impl)
-			if samples[im] == nil {
-				samples[im] = map[string][]float64{}
+			cpus[procs] = true
+			ip := implProcs{run.impl(area, strings.Join(keys, "/"), impl), procs}
+			if samples[ip] == nil {
+				samples[ip] = map[string][]float64{}
 			}
-			im.N++
 			for _, v := range rec.Values {
 				unit, value := orig(v)
-				samples[im][unit] = append(samples[im][unit], value)
+				samples[ip][unit] = append(samples[ip][unit], value)
 				run.Find(area).addUnit(unit)
 			}
 		}
@@ -180,10 +206,32 @@ func Parse(r io.Reader, fileName string) (*Run, error) {
 	if err := rd.Err(); err != nil {
 		return nil, err
 	}
-	for im, units := range samples {
-		im.Medians = map[string]float64{}
+	for n := range cpus {
+		run.CPUs = append(run.CPUs, n)
+	}
+	slices.Sort(run.CPUs)
+	if len(run.CPUs) > 0 {
+		run.Procs = strconv.Itoa(run.CPUs[len(run.CPUs)-1])
+	}
+	best := map[*Impl]int{} // the highest GOMAXPROCS each implementation has
+	for ip, units := range samples {
+		im := ip.im
+		if im.ByProcs == nil {
+			im.ByProcs = map[int]map[string]float64{}
+		}
+		m := map[string]float64{}
 		for unit, vs := range units {
-			im.Medians[unit] = median(vs)
+			m[unit] = median(vs)
+		}
+		im.ByProcs[ip.procs] = m
+		if ip.procs > best[im] {
+			best[im] = ip.procs
+		}
+	}
+	for ip, units := range samples {
+		if ip.procs == best[ip.im] {
+			ip.im.Medians = ip.im.ByProcs[ip.procs]
+			ip.im.N = len(units["ns/op"])
 		}
 	}
 	for _, name := range otherOrder {

@@ -2,6 +2,7 @@ package main
 
 import (
 	_ "embed"
+	"fmt"
 	"io"
 	"strings"
 	"text/template"
@@ -13,8 +14,10 @@ var pageTemplate string
 // Page is what page.md.tmpl renders.
 type Page struct {
 	Command  string // the command that produced the raw file, if known
+	Commit   string // the commit measured, as markdown
 	Machine  []Named2
 	Areas    []AreaView
+	Scaling  []AreaView // the -cpu curves, one table per area that has them
 	Targets  []Target
 	Notes    []string
 	Stats    []StatSection
@@ -45,20 +48,27 @@ type StatSection struct {
 var areaIntros = map[string]string{
 	"Pool": "One op submits 10,000 tiny tasks and waits for all of them, with at most `limit` running " +
 		"(2xprocs = 2 × GOMAXPROCS). work=none only writes the task's slot; work=arith adds about 200 ns of integer " +
-		"arithmetic. floor-channel (the reference) is `limit` goroutines reading funcs from a channel; " +
-		"floor-goroutines starts a goroutine per task, with no limit. weft (a pool.Pool, which Wait closes), errgroup " +
-		"and conc make a pool per op; weft-workers (a pool.Workers), ants and pond keep one pool for the whole " +
-		"benchmark, as they are meant to be used.",
+		"arithmetic. floor-channel64 (the reference) is `limit` goroutines reading funcs from a channel with room " +
+		"for max(limit, 64), the room a pool.Pool has by default; floor-channel is the same with room for `limit`; " +
+		"floor-goroutines starts a goroutine per task, with no limit. weft (a pool.Pool, which Wait closes), " +
+		"errgroup (SetLimit) and conc make a pool per op; weft-workers (a pool.Workers), ants and pond keep one " +
+		"pool for the whole benchmark, as they are meant to be used. pond submits with Go and waits with a " +
+		"WaitGroup, as ants and weft-workers do; pond-group uses the same pool through a task group per op " +
+		"(NewGroup, Submit, Wait), which makes a future per task.",
 	"PoolIdle": "B/worker is the memory (heap spans and goroutine stacks in use, after a GC) a pool holds with 10,000 " +
 		"idle workers, over 10,000. Each pool first runs 10,000 tasks that wait for each other, so it must start " +
 		"10,000 workers. floor-channel is 10,000 goroutines blocked on one channel. pond's workers exit when its " +
 		"queue is empty, so an idle pond pool holds no goroutines. ns/op is one whole cycle including two forced GCs.",
 	"Pipeline": "One op sends 100,000 ints through map(+1) → filter(even) → map(×2) → sum, with `workers` " +
-		"goroutines per stage. The floor is hand-written, one item per channel operation, 64-item channel buffers: " +
-		"a goroutine per stage with one worker; with four, four goroutines per stage reading one channel, and for " +
-		"order=ordered items tagged with sequence numbers and put back in order once, at the sink. weft uses Map " +
-		"(ordered) or MapUnordered; its Filter keeps order in both. conc/stream (ordered only) runs all three steps " +
-		"as one task per item, with the sum in its ordered callbacks.",
+		"goroutines per stage. Both floors are hand-written with the buffering of weft's defaults. floor-chunked " +
+		"(the reference) moves chunks of up to 64 items (weft's default Chunk) on channels with room for one " +
+		"chunk, works on each chunk in place, drops filtered items from it, and recycles chunks through a " +
+		"sync.Pool; floor-items moves one item per channel operation on channels with room for 64. With one worker " +
+		"a floor's stage is one goroutine; with four, four goroutines read one channel, and for order=ordered the " +
+		"sink puts chunks (or items, tagged with sequence numbers) back in order once; floor-items' filter drops " +
+		"the items it rejects and marks their numbers in a bitset the sink reads. weft uses Map (ordered) or " +
+		"MapUnordered; its Filter keeps order in both. conc/stream (ordered only) runs all three steps as one " +
+		"task per item, with the sum in its ordered callbacks.",
 	"Fanin": "One op merges 8 producers of 12,500 ints each (channels with room for 64) into a sum. " +
 		"floor-goroutines (the reference) is a goroutine per input forwarding into one channel; floor-select is one " +
 		"reflect.Select loop over the 8 channels.",
@@ -67,17 +77,29 @@ var areaIntros = map[string]string{
 	"Distribute": "One op spreads 100,000 values over 4 workers. The floor is 4 goroutines reading the input " +
 		"channel itself; weft's Distribute adds a goroutine and a hop between them.",
 	"Breaker": "One op is one call through a breaker: path=closed admits it and records a success, " +
-		"closed-parallel does the same from every P at once (b.RunParallel), path=open rejects it. The floor calls " +
-		"the guarded func directly (path=open: a call returning a ready-made error). weft is Breaker.Run " +
-		"(forced open for path=open), weft-ticket its Allow/Done API, weft-tripped a breaker opened by failures, " +
-		"like the peers'. failsafe goes through failsafe-go's executor, failsafe-permit through " +
-		"TryAcquirePermit/RecordSuccess.",
+		"closed-parallel does the same from every P at once (b.RunParallel), path=open rejects it. For path=open " +
+		"every breaker is tripped by failures, so each rejection checks whether its open time is over; " +
+		"weft-forced, a weft breaker held open with ForceOpen (no clock read), is a row of its own, in no " +
+		"headline, since no peer is measured in that state. The floor calls the guarded func directly " +
+		"(path=open: a call returning a ready-made error). weft is Breaker.Run, weft-ticket its Allow/Done API. " +
+		"failsafe goes through failsafe-go's executor, failsafe-permit through its permit API " +
+		"(TryAcquirePermit, RecordSuccess/RecordFailure).",
 	"Retry": "One op is one call with up to 3 attempts and no delay: case=first-success succeeds at once, " +
 		"three-attempts fails twice then succeeds. The floor is a plain loop of calls. Policies and executors are " +
 		"made once, except where the library needs one per call (see the notes).",
 	"Coalesce": "One op is one Notify, from GOMAXPROCS goroutines at once, against a receiver that works about " +
-		"1 µs per wake-up. The floor is a channel with room for one and a select-default send. wakes/op is the " +
-		"share of notifications that woke the receiver.",
+		"1 µs per wake-up. floor-len (the reference) is a channel with room for one, a `len(ch) > 0` check that " +
+		"skips the send when a wake-up is pending, and a select-default send; floor-send is the same without the " +
+		"len check. wakes/op is the share of notifications that woke the receiver.",
+	"Group": "One op is one call of 32 goroutines calling at once for `keys` hot keys, each call asking for a load " +
+		"of about 1 µs of arithmetic with a runtime.Gosched halfway (where a real load would wait for I/O), which " +
+		"the implementation shares among the calls for that key in flight; loads/op is the share of calls that ran " +
+		"a load of their own. ctx=cancellable gives every caller a context that can be cancelled (and is not), the " +
+		"case coalesce.Group exists for; ctx=background gives context.Background(). The floor is a hand-written " +
+		"single flight: a mutex, a map of calls and a channel closed when a call is done; the first caller runs the " +
+		"load, the others wait on the channel or their context. weft is coalesce.Group.Do; singleflight is " +
+		"x/sync/singleflight's Do, which takes no context (the same code under both ctx values); singleflight-chan " +
+		"is its DoChan and a select on the result and ctx.Done(), the way callers that must be able to leave use it.",
 }
 
 // notes are the places where a peer could not be mapped one to one.
@@ -94,7 +116,13 @@ var notes = []string{
 	"weft's pipeline has no unordered Filter, so order=unordered uses MapUnordered for the two maps and Filter " +
 		"(which keeps order) for the filter.",
 	"Pool: every implementation gets its task closures ready-made before the timer starts, so allocs/op counts " +
-		"only what the pool allocates. ants and weft-workers have no batch wait: their tasks end with a WaitGroup's Done.",
+		"only what the pool allocates. ants, pond and weft-workers are used without a batch wait: their tasks end " +
+		"with a WaitGroup's Done. A pool.Workers' queue has room for 2 × limit by default, less than " +
+		"floor-channel64's at limit=2xprocs.",
+	"Scaling: Pool, Pipeline and Breaker/path=closed-parallel run at every GOMAXPROCS of `-cpu`; every other " +
+		"benchmark at the highest only (the harness's `-bench.procs` flag skips them at the others).",
+	"The ratio a headline gives against \"the best peer\" is against the fastest peer on that workload, named; " +
+		"below 1× weft is faster than every peer measured there.",
 }
 
 // RenderPage writes the markdown page for p.
@@ -149,7 +177,7 @@ func AreaViews(run *Run) []AreaView {
 				v.Rows = append(v.Rows, row)
 			}
 			for _, im := range w.Impls {
-				if im.IsWeft() {
+				if im.InHeadline() {
 					if h := w.Headline(im); h != "" {
 						v.Headlines = append(v.Headlines, "`"+w.Title()+"` "+h)
 					}
@@ -167,4 +195,103 @@ func cell(im *Impl, unit string) string {
 		return ""
 	}
 	return fmtNum(v)
+}
+
+// curveUnit is the unit an area's scaling table shows: its per-item unit
+// (ns/task, ns/item) if it has one, else ns/op.
+func (a *Area) curveUnit() string {
+	for _, u := range a.Units {
+		if strings.HasPrefix(u, "ns/") {
+			return u
+		}
+	}
+	return "ns/op"
+}
+
+// ScalingViews builds a table per area of the workloads measured at more
+// than one GOMAXPROCS: each implementation's time at each, its ratio to the
+// floor at each, and how its time changed from the fewest to the most.
+func ScalingViews(run *Run) []AreaView {
+	if len(run.CPUs) < 2 {
+		return nil
+	}
+	var views []AreaView
+	for _, a := range run.Areas {
+		unit := a.curveUnit()
+		v := AreaView{Name: a.Name, Header: []string{"workload", "impl"}}
+		for _, n := range run.CPUs {
+			v.Header = append(v.Header, fmt.Sprintf("%s, %d P", unit, n))
+		}
+		for _, n := range run.CPUs {
+			v.Header = append(v.Header, fmt.Sprintf("× floor, %d P", n))
+		}
+		first, last := run.CPUs[0], run.CPUs[len(run.CPUs)-1]
+		v.Header = append(v.Header, fmt.Sprintf("%d P ÷ %d P", last, first))
+		for _, w := range a.Workloads {
+			if !w.scaled() {
+				continue
+			}
+			f := w.Floor()
+			for i, im := range w.Impls {
+				name := ""
+				if i == 0 {
+					name = w.Name
+				}
+				row := []string{name, im.Name}
+				for _, n := range run.CPUs {
+					row = append(row, procsCell(im, n, unit))
+				}
+				for _, n := range run.CPUs {
+					row = append(row, procsRatio(im, f, n, unit))
+				}
+				row = append(row, procsRatio(im, im, 0, unit, last, first))
+				if im.IsWeft() {
+					row[1] = "**" + row[1] + "**"
+				}
+				v.Rows = append(v.Rows, row)
+			}
+		}
+		if len(v.Rows) > 0 {
+			v.Intro = fmt.Sprintf("%s at each GOMAXPROCS (P), the same workloads as above; the last column is the "+
+				"time at %d P over the time at %d P (below 1: faster with more Ps).", unit, last, first)
+			views = append(views, v)
+		}
+	}
+	return views
+}
+
+// scaled reports whether some implementation of w was measured at more
+// than one GOMAXPROCS.
+func (w *Workload) scaled() bool {
+	for _, im := range w.Impls {
+		if len(im.ByProcs) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func procsCell(im *Impl, procs int, unit string) string {
+	if v, ok := im.ByProcs[procs][unit]; ok {
+		return fmtNum(v)
+	}
+	return ""
+}
+
+// procsRatio is im's median over den's in unit, both at procs; or, given
+// two more procs values p and q, im's median at p over den's at q.
+func procsRatio(im, den *Impl, procs int, unit string, pq ...int) string {
+	p, q := procs, procs
+	if len(pq) == 2 {
+		p, q = pq[0], pq[1]
+	}
+	if im == nil || den == nil {
+		return ""
+	}
+	v, ok1 := im.ByProcs[p][unit]
+	d, ok2 := den.ByProcs[q][unit]
+	if !ok1 || !ok2 || d <= 0 {
+		return ""
+	}
+	return fmtRatio(v / d)
 }
