@@ -89,14 +89,17 @@ func TestMapStopsAtFirstError(t *testing.T) {
 		}
 		var started atomic.Int64
 		var sawCause atomic.Bool
+		zeroRunning := make(chan struct{}) // item 0 is in f before item 1 fails
 		got, err := pool.Map(context.Background(), 2, in, func(ctx context.Context, v int) (int, error) {
 			started.Add(1)
 			switch v {
 			case 0:
+				close(zeroRunning)
 				<-ctx.Done()
 				sawCause.Store(context.Cause(ctx) == errBoom)
 				return -1, ctx.Err()
 			case 1:
+				<-zeroRunning
 				return 100, errBoom
 			}
 			return v, nil
