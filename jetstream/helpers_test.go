@@ -21,6 +21,14 @@ type job struct {
 	Arg int    `json:"arg,omitempty"`
 }
 
+// tb is what the helpers need of a *testing.T or a *rapid.T.
+type tb interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	FailNow()
+}
+
 // startServer starts an embedded server in a temporary directory, stopped
 // when the test ends.
 func startServer(t testing.TB, opts ...embedded.Option) *embedded.Server {
@@ -31,14 +39,14 @@ func startServer(t testing.TB, opts ...embedded.Option) *embedded.Server {
 	return srv
 }
 
-func newJS(t testing.TB, srv *embedded.Server) jetstream.JetStream {
+func newJS(t tb, srv *embedded.Server) jetstream.JetStream {
 	t.Helper()
 	js, err := jetstream.New(srv.Conn())
 	require.NoError(t, err)
 	return js
 }
 
-func newQueue(t testing.TB, js jetstream.JetStream, name string, opts ...wjs.QueueOption) *wjs.Queue[job] {
+func newQueue(t tb, js jetstream.JetStream, name string, opts ...wjs.QueueOption) *wjs.Queue[job] {
 	t.Helper()
 	q, err := wjs.NewQueue[job](context.Background(), js, name, opts...)
 	require.NoError(t, err)
@@ -47,7 +55,7 @@ func newQueue(t testing.TB, js jetstream.JetStream, name string, opts ...wjs.Que
 
 // letters reads every dead letter of q, waiting up to a few seconds for
 // want of them.
-func letters(t testing.TB, js jetstream.JetStream, q *wjs.Queue[job]) []wjs.Letter {
+func letters(t tb, js jetstream.JetStream, q *wjs.Queue[job]) []wjs.Letter {
 	t.Helper()
 	ctx := context.Background()
 	s, err := js.Stream(ctx, q.DeadLetterStream())
@@ -69,7 +77,7 @@ func letters(t testing.TB, js jetstream.JetStream, q *wjs.Queue[job]) []wjs.Lett
 }
 
 // pending returns how many jobs are still stored in q's stream.
-func pending(t testing.TB, js jetstream.JetStream, q *wjs.Queue[job]) uint64 {
+func pending(t tb, js jetstream.JetStream, q *wjs.Queue[job]) uint64 {
 	t.Helper()
 	s, err := js.Stream(context.Background(), q.Name())
 	require.NoError(t, err)
@@ -105,7 +113,7 @@ func (o *outcomes) onDone(j job, err error) {
 }
 
 // wait waits until n jobs have reached OnDone, or fails the test after d.
-func (o *outcomes) wait(t testing.TB, n int, d time.Duration) {
+func (o *outcomes) wait(t tb, n int, d time.Duration) {
 	t.Helper()
 	timeout := time.After(d)
 	for i := range n {
@@ -117,7 +125,7 @@ func (o *outcomes) wait(t testing.TB, n int, d time.Duration) {
 	}
 }
 
-func closeWorkers[J any](t testing.TB, w *wjs.Workers[J]) {
+func closeWorkers[J any](t tb, w *wjs.Workers[J]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -18,12 +18,12 @@ import (
 // A Queue holds no goroutine and needs no Close. It is safe for concurrent
 // use and must not be copied.
 type Queue[J any] struct {
-	js         jetstream.JetStream
-	name       string
-	subject    string
-	dead       string
-	deadSubj   string
-	codec      Codec[J]
+	js       jetstream.JetStream
+	name     string
+	subject  string
+	dead     string
+	deadSubj string
+	codec    Codec[J]
 }
 
 // QueueOption configures a [Queue].

@@ -222,24 +222,25 @@ func (w *Workers[J]) loop() {
 				break more
 			}
 		}
-		fctx, cancel := context.WithTimeout(w.ctx, w.fetchWait)
-		batch, err := w.cons.Fetch(n, jetstream.FetchContext(fctx))
+		// The request is not cancelled on Close: a client that gives up
+		// before the server does can miss a message the server sent,
+		// which then waits out a whole AckWait. The server ends it after
+		// fetchWait, a second before the client would.
+		batch, err := w.cons.Fetch(n, jetstream.FetchMaxWait(w.fetchWait))
 		if err != nil {
-			cancel()
 			w.release(n)
 			w.failures.Add(1)
 			continue
 		}
 		w.fetches.Add(1)
-		go w.drain(batch, n, cancel)
+		go w.drain(batch, n)
 	}
 }
 
 // drain starts a job for each message of one fetch, and gives back the
 // slots the fetch did not fill.
-func (w *Workers[J]) drain(b jetstream.MessageBatch, n int, cancel context.CancelFunc) {
+func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 	defer w.fetches.Done()
-	defer cancel()
 	got := 0
 	for m := range b.Messages() {
 		got++
@@ -261,7 +262,7 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int, cancel context.Cance
 		go w.run(t)
 	}
 	w.release(n - got)
-	if err := b.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+	if err := b.Error(); err != nil {
 		w.failures.Add(1)
 	} else {
 		w.failures.Store(0)
