@@ -60,7 +60,7 @@ func TestStartReportsWhatKeepsTheServerFromRunning(t *testing.T) {
 	_, err = embedded.Start(t.TempDir(), embedded.Configure(func(o *server.Options) { o.JetStream = false }))
 	require.ErrorContains(t, err, "JetStream disabled")
 
-	_, err = embedded.Start(t.TempDir(), embedded.Configure(func(o *server.Options) { o.MaxPayload = -1 }))
+	_, err = embedded.Start(t.TempDir(), embedded.Configure(func(o *server.Options) { o.ServerName = "has spaces" }))
 	require.Error(t, err)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
