@@ -336,7 +336,10 @@ func TestWorkersOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 		{"WithDeadLetter of another type", func() {
 			_, _ = wjs.NewWorkers(ctx, q, 1, h, wjs.WithDeadLetter[string](retry.DeadLetterFunc[string](nil)))
 		}, "WithDeadLetter[string]"},
-		{"Close(nil)", func() { _ = (&wjs.Workers[job]{}).Close(nil) }, "nil context"}, //nolint:staticcheck // the nil is the test
+		{"Close(nil)", func() {
+			//lint:ignore SA1012 the nil context is the misuse under test
+			_ = (&wjs.Workers[job]{}).Close(nil)
+		}, "nil context"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
