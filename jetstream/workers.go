@@ -76,6 +76,7 @@ type Workers[J any] struct {
 	cons      jetstream.Consumer
 	handle    func(context.Context, J) error
 	n         int
+	minBatch  int // fewest jobs a fetch asks for, unless it waited lingerFor
 	replay    *retry.Policy
 	sink      retry.DeadLetter[J]
 	onDone    func(J, error)
@@ -133,7 +134,7 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 		}
 	}
 	w := &Workers[J]{
-		q: q, handle: handle, n: workers,
+		q: q, handle: handle, n: workers, minBatch: max(1, workers/8),
 		ackWait: c.ackWait, fetchWait: c.fetchWait,
 		stop:     make(chan struct{}),
 		slots:    make(chan struct{}, workers),
@@ -190,6 +191,7 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 // loop takes free workers' slots and fetches as many jobs.
 func (w *Workers[J]) loop() {
 	defer close(w.loopDone)
+	var linger *time.Timer
 	for {
 		if f := w.failures.Load(); f > 0 {
 			// The server refused or the connection is down: wait a
@@ -221,6 +223,30 @@ func (w *Workers[J]) loop() {
 			default:
 				break more
 			}
+		}
+		if n < w.minBatch {
+			// A fetch costs a round trip and a subscription: under load,
+			// let a few more workers come free before asking, for at most
+			// a moment, rather than ask once per finished job.
+			if linger == nil {
+				linger = time.NewTimer(lingerFor)
+			} else {
+				linger.Reset(lingerFor)
+			}
+		gather:
+			for n < w.minBatch {
+				select {
+				case <-w.slots:
+					n++
+				case <-linger.C:
+					break gather
+				case <-w.stop:
+					return
+				case <-w.ctx.Done():
+					return
+				}
+			}
+			linger.Stop()
 		}
 		// The request is not cancelled on Close: a client that gives up
 		// before the server does can miss a message the server sent,
@@ -385,6 +411,10 @@ func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error
 	}
 	w.deadLetter(t, md, job, final, isPanic, attempt, first, now)
 }
+
+// lingerFor is the longest the fetch loop waits for more free workers
+// before it asks for fewer than minBatch jobs.
+const lingerFor = 500 * time.Microsecond
 
 // errReplay stands for the earlier attempts' errors, which the server did
 // not keep, when a decision replays them.
