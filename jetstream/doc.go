@@ -16,6 +16,9 @@
 //	...
 //	err = w.Close(shutdownCtx)
 //
+// A [Source] feeds the same queue into a pipeline instead, and each job
+// leaves the queue only when the pipeline's sink acknowledges it.
+//
 // # When to move from pool.Workers
 //
 // Stay with pool.Workers while one process can do the work and a job may

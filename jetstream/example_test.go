@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	wjs "github.com/weftgo/weft/jetstream"
 	"github.com/weftgo/weft/jetstream/embedded"
+	"github.com/weftgo/weft/pipeline"
 	"github.com/weftgo/weft/retry"
 )
 
@@ -126,4 +128,43 @@ func ExampleQueue_SubmitID() {
 	fmt.Println("stored:", info.State.Msgs)
 	// Output:
 	// stored: 1
+}
+
+// A pipeline that takes jobs from a queue and acknowledges each once the
+// sink has stored what it made of it: a crash anywhere in between leaves
+// the job in the queue.
+func ExampleSource() {
+	dir, _ := os.MkdirTemp("", "weft-example")
+	defer os.RemoveAll(dir)
+	srv, _ := embedded.Start(dir)
+	defer srv.Stop()
+	js, _ := jetstream.New(srv.Conn())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q, _ := wjs.NewQueue[Email](ctx, js, "outbox")
+	for _, to := range []string{"ann@example.com", "bob@example.com"} {
+		_ = q.Submit(ctx, Email{To: to, Subject: "hello"})
+	}
+
+	type rendered struct {
+		d    *wjs.Delivery[Email]
+		body string
+	}
+	bodies := pipeline.Map(wjs.Source(ctx, q, 32), func(ctx context.Context, d *wjs.Delivery[Email]) (rendered, error) {
+		return rendered{d, "To: " + d.Job.To + "\n\n" + d.Job.Subject}, nil
+	})
+	stored := 0
+	err := pipeline.ForEach(bodies, func(ctx context.Context, r rendered) error {
+		fmt.Println(strings.ReplaceAll(r.body, "\n\n", " | ")) // store it
+		stored++
+		if stored == 2 {
+			cancel() // a Source runs until its context ends
+		}
+		return r.d.Ack() // only now does the job leave the queue
+	})
+	fmt.Println(errors.Is(err, context.Canceled))
+	// Output:
+	// To: ann@example.com | hello
+	// To: bob@example.com | hello
+	// true
 }

@@ -7,22 +7,24 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Option configures a [Workers]. Options are applied in order; the last one
-// of a kind wins. WithRetry, WithDeadLetter and OnDone mean what they mean
+// Option configures a [Workers] or a [Source]. Options are applied in
+// order; the last one of a kind wins. WithRetry and OnDone apply to Workers
+// only: a Source leaves retries to its pipeline. WithRetry, WithDeadLetter and OnDone mean what they mean
 // for pool.Workers, so a service moves from one process to many by changing
 // its constructor.
 type Option interface{ apply(*config) }
 
 type config struct {
-	policy    *retry.Policy
-	sink      any
-	sinkName  string
-	onDone    any
-	hookName  string
-	ackWait   time.Duration
-	consumer  string
-	maxAck    int
-	fetchWait time.Duration
+	workersOnly []string // options that apply to Workers only, by name
+	policy      *retry.Policy
+	sink        any
+	sinkName    string
+	onDone      any
+	hookName    string
+	ackWait     time.Duration
+	consumer    string
+	maxAck      int
+	fetchWait   time.Duration
 }
 
 type optionFunc func(*config)
@@ -40,7 +42,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 // and the next attempt may run in another. Count retries with
 // [Workers.Stats]. Without WithRetry a job that fails is not retried.
 func WithRetry(p retry.Policy) Option {
-	return optionFunc(func(c *config) { c.policy = &p })
+	return optionFunc(func(c *config) { c.policy = &p; c.workersOnly = append(c.workersOnly, "WithRetry") })
 }
 
 // WithDeadLetter replaces the default dead-letter sink, which publishes a
@@ -81,6 +83,7 @@ func OnDone[J any](hook func(job J, err error)) Option {
 	}
 	return optionFunc(func(c *config) {
 		c.onDone, c.hookName = hook, fmt.Sprintf("OnDone[%T]", *new(J))
+		c.workersOnly = append(c.workersOnly, c.hookName)
 	})
 }
 

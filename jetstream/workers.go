@@ -456,17 +456,14 @@ func (w *Workers[J]) deadLetter(t *task, md *jetstream.MsgMetadata, job J, final
 		l := retry.Letter[J]{Item: job, Err: final, Attempts: attempt, First: first, Last: now}
 		dlErr = catch.Call(func() error { return w.sink.DeadLetter(context.Background(), l) })
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), min(w.ackWait/2, 10*time.Second))
-		msg := letterMsg(w.q.deadSubj, w.q.name, t.m, md, final, attempt, first, now)
-		_, dlErr = w.q.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(w.q.dead))
-		cancel()
+		dlErr = w.q.publishLetter(t.m, md, final, attempt, first, now, w.ackWait)
 	}
 	if dlErr == nil {
 		_ = t.m.Term() // a lost Term delivers the job again; its letter is de-duplicated
 		w.end(t, deadLettered, job, final, true)
 		return
 	}
-	w.nak(t.m, min(time.Second<<min(attempt-1, 5), 30*time.Second))
+	w.nak(t.m, refusedDelay(attempt))
 	kind := failed
 	if isPanic {
 		kind = panicked
