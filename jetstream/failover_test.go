@@ -93,6 +93,9 @@ func waitAll(t *testing.T, js jetstream.JetStream, q *wjs.Queue[job], o *outcome
 }
 
 func TestWorkersSurviveAServerRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds")
+	}
 	dir := t.TempDir()
 	srv, err := embedded.Start(dir)
 	require.NoError(t, err)
@@ -185,6 +188,9 @@ func startCluster(t *testing.T) (map[string]*embedded.Server, string) {
 }
 
 func TestWorkersSurviveTheLossOfTheStreamLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds")
+	}
 	servers, urls := startCluster(t)
 	js := connect(t, urls)
 	ctx := context.Background()

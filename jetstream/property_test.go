@@ -55,6 +55,9 @@ func expect(do []int, attempts int) (runs int, dead bool) {
 // many attempts as the policy allows, with retries at least the policy's
 // delay apart, and the Stats law holds.
 func TestPropertyEveryJobEndsOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds")
+	}
 	srv := startServer(t)
 	js := newJS(t, srv)
 	var seq atomic.Int64

@@ -208,6 +208,9 @@ func TestWorkersRetryWithAClassifierThatRefusesOtherErrors(t *testing.T) {
 }
 
 func TestWorkersKeepASlowJobPastTheAckWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds")
+	}
 	js := newJS(t, startServer(t))
 	q := newQueue(t, js, "slow")
 	ctx := context.Background()
