@@ -10,7 +10,7 @@ var ErrClosed = errors.New("jetstream: closed")
 
 // CloseError is what [Workers.Close] returns when it did not stop cleanly:
 // its context ended before the running jobs did, and some of them were
-// interrupted, or an OnDone hook panicked. No job is lost either way: an
+// interrupted, or an OnDone or OnError hook panicked. No job is lost either way: an
 // interrupted job was handed back to the server, which delivers it again,
 // to this process or another.
 //
@@ -23,7 +23,7 @@ type CloseError struct {
 	// Interrupted is the number of jobs that were running when the drain
 	// was cut short, failed, and were handed back to the server.
 	Interrupted int
-	// Panics holds the panics recovered from OnDone hooks, as
+	// Panics holds the panics recovered from OnDone and OnError hooks, as
 	// *weft.PanicError values.
 	Panics []error
 }

@@ -133,7 +133,7 @@ func TestWorkersSurviveAServerRestart(t *testing.T) {
 	t.Logf("%d jobs, %d ran twice or more", n, dups)
 	st := w.Stats()
 	assert.Equal(t, st.Submitted, st.Succeeded+st.Failed+st.Panicked+st.Canceled+st.DeadLettered+st.Rejected+st.Queued+st.Running+st.Waiting)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }
 
 // freePort returns a port of 127.0.0.1 that nothing listens on now.
@@ -229,5 +229,5 @@ func TestWorkersSurviveTheLossOfTheStreamLeader(t *testing.T) {
 	dups := waitAll(t, js, q, o, n, 90*time.Second)
 	closeWorkers(t, w)
 	t.Logf("%d jobs, %d ran twice or more after the leader %s stopped", n, dups, info.Cluster.Leader)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }

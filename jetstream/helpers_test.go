@@ -76,6 +76,21 @@ func letters(t tb, js jetstream.JetStream, q *wjs.Queue[job]) []wjs.Letter {
 	return out
 }
 
+// drained waits up to ten seconds for q's stream to be empty, as it is a
+// moment after the last acknowledgement reached the server, and returns
+// how many jobs are left.
+func drained(t tb, js jetstream.JetStream, q *wjs.Queue[job]) uint64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := pending(t, js, q)
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond) // polls the server's state
+	}
+}
+
 // pending returns how many jobs are still stored in q's stream.
 func pending(t tb, js jetstream.JetStream, q *wjs.Queue[job]) uint64 {
 	t.Helper()

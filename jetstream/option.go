@@ -25,6 +25,7 @@ type config struct {
 	consumer    string
 	maxAck      int
 	fetchWait   time.Duration
+	onError     func(error)
 }
 
 type optionFunc func(*config)
@@ -73,8 +74,8 @@ func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
 // error joined to the job's, and the job comes back later. It is not
 // called for retries or for jobs [Workers.Close] hands back.
 //
-// hook runs on the job's goroutine before its worker is free, so keep it
-// short; it must be safe for concurrent use. A panic in it is recovered and
+// hook runs on the job's goroutine once its worker is free for the next
+// job, so keep it short; it must be safe for concurrent use. A panic in it is recovered and
 // returned by Close. J must be the job type of the Workers it is given to,
 // or NewWorkers panics.
 func OnDone[J any](hook func(job J, err error)) Option {
@@ -131,4 +132,19 @@ func FetchWait(d time.Duration) Option {
 		panic(fmt.Sprintf("jetstream: FetchWait(%v): less than 10ms", d))
 	}
 	return optionFunc(func(c *config) { c.fetchWait = d })
+}
+
+// OnError sets a hook for the errors that belong to no job: a fetch that
+// failed (the connection is down, the consumer was deleted), an
+// acknowledgement, a NAK or an in-progress notice that could not be sent.
+// None of them loses a job (the server delivers it again after the
+// AckWait) and Workers and Sources keep going, fetching again after a
+// pause that grows while fetches fail; the hook is for logs and metrics.
+// It may be called from several goroutines at once. A panic in it is
+// recovered, and returned by [Workers.Close] or by the Source's pipeline.
+func OnError(hook func(err error)) Option {
+	if hook == nil {
+		panic("jetstream: OnError(nil)")
+	}
+	return optionFunc(func(c *config) { c.onError = hook })
 }

@@ -116,7 +116,7 @@ func TestPropertyEveryJobEndsOnce(t *testing.T) {
 
 		st := w.Stats()
 		require.Equal(rt, st.Submitted, st.Succeeded+st.Failed+st.Panicked+st.Canceled+st.DeadLettered+st.Rejected+st.Queued+st.Running+st.Waiting)
-		require.Zero(rt, pending(rt, js, q))
+		require.Zero(rt, drained(rt, js, q))
 		var wantRuns int
 		for _, do := range jobs {
 			runs, _ := expect(do, attempts)

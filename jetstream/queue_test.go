@@ -57,7 +57,7 @@ func TestSubmitReturnsTheContextCause(t *testing.T) {
 	cancel(stop)
 	err := q.Submit(ctx, job{ID: "1"})
 	require.ErrorIs(t, err, stop)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }
 
 func TestSubmitFailsWhenTheServerIsGone(t *testing.T) {

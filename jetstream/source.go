@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -60,6 +61,7 @@ func (d *Delivery[J]) Nak(delay time.Duration) error {
 
 // source is what a Source's deliveries share: the window and the jobs in it.
 type source struct {
+	errs  reporter
 	slots chan struct{}
 	mu    sync.Mutex
 	out   map[jetstream.Msg]time.Time // unsettled, with when the server last heard of each
@@ -94,7 +96,7 @@ func (s *source) settle(m jetstream.Msg) bool {
 //
 // The Source shares its durable consumer with the queue's Workers (see
 // [Consumer]). It applies the options AckWait, FetchWait, MaxAckPending,
-// Consumer and WithDeadLetter, and panics if given WithRetry or OnDone, if
+// Consumer, OnError and WithDeadLetter, and panics if given WithRetry or OnDone, if
 // window < 1, or if ctx or q is nil. Errors in creating the consumer come
 // out of the pipeline's sink.
 func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option) *pipeline.Stream[*Delivery[J]] {
@@ -120,7 +122,7 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 			panic(fmt.Sprintf("jetstream: Source[%T]: option %s is for another job type", *new(J), c.sinkName))
 		}
 	}
-	return pipeline.Generate(ctx, func(ctx context.Context, emit func(*Delivery[J]) error) error {
+	return pipeline.Generate(ctx, func(ctx context.Context, emit func(*Delivery[J]) error) (err error) {
 		cons, err := q.js.CreateOrUpdateConsumer(ctx, q.name, jetstream.ConsumerConfig{
 			Durable:       c.consumer,
 			AckPolicy:     jetstream.AckExplicitPolicy,
@@ -132,7 +134,7 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 		if err != nil {
 			return fmt.Errorf("jetstream: source: consumer %s: %w", c.consumer, ctxErr(ctx, err))
 		}
-		s := &source{slots: make(chan struct{}, window), out: map[jetstream.Msg]time.Time{}}
+		s := &source{errs: reporter{hook: c.onError}, slots: make(chan struct{}, window), out: map[jetstream.Msg]time.Time{}}
 		for range window {
 			s.slots <- struct{}{}
 		}
@@ -145,10 +147,13 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 			// The pipeline has stopped: what it did not settle goes back.
 			s.mu.Lock()
 			for m := range s.out {
-				_ = m.Nak()
+				s.errs.report("nak", m.Nak())
 			}
 			clear(s.out)
 			s.mu.Unlock()
+			if panics := s.errs.taken(); len(panics) > 0 {
+				err = errors.Join(append([]error{err}, panics...)...)
+			}
 		}()
 		var failures int
 		for {
@@ -178,6 +183,7 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 			}
 			batch, err := cons.Fetch(n, jetstream.FetchMaxWait(c.fetchWait))
 			if err != nil {
+				s.errs.report("fetch", err)
 				failures++
 				for range n {
 					s.slots <- struct{}{}
@@ -189,13 +195,13 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 			for m := range batch.Messages() {
 				got++
 				if stopped != nil {
-					_ = m.Nak()
+					s.errs.report("nak", m.Nak())
 					s.slots <- struct{}{}
 					continue
 				}
 				job, derr := q.codec.Decode(m.Data())
 				if derr != nil {
-					q.deadLetterUndecodable(m, sink, derr, c.ackWait)
+					q.deadLetterUndecodable(m, sink, derr, c.ackWait, &s.errs)
 					s.slots <- struct{}{}
 					continue
 				}
@@ -212,7 +218,8 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 			if stopped != nil {
 				return stopped
 			}
-			if batch.Error() != nil {
+			if err := batch.Error(); err != nil {
+				s.errs.report("fetch", err)
 				failures++
 			} else {
 				failures = 0
@@ -243,7 +250,7 @@ func (s *source) tick(ackWait time.Duration, stop <-chan struct{}, done chan<- s
 			}
 			s.mu.Unlock()
 			for _, m := range due {
-				_ = m.InProgress()
+				s.errs.report("in progress", m.InProgress())
 			}
 		}
 	}
@@ -252,10 +259,10 @@ func (s *source) tick(ackWait time.Duration, stop <-chan struct{}, done chan<- s
 // deadLetterUndecodable hands a message the codec could not decode to the
 // sink, or to the dead-letter stream, and terminates it once kept; if it
 // was not kept, the message is handed back for later.
-func (q *Queue[J]) deadLetterUndecodable(m jetstream.Msg, sink retry.DeadLetter[J], derr error, ackWait time.Duration) {
+func (q *Queue[J]) deadLetterUndecodable(m jetstream.Msg, sink retry.DeadLetter[J], derr error, ackWait time.Duration, errs *reporter) {
 	md, err := m.Metadata()
 	if err != nil {
-		_ = m.Nak()
+		errs.report("nak", m.Nak())
 		return
 	}
 	final := &DecodeError{Data: m.Data(), Err: derr}
@@ -267,10 +274,11 @@ func (q *Queue[J]) deadLetterUndecodable(m jetstream.Msg, sink retry.DeadLetter[
 		err = q.publishLetter(m, md, final, attempt, md.Timestamp, now, ackWait)
 	}
 	if err != nil {
-		_ = m.NakWithDelay(refusedDelay(attempt))
+		errs.report("dead letter", err)
+		errs.report("nak", m.NakWithDelay(refusedDelay(attempt)))
 		return
 	}
-	_ = m.Term()
+	errs.report("term", m.Term())
 }
 
 // publishLetter stores a letter in the dead-letter stream and waits for

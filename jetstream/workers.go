@@ -82,6 +82,7 @@ type Workers[J any] struct {
 	onDone    func(J, error)
 	ackWait   time.Duration
 	fetchWait time.Duration
+	errs      reporter
 
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
@@ -101,7 +102,6 @@ type Workers[J any] struct {
 	mu          sync.Mutex
 	st          Stats
 	running     map[*task]struct{}
-	panics      []error
 	interrupted int
 	closeCalled bool
 }
@@ -110,6 +110,7 @@ type Workers[J any] struct {
 type task struct {
 	m        jetstream.Msg
 	progress time.Time // when the server last heard of it
+	ended    bool      // counted by end; under Workers.mu
 }
 
 // NewWorkers creates or updates q's durable consumer and starts fetching
@@ -135,7 +136,7 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 	}
 	w := &Workers[J]{
 		q: q, handle: handle, n: workers, minBatch: max(1, workers/8),
-		ackWait: c.ackWait, fetchWait: c.fetchWait,
+		ackWait: c.ackWait, fetchWait: c.fetchWait, errs: reporter{hook: c.onError},
 		stop:     make(chan struct{}),
 		slots:    make(chan struct{}, workers),
 		loopDone: make(chan struct{}),
@@ -254,6 +255,7 @@ func (w *Workers[J]) loop() {
 		// fetchWait, a second before the client would.
 		batch, err := w.cons.Fetch(n, jetstream.FetchMaxWait(w.fetchWait))
 		if err != nil {
+			w.errs.report("fetch", err)
 			w.release(n)
 			w.failures.Add(1)
 			continue
@@ -275,7 +277,7 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 		if w.closeCalled || w.ctx.Err() != nil {
 			w.st.Canceled++
 			w.mu.Unlock()
-			_ = m.Nak() // a lost NAK costs an AckWait, not the job
+			w.errs.report("nak", m.Nak()) // a lost NAK costs an AckWait, not the job
 			w.slots <- struct{}{}
 			continue
 		}
@@ -289,6 +291,7 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 	}
 	w.release(n - got)
 	if err := b.Error(); err != nil {
+		w.errs.report("fetch", err)
 		w.failures.Add(1)
 	} else {
 		w.failures.Store(0)
@@ -323,7 +326,7 @@ func (w *Workers[J]) tick() {
 			}
 			w.mu.Unlock()
 			for _, m := range due {
-				_ = m.InProgress() // a lost one is sent again next tick
+				w.errs.report("in progress", m.InProgress()) // a lost one is sent again next tick
 			}
 		}
 	}
@@ -344,9 +347,21 @@ const (
 // run runs one delivery to its outcome.
 func (w *Workers[J]) run(t *task) {
 	defer w.jobs.Done()
+	defer func() {
+		// The sink, a retry hook or the handler's report path called
+		// runtime.Goexit before the delivery was counted: count it, and
+		// hand the job back.
+		w.mu.Lock()
+		ended := t.ended
+		w.mu.Unlock()
+		if !ended {
+			w.nak(t.m, refusedDelay(1))
+			w.end(t, failed, *new(J), weft.ErrGoexit, false)
+		}
+	}()
 	md, err := t.m.Metadata()
 	if err != nil {
-		_ = t.m.Nak()
+		w.errs.report("nak", t.m.Nak())
 		w.end(t, failed, *new(J), fmt.Errorf("jetstream: not a JetStream message: %w", err), false)
 		return
 	}
@@ -375,7 +390,7 @@ func (w *Workers[J]) run(t *task) {
 func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error, attempt int, first time.Time) {
 	now := time.Now()
 	if err == nil {
-		_ = t.m.Ack() // a lost ack makes the job run again: at least once
+		w.errs.report("ack", t.m.Ack()) // a lost ack makes the job run again: at least once
 		w.end(t, succeeded, job, nil, true)
 		return
 	}
@@ -383,7 +398,7 @@ func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error
 	if w.ctx.Err() != nil && !isPanic {
 		// Close's deadline or the Workers' context cut the job short:
 		// hand it back at once for another process to take.
-		_ = t.m.Nak()
+		w.errs.report("nak", t.m.Nak())
 		w.end(t, interrupted, job, err, false)
 		return
 	}
@@ -459,7 +474,7 @@ func (w *Workers[J]) deadLetter(t *task, md *jetstream.MsgMetadata, job J, final
 		dlErr = w.q.publishLetter(t.m, md, final, attempt, first, now, w.ackWait)
 	}
 	if dlErr == nil {
-		_ = t.m.Term() // a lost Term delivers the job again; its letter is de-duplicated
+		w.errs.report("term", t.m.Term()) // a lost Term delivers the job again; its letter is de-duplicated
 		w.end(t, deadLettered, job, final, true)
 		return
 	}
@@ -473,16 +488,17 @@ func (w *Workers[J]) deadLetter(t *task, md *jetstream.MsgMetadata, job J, final
 
 func (w *Workers[J]) nak(m jetstream.Msg, delay time.Duration) {
 	if delay <= 0 {
-		_ = m.Nak()
+		w.errs.report("nak", m.Nak())
 		return
 	}
-	_ = m.NakWithDelay(delay)
+	w.errs.report("nak", m.NakWithDelay(delay))
 }
 
-// end counts a delivery's outcome, calls the OnDone hook if notify is set,
-// and frees the delivery's worker.
+// end counts a delivery's outcome, frees its worker, and calls the OnDone
+// hook if notify is set.
 func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 	w.mu.Lock()
+	t.ended = true
 	delete(w.running, t)
 	w.st.Running--
 	w.st.Workers--
@@ -506,14 +522,12 @@ func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 		w.st.Undelivered++
 	}
 	w.mu.Unlock()
+	w.slots <- struct{}{} // the worker is free, though this goroutine runs the hook
 	if notify && w.onDone != nil {
 		if perr := catch.Call(func() error { w.onDone(job, err); return nil }); perr != nil {
-			w.mu.Lock()
-			w.panics = append(w.panics, perr)
-			w.mu.Unlock()
+			w.errs.keep(perr)
 		}
 	}
-	w.slots <- struct{}{}
 }
 
 // Stats returns a snapshot of what this process's Workers have done, taken
@@ -532,7 +546,7 @@ func (w *Workers[J]) Stats() Stats {
 // cancels the running jobs' context with its cause, hands back at once each
 // job that then fails (one that succeeds anyway is acknowledged), waits for
 // the handlers to return, and returns a *[CloseError] saying how many were
-// interrupted. It returns one too if an OnDone hook panicked, and nil
+// interrupted. It returns one too if an OnDone or OnError hook panicked, and nil
 // otherwise. Handlers must return when their context is done, or Close
 // cannot return.
 //
@@ -573,13 +587,20 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 	if !first {
 		return ErrClosed
 	}
+	// The acknowledgements are on their way; let them reach the server
+	// before Close returns, so that what Stats counts as done is done
+	// there too, unless the connection is down.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	w.errs.report("flush", w.q.js.Conn().FlushWithContext(fctx))
+	cancel()
+	panics := w.errs.taken()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.interrupted == 0 && len(w.panics) == 0 {
+	if w.interrupted == 0 && len(panics) == 0 {
 		return nil
 	}
 	if w.interrupted == 0 {
 		cause = nil
 	}
-	return &CloseError{Cause: cause, Interrupted: w.interrupted, Panics: w.panics}
+	return &CloseError{Cause: cause, Interrupted: w.interrupted, Panics: panics}
 }

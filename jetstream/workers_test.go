@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestWorkersRunEverySubmittedJob(t *testing.T) {
 	assert.Equal(t, uint64(n), st.Succeeded)
 	assert.Equal(t, uint64(n), st.Submitted)
 	assert.Len(t, o.runs, n)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }
 
 func TestWorkersDeadLetterAfterPolicyGivesUp(t *testing.T) {
@@ -71,7 +72,7 @@ func TestWorkersDeadLetterAfterPolicyGivesUp(t *testing.T) {
 	st := w.Stats()
 	assert.Equal(t, uint64(1), st.DeadLettered)
 	assert.Equal(t, uint64(2), st.Retried)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }
 
 func TestWorkersDeadLetterUndecodableMessagesWithTheirBytes(t *testing.T) {
@@ -175,7 +176,7 @@ func TestWorkersHandBackAJobWhoseLetterWasRefused(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Undelivered)
 	assert.Equal(t, uint64(1), st.Failed)
 	assert.Equal(t, uint64(1), st.DeadLettered)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }
 
 var errTransient = errors.New("transient")
@@ -269,7 +270,7 @@ func TestWorkersCloseWithADeadlineHandsRunningJobsBackAtOnce(t *testing.T) {
 	o.wait(t, n, 10*time.Second)
 	closeWorkers(t, second)
 	assert.Len(t, o.runs, n)
-	assert.Zero(t, pending(t, js, q))
+	assert.Zero(t, drained(t, js, q))
 }
 
 func TestWorkersStopWhenTheirContextIsDone(t *testing.T) {
@@ -386,4 +387,53 @@ func TestWorkersShareAConsumerAcrossProcesses(t *testing.T) {
 	}
 	assert.Equal(t, uint64(n), total)
 	assert.Len(t, o.runs, n)
+}
+
+func TestWorkersReportFetchErrorsToOnError(t *testing.T) {
+	srv := startServer(t)
+	q := newQueue(t, newJS(t, srv), "onerror")
+	ctx := context.Background()
+	errs := make(chan error, 100)
+	w, err := wjs.NewWorkers(ctx, q, 1, func(context.Context, job) error { return nil },
+		wjs.FetchWait(50*time.Millisecond),
+		wjs.OnError(func(err error) {
+			select {
+			case errs <- err:
+			default:
+			}
+			panic("hook")
+		}))
+	require.NoError(t, err)
+	srv.Stop() // closes the Workers' connection too
+	got := <-errs
+	assert.ErrorContains(t, got, "jetstream: fetch")
+	err = w.Close(ctx)
+	var ce *wjs.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.NotEmpty(t, ce.Panics, "the hook's panics")
+	assert.Zero(t, ce.Interrupted)
+}
+
+func TestWorkersCountAJobWhoseSinkCalledGoexit(t *testing.T) {
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "goexit")
+	ctx := context.Background()
+	require.NoError(t, q.Submit(ctx, job{ID: "1"}))
+	calls := make(chan struct{}, 10)
+	sink := retry.DeadLetterFunc[job](func(ctx context.Context, l retry.Letter[job]) error {
+		calls <- struct{}{}
+		runtime.Goexit()
+		return nil
+	})
+	w, err := wjs.NewWorkers(ctx, q, 1, func(context.Context, job) error { return errors.New("failed") },
+		wjs.WithDeadLetter[job](sink), wjs.FetchWait(50*time.Millisecond))
+	require.NoError(t, err)
+	<-calls
+	require.Eventually(t, func() bool { return w.Stats().Failed == 1 }, 10*time.Second, time.Millisecond)
+	closeWorkers(t, w)
+	st := w.Stats()
+	assert.Equal(t, st.Submitted, st.Failed+st.Canceled, "each delivery counted once")
+	assert.Zero(t, st.Running)
+	assert.Zero(t, st.DeadLettered)
+	assert.Equal(t, uint64(1), pending(t, js, q), "the job was handed back")
 }
