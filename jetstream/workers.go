@@ -539,8 +539,10 @@ func (w *Workers[J]) Stats() Stats {
 }
 
 // Close stops fetching jobs, waits for the running ones to finish, and
-// waits for every goroutine of the Workers to exit. A job that a fetch
-// still brings after Close was called is handed back at once.
+// waits for every goroutine of the Workers to exit, then up to 5 seconds
+// more for its acknowledgements to reach the server. A job that a fetch
+// still brings after Close was called (the fetches in flight end within
+// [FetchWait]) is handed back at once.
 //
 // If ctx is done first, or the context the Workers was made with, Close
 // cancels the running jobs' context with its cause, hands back at once each
