@@ -37,7 +37,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 // decision for its attempt, whose number is the message's delivery count,
 // and is handed back to the server with NakWithDelay for p's delay, or,
 // if p gives up, goes to the dead letters with p's *retry.Error. A panic is
-// never retried. Each attempt runs with p's AttemptTimeout, if it has one.
+// never retried. Each attempt runs with p's AttemptTimeout, if it has one;
+// p's MaxElapsed counts from when the job was stored.
 //
 // p's OnRetry hook and Budget are not used: they keep state in one process,
 // and the next attempt may run in another. Count retries with
