@@ -585,6 +585,11 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 		cause = context.Cause(w.ctx)
 		<-w.drained
 	}
+	if cause == nil && w.ctx.Err() != nil {
+		// The Workers' own context ended before Close was called, and
+		// the drain was over by the time Close looked.
+		cause = context.Cause(w.ctx)
+	}
 	w.cancel(ErrClosed)
 	if !first {
 		return ErrClosed

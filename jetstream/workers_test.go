@@ -296,6 +296,31 @@ func TestWorkersStopWhenTheirContextIsDone(t *testing.T) {
 	assert.Equal(t, uint64(1), pending(t, js, q), "the job is back on the server")
 }
 
+func TestWorkersCloseNamesTheContextThatInterruptedJobsBeforeIt(t *testing.T) {
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "ctxfirst")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	require.NoError(t, q.Submit(ctx, job{ID: "1"}))
+	started := make(chan struct{})
+	w, err := wjs.NewWorkers(ctx, q, 1, func(ctx context.Context, j job) error {
+		close(started)
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}, wjs.FetchWait(50*time.Millisecond))
+	require.NoError(t, err)
+	<-started
+	stop := errors.New("shutting down")
+	cancel(stop)
+	// The job is handed back before Close is called: Close finds the
+	// Workers stopped, and must still say why.
+	require.Eventually(t, func() bool { return w.Stats().Canceled == 1 }, 10*time.Second, time.Millisecond)
+	err = w.Close(context.Background())
+	var ce *wjs.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, ce.Interrupted)
+}
+
 func TestWorkersCloseReturnsOnDonePanics(t *testing.T) {
 	js := newJS(t, startServer(t))
 	q := newQueue(t, js, "hookpanic")
