@@ -33,7 +33,7 @@ type CloseError struct {
 func (e *CloseError) Error() string {
 	s := fmt.Sprintf("jetstream: close: %d jobs interrupted", e.Interrupted)
 	if len(e.Panics) > 0 {
-		s += fmt.Sprintf(", %d OnDone panics", len(e.Panics))
+		s += fmt.Sprintf(", %d hook panics", len(e.Panics))
 	}
 	if e.Cause != nil {
 		s += ": " + e.Cause.Error()

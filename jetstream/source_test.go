@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weftgo/weft"
 	wjs "github.com/weftgo/weft/jetstream"
 	"github.com/weftgo/weft/pipeline"
 	"github.com/weftgo/weft/retry"
@@ -114,17 +115,18 @@ func TestSourceNakRedeliversAfterTheDelay(t *testing.T) {
 	err := pipeline.ForEach(wjs.Source(ctx, q, 1, wjs.FetchWait(50*time.Millisecond)),
 		func(ctx context.Context, d *wjs.Delivery[job]) error {
 			attempts = append(attempts, time.Now())
-			if d.Attempt() < 3 {
+			switch d.Attempt() {
+			case 1:
 				return d.Nak(100 * time.Millisecond)
+			case 2:
+				return d.Nak(0) // at once
 			}
 			cancel()
 			return d.Ack()
 		})
 	require.ErrorIs(t, err, context.Canceled)
 	require.Len(t, attempts, 3)
-	for i := 1; i < len(attempts); i++ {
-		assert.GreaterOrEqual(t, attempts[i].Sub(attempts[i-1]), 100*time.Millisecond)
-	}
+	assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), 100*time.Millisecond)
 }
 
 func TestSourceDeadLettersWhatItCannotDecode(t *testing.T) {
@@ -206,4 +208,88 @@ func TestSourceReportsAConsumerItCannotCreate(t *testing.T) {
 	defer closeWorkers(t, w)
 	_, err = pipeline.Collect(wjs.Source(ctx, q, 1, wjs.Consumer("second")))
 	require.ErrorContains(t, err, "jetstream: source: consumer second")
+}
+
+func TestSourceKeepsJobsAliveInASlowPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds")
+	}
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "srcslow")
+	submitN(t, q, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const ackWait = time.Second
+	var attempts []int
+	err := pipeline.ForEach(wjs.Source(ctx, q, 2, wjs.AckWait(ackWait), wjs.FetchWait(50*time.Millisecond)),
+		func(ctx context.Context, d *wjs.Delivery[job]) error {
+			attempts = append(attempts, d.Attempt())
+			time.Sleep(ackWait * 3 / 2) // the sink's own work, longer than the AckWait
+			if len(attempts) == 2 {
+				cancel()
+			}
+			return d.Ack()
+		})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, []int{1, 1}, attempts, "no job was delivered again while the pipeline held it")
+}
+
+func TestSourceReportsFetchErrorsAndGoesOn(t *testing.T) {
+	srv := startServer(t)
+	js := newJS(t, srv)
+	q := newQueue(t, js, "srcerrs")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, 1)
+	src := wjs.Source(ctx, q, 1, wjs.FetchWait(50*time.Millisecond), wjs.OnError(func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+		panic("hook")
+	}))
+	collected := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Collect(src)
+		collected <- err
+	}()
+	require.Eventually(t, func() bool {
+		// The consumer exists once the source runs.
+		_, err := js.Consumer(context.Background(), "srcerrs", "srcerrs_workers")
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond)
+	srv.Stop()
+	assert.ErrorContains(t, <-errs, "jetstream: fetch")
+	cancel()
+	err := <-collected
+	require.ErrorIs(t, err, context.Canceled)
+	var pe *weft.PanicError
+	assert.ErrorAs(t, err, &pe, "the hook's panic comes out of the pipeline")
+}
+
+func TestSourceHandsBackWhatTheSinkDidNotKeep(t *testing.T) {
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "srcrefuse")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := js.Publish(ctx, "srcrefuse.jobs", []byte("{"))
+	require.NoError(t, err)
+	calls := make(chan int, 10)
+	sink := retry.DeadLetterFunc[job](func(ctx context.Context, l retry.Letter[job]) error {
+		calls <- l.Attempts
+		if l.Attempts == 1 {
+			return errors.New("disk full")
+		}
+		return nil
+	})
+	collected := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Collect(wjs.Source(ctx, q, 1, wjs.FetchWait(50*time.Millisecond), wjs.WithDeadLetter[job](sink)))
+		collected <- err
+	}()
+	assert.Equal(t, 1, <-calls)
+	assert.Equal(t, 2, <-calls, "the message came back after the refusal")
+	assert.Zero(t, drained(t, js, q))
+	cancel()
+	require.ErrorIs(t, <-collected, context.Canceled)
 }

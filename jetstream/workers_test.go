@@ -2,6 +2,7 @@ package jetstream_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -93,6 +94,8 @@ func TestWorkersDeadLetterUndecodableMessagesWithTheirBytes(t *testing.T) {
 	var de *wjs.DecodeError
 	require.ErrorAs(t, o.done[""][0], &de)
 	assert.Equal(t, []byte("not json"), de.Data)
+	var se *json.SyntaxError
+	assert.ErrorAs(t, o.done[""][0], &se, "the codec's error is in the chain")
 	ls := letters(t, js, q)
 	require.Len(t, ls, 1)
 	assert.Equal(t, []byte("not json"), ls[0].Data)
@@ -198,7 +201,7 @@ func TestWorkersRetryWithAClassifierThatRefusesOtherErrors(t *testing.T) {
 		}
 		return nil
 	}, wjs.OnDone(o.onDone), wjs.FetchWait(50*time.Millisecond),
-		wjs.WithRetry(retry.New(retry.Attempts(5), retry.Constant(10*time.Millisecond),
+		wjs.WithRetry(retry.New(retry.Attempts(5), retry.Constant(0), // a NAK without delay
 			retry.RetryIf(func(err error) bool { return errors.Is(err, errTransient) }))))
 	require.NoError(t, err)
 	o.wait(t, 2, 20*time.Second)
@@ -254,6 +257,7 @@ func TestWorkersCloseWithADeadlineHandsRunningJobsBackAtOnce(t *testing.T) {
 	var ce *wjs.CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.EqualError(t, err, "jetstream: close: 8 jobs interrupted: context deadline exceeded")
 	assert.Equal(t, 8, ce.Interrupted)
 	st := first.Stats()
 	assert.Equal(t, uint64(8), st.Canceled)
@@ -335,6 +339,7 @@ func TestWorkersCloseReturnsOnDonePanics(t *testing.T) {
 	var ce *wjs.CloseError
 	require.ErrorAs(t, err, &ce)
 	require.Len(t, ce.Panics, 1)
+	assert.EqualError(t, err, "jetstream: close: 0 jobs interrupted, 1 hook panics")
 	var pe *weft.PanicError
 	assert.ErrorAs(t, err, &pe)
 	assert.Zero(t, ce.Interrupted)
@@ -358,6 +363,7 @@ func TestWorkersOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 		{"MaxAckPending", func() { wjs.MaxAckPending(0) }, "MaxAckPending(0)"},
 		{"Consumer", func() { wjs.Consumer("") }, "Consumer"},
 		{"OnDone(nil)", func() { wjs.OnDone[job](nil) }, "OnDone(nil)"},
+		{"OnError(nil)", func() { wjs.OnError(nil) }, "OnError(nil)"},
 		{"WithDeadLetter(nil)", func() { wjs.WithDeadLetter[job](nil) }, "WithDeadLetter(nil)"},
 		{"OnDone of another type", func() {
 			_, _ = wjs.NewWorkers(ctx, q, 1, h, wjs.OnDone(func(string, error) {}))
