@@ -140,6 +140,26 @@ func (o *outcomes) wait(t tb, n int, d time.Duration) {
 	}
 }
 
+// waitEnded waits until n distinct jobs have reached OnDone, however many
+// times each, or fails the test after d.
+func (o *outcomes) waitEnded(t tb, n int, d time.Duration) {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		o.mu.Lock()
+		ended := len(o.done)
+		o.mu.Unlock()
+		if ended >= n {
+			return
+		}
+		select {
+		case <-o.finished:
+		case <-timeout:
+			t.Fatalf("%d of %d jobs done after %v", ended, n, d)
+		}
+	}
+}
+
 func closeWorkers[J any](t tb, w *wjs.Workers[J]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
