@@ -116,7 +116,8 @@ type task struct {
 // NewWorkers creates or updates q's durable consumer and starts fetching
 // jobs from it, running handle on at most workers of them at once, each
 // with a context derived from ctx. It starts a goroutine that fetches, one
-// that keeps long jobs alive, and one per running job; Close ends them all.
+// that keeps long jobs alive, one per fetch in flight and one per running
+// job; Close ends them all.
 //
 // It returns the server's error if the consumer cannot be created. It panics
 // if workers < 1, if ctx, q or handle is nil, or if an option is for another
