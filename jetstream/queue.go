@@ -161,10 +161,11 @@ func (q *Queue[J]) Name() string { return q.name }
 func (q *Queue[J]) DeadLetterStream() string { return q.dead }
 
 // Submit stores job in the queue. It returns nil once the server has
-// acknowledged that the job is stored (on every replica the stream
-// requires); from then on a worker runs it until it succeeds or becomes a
-// dead letter. It blocks until then, or until ctx is done (a ctx without a deadline
-// gets the JetStream client's default timeout, 5 seconds unless set).
+// acknowledged that the job is stored (in a cluster, by a majority of the
+// stream's replicas); from then on a worker runs it until it succeeds or
+// becomes a dead letter. It blocks until then, or until ctx is done (a ctx
+// without a deadline gets the JetStream client's default timeout, 5
+// seconds unless set).
 //
 // It returns an error that matches [ErrEncode] if the codec cannot encode
 // job, context.Cause(ctx) if ctx ends first, and the server's or the
