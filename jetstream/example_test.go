@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -150,7 +151,7 @@ func ExampleSource() {
 		d    *wjs.Delivery[Email]
 		body string
 	}
-	bodies := pipeline.Map(wjs.Source(ctx, q, 32), func(ctx context.Context, d *wjs.Delivery[Email]) (rendered, error) {
+	bodies := pipeline.Map(wjs.Source(ctx, q, 32, wjs.FetchWait(100*time.Millisecond)), func(ctx context.Context, d *wjs.Delivery[Email]) (rendered, error) {
 		return rendered{d, "To: " + d.Job.To + "\n\n" + d.Job.Subject}, nil
 	})
 	stored := 0

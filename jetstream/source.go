@@ -90,7 +90,9 @@ func (s *source) settle(m jetstream.Msg) bool {
 // When the pipeline stops (its context is done, or a stage failed), the
 // Source hands every unsettled job back to the server at once, so the next
 // pipeline takes it without waiting for the AckWait; a process that dies
-// leaves them to the AckWait. Jobs the codec cannot decode go to the
+// leaves them to the AckWait. The Source lets the pull request in flight
+// end on the server first, so the sink returns up to [FetchWait] after the
+// stop. Jobs the codec cannot decode go to the
 // dead-letter sink, as with Workers. Long-lived jobs are kept alive with
 // in-progress acknowledgements.
 //
