@@ -111,7 +111,7 @@ func (r *runner[T, R]) process(items []T, e *emitter[R]) (bool, error) {
 		if err != nil {
 			// Fail here rather than on the way out of the goroutine, so
 			// that the other stages stop as soon as possible.
-			r.sc.fail(stageError(r.out.name, err))
+			r.sc.fail(r.out.name, err)
 			return false, nil
 		}
 		items = items[n+1:]
