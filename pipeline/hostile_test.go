@@ -68,7 +68,10 @@ func carries(err error, orig *hostileError) bool {
 
 // within runs f and fails the test if it has not returned in a generous
 // bound: the defect it guards against is a sink blocked for good.
-func within(t *testing.T, f func()) {
+func within(t interface {
+	Helper()
+	Fatal(...any)
+}, f func()) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
