@@ -105,7 +105,8 @@ func Buffer(n int) Option {
 }
 
 // Chunk sets the most items a stage hands on in one channel operation (default
-// 64); items gather only while the consumer is busy. A smaller Chunk bounds the
+// 64); items gather while the consumer is busy and, behind a cheap stage
+// function, for a few of its calls while it waits. A smaller Chunk bounds the
 // items one worker of the next stage takes at a time. It panics if n < 1 or n >
 // 1<<20.
 func Chunk(n int) Option {

@@ -235,7 +235,9 @@ type StageError struct {
 	// Stage is the name given with [Name], else the stage's kind and position,
 	// such as "map#2", or the sink's kind: "reduce", "collect", "all" or "chan".
 	Stage string
-	// Err is what the stage's function returned.
+	// Err is what the stage's function returned. If a method of that error
+	// (Is, As or Unwrap) panicked when the pipeline looked into it, Err joins
+	// a *weft.PanicError for that panic, first, with the error.
 	Err error
 }
 
