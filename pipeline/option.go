@@ -78,9 +78,10 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Workers runs a stage's function on n goroutines (default 1), which pays off
-// when it is slow (I/O, parsing), not when it is cheap. It panics if n < 1
-// or n > 65536.
+// Workers runs a stage's function on up to n goroutines (default 1), which
+// pays off when it is slow (I/O, parsing), not when it is cheap. A worker
+// starts only when items wait and none is idle, so a large n costs nothing
+// until there is work for it. It panics if n < 1 or n > 65536.
 func Workers(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
