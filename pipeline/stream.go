@@ -133,7 +133,7 @@ var errStopping = errors.New("pipeline: stopping after a stage failed")
 // pipeline was cancelled are the echo of that cancellation and are dropped.
 // It never panics: see inspect.
 func (sc *scope) fail(name string, err error) {
-	err, echo, panicked := inspect(name, err)
+	echo, panicked, err := inspect(name, err)
 	sc.mu.Lock()
 	// A panic is a bug, not an echo of the cancellation: it is kept even
 	// after the pipeline was cancelled, unless an error came first.
@@ -152,7 +152,7 @@ func (sc *scope) fail(name string, err error) {
 // into err calls the methods of a user's error values (Is, As, Unwrap), which
 // may panic: inspect runs them through catch, on no lock of ours, and a panic
 // there is reported next to err, which then counts as a panic itself.
-func inspect(name string, err error) (_ error, echo, panicked bool) {
+func inspect(name string, err error) (echo, panicked bool, _ error) {
 	wrapped := false
 	bad := catch.Call(func() error {
 		echo = errors.Is(err, errStopping)
@@ -169,7 +169,7 @@ func inspect(name string, err error) (_ error, echo, panicked bool) {
 	if !wrapped {
 		err = &StageError{Stage: name, Err: err}
 	}
-	return err, echo, panicked
+	return echo, panicked, err
 }
 
 // stopped reports whether the pipeline has been cancelled, by a failure or by
