@@ -78,9 +78,10 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Workers runs a stage's function on n goroutines (default 1), which pays off
-// when it is slow (I/O, parsing), not when it is cheap. It panics if n < 1
-// or n > 65536.
+// Workers runs a stage's function on up to n goroutines (default 1), which
+// pays off when it is slow (I/O, parsing), not when it is cheap. A worker
+// starts only when items wait and none is idle, so a large n costs nothing
+// until there is work for it. It panics if n < 1 or n > 65536.
 func Workers(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
@@ -105,7 +106,8 @@ func Buffer(n int) Option {
 }
 
 // Chunk sets the most items a stage hands on in one channel operation (default
-// 64); items gather only while the consumer is busy. A smaller Chunk bounds the
+// 64); items gather while the consumer is busy and, behind a cheap stage
+// function, for a few of its calls while it waits. A smaller Chunk bounds the
 // items one worker of the next stage takes at a time. It panics if n < 1 or n >
 // 1<<20.
 func Chunk(n int) Option {

@@ -325,8 +325,8 @@ type uncomparableError struct{ fields []string }
 
 func (e uncomparableError) Error() string { return fmt.Sprint("invalid: ", e.fields) }
 
-// Stage errors and cancellation causes of every shape, the uncomparable
-// included, come back through the sink and never crash a pipeline
+// Stage errors and cancellation causes of every shape, the uncomparable and
+// those whose Is, As or Unwrap panics included, come back through the sink and never crash a pipeline
 // goroutine.
 func TestPropertyErrorValuesNeverCrash(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
@@ -337,6 +337,9 @@ func TestPropertyErrorValuesNeverCrash(t *testing.T) {
 			func() error { return errors.Join(uncomparableError{[]string{"c"}}, errors.New("other")) },
 			func() error { return &weft.PanicError{Value: "returned, not panicked"} },
 			func() error { return context.Canceled },
+		}
+		for _, m := range hostileMethods {
+			kinds = append(kinds, func() error { return &hostileError{method: m} })
 		}
 		mk := kinds[rapid.IntRange(0, len(kinds)-1).Draw(t, "error kind")]
 		n := rapid.IntRange(1, 100).Draw(t, "items")
@@ -356,13 +359,23 @@ func TestPropertyErrorValuesNeverCrash(t *testing.T) {
 			}
 			return v, want
 		}, o...)
-		_, err := pipeline.Collect(s)
+		var err error
+		within(t, func() { _, err = pipeline.Collect(s) })
 		noLeftover(t)
 		if err == nil {
 			if byCancel && at == n-1 {
 				return // cancelled with the last item: every item may have arrived
 			}
 			t.Fatalf("Collect = nil, want %v", want)
+		}
+		if h, ok := want.(*hostileError); ok {
+			// Its methods panic when weft looks into it: it comes back as
+			// the caller's cause itself, or with that panic reported.
+			var pe *weft.PanicError
+			if err != want && (!carries(err, h) || !errors.As(err, &pe)) {
+				t.Fatalf("Collect = %#v, want %v with the panic of its %s", err, want, h.method)
+			}
+			return
 		}
 		if err.Error() != want.Error() && !strings.HasSuffix(err.Error(), ": "+want.Error()) {
 			t.Fatalf("Collect = %v, want %v", err, want)

@@ -54,7 +54,7 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 	}
 	returned = true
 	if err != nil {
-		sc.fail(stageError(kind, err))
+		sc.fail(kind, err)
 	} else if early {
 		// The sink stopped before the end: stop the stages. Only then, so
 		// that a stage that is recording its failure is not taken for an

@@ -46,16 +46,21 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 				}
 				r.turns[0] <- struct{}{}
 			}
+			// Workers start on demand (see claim), so that memory grows with
+			// the work, not with n. Only a running worker starts another,
+			// so running reaches zero once, after the last of them.
 			var running atomic.Int32
-			running.Store(int32(cfg.workers))
-			for range cfg.workers {
+			r.spawn = func() {
+				r.started++
+				running.Add(1)
 				sc.goStage(out.name, r.worker, func() {
 					if running.Add(-1) == 0 {
-						out.complete.Store(r.finished.Load() == int32(cfg.workers))
+						out.complete.Store(r.finished.Load() == int32(r.started))
 						close(ch)
 					}
 				})
 			}
+			r.spawn()
 			return ch
 		}
 	})
@@ -83,6 +88,13 @@ type runner[T, R any] struct {
 	// input: waiting on a channel, the others stay durably blocked, which
 	// keeps pipelines usable inside testing/synctest bubbles.
 	claiming chan struct{}
+	// spawn starts one more worker; started counts them, up to workers.
+	// Both are used under the claim lock, or before the first worker runs.
+	spawn   func()
+	started int
+	// waiting counts the workers in claim that have not taken the claim
+	// lock yet: idle ones, which make a new worker needless.
+	waiting  atomic.Int32
 	cur      *chunk[T]    // the chunk being handed out
 	pos      int          // the first item of cur not claimed yet
 	seq      uint64       // the sequence number of the next claim
@@ -111,7 +123,7 @@ func (r *runner[T, R]) process(items []T, e *emitter[R]) (bool, error) {
 		if err != nil {
 			// Fail here rather than on the way out of the goroutine, so
 			// that the other stages stop as soon as possible.
-			r.sc.fail(stageError(r.out.name, err))
+			r.sc.fail(r.out.name, err)
 			return false, nil
 		}
 		items = items[n+1:]
@@ -249,6 +261,13 @@ func (r *runner[T, R]) observe(d time.Duration, n int) {
 // more, may find that another worker took it, and must not sit on finished
 // items while the source is quiet.
 func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uint64, ok bool) {
+	r.waiting.Add(1)
+	locked := false
+	defer func() {
+		if !locked {
+			r.waiting.Add(-1)
+		}
+	}()
 	for {
 		select {
 		case r.claiming <- struct{}{}:
@@ -276,6 +295,8 @@ func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uin
 		}
 		idle = nil // handed on: now wait for input
 	}
+	r.waiting.Add(-1)
+	locked = true
 	defer func() { <-r.claiming }()
 	if r.cur == nil {
 		// Waiting here with the lock held is what the other workers would
@@ -301,6 +322,11 @@ func (r *runner[T, R]) claim(idle func() bool) (c *chunk[T], lo, hi int, seq uin
 	}
 	seq = r.seq
 	r.seq++
+	// Items are left for another claim and no worker is idle to take
+	// them: start one more, if the stage may.
+	if r.started < r.workers && r.waiting.Load() == 0 && (r.cur != nil || len(r.src) > 0) {
+		r.spawn()
+	}
 	return c, lo, hi, seq, true
 }
 

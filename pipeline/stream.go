@@ -128,21 +128,48 @@ func (sc *scope) stop(cause error) {
 // returns the error itself; errStopping is never recorded.
 var errStopping = errors.New("pipeline: stopping after a stage failed")
 
-// fail records err as the pipeline's error if it is the first, and cancels
-// every stage. Errors that arrive after the pipeline was cancelled are the
-// echo of that cancellation and are dropped.
-func (sc *scope) fail(err error) {
+// fail records err, from the stage named name, as the pipeline's error if
+// it is the first, and cancels every stage. Errors that arrive after the
+// pipeline was cancelled are the echo of that cancellation and are dropped.
+// It never panics: see inspect.
+func (sc *scope) fail(name string, err error) {
+	echo, panicked, err := inspect(name, err)
 	sc.mu.Lock()
 	// A panic is a bug, not an echo of the cancellation: it is kept even
 	// after the pipeline was cancelled, unless an error came first.
-	var pe *weft.PanicError
 	cause := context.Cause(sc.ctx)
-	first := (cause == nil || cause == errStopping) && !errors.Is(err, errStopping)
-	if sc.err == nil && (first || errors.As(err, &pe)) {
+	first := (cause == nil || cause == errStopping) && !echo
+	if sc.err == nil && (first || panicked) {
 		sc.err = err
 	}
 	sc.mu.Unlock()
 	sc.stop(err)
+}
+
+// inspect wraps err, from the stage named name, in a *StageError unless it
+// holds one already, and reports whether it is the echo of a stage's failure
+// (it holds errStopping) and whether it holds a *weft.PanicError. Looking
+// into err calls the methods of a user's error values (Is, As, Unwrap), which
+// may panic: inspect runs them through catch, on no lock of ours, and a panic
+// there is reported next to err, which then counts as a panic itself.
+func inspect(name string, err error) (echo, panicked bool, _ error) {
+	wrapped := false
+	bad := catch.Call(func() error {
+		echo = errors.Is(err, errStopping)
+		var pe *weft.PanicError
+		panicked = errors.As(err, &pe)
+		var se *StageError
+		wrapped = errors.As(err, &se)
+		return nil
+	})
+	if bad != nil {
+		err = errors.Join(bad, err) // bad first: errors.As finds it without calling err's methods
+		echo, panicked, wrapped = false, true, false
+	}
+	if !wrapped {
+		err = &StageError{Stage: name, Err: err}
+	}
+	return echo, panicked, err
 }
 
 // stopped reports whether the pipeline has been cancelled, by a failure or by
@@ -168,7 +195,7 @@ func (sc *scope) goStage(name string, loop func() error, exit func()) {
 	sc.wg.Add(1)
 	go catch.Guard(loop, func(err error) {
 		if err != nil {
-			sc.fail(stageError(name, err))
+			sc.fail(name, err)
 		}
 		exit()
 		sc.wg.Done()
@@ -208,7 +235,9 @@ type StageError struct {
 	// Stage is the name given with [Name], else the stage's kind and position,
 	// such as "map#2", or the sink's kind: "reduce", "collect", "all" or "chan".
 	Stage string
-	// Err is what the stage's function returned.
+	// Err is what the stage's function returned. If a method of that error
+	// (Is, As or Unwrap) panicked when the pipeline looked into it, Err joins
+	// a *weft.PanicError for that panic, first, with the error.
 	Err error
 }
 
@@ -219,14 +248,6 @@ func (e *StageError) Error() string {
 
 // Unwrap returns Err.
 func (e *StageError) Unwrap() error { return e.Err }
-
-func stageError(name string, err error) error {
-	var se *StageError
-	if errors.As(err, &se) {
-		return err
-	}
-	return &StageError{Stage: name, Err: err}
-}
 
 // consume marks s as consumed, panicking if it already was: two consumers of
 // one stream would each see part of it.
