@@ -31,7 +31,7 @@
 //   - Watch the newest config or state and skip the backlog:
 //     [github.com/weftgo/weft/coalesce.NewLatest].
 //   - One load for many concurrent callers of a key:
-//     [github.com/weftgo/weft/coalesce.Group].
+//     [github.com/weftgo/weft/coalesce.Flight].
 //   - Retry with backoff, jitter, budgets and dead letters:
 //     [github.com/weftgo/weft/retry.Do], [github.com/weftgo/weft/retry.Policy].
 //   - Stop calling a dependency that is failing:
@@ -70,7 +70,7 @@
 // or fanout.Hedged join a losing call that panicked, they return the
 // winner's value together with a non-nil error that [errors.As] finds as a
 // *PanicError. Where no caller is left to receive it, as in a
-// coalesce.Group execution that every caller has left, it goes to a hook
+// coalesce.Flight execution that every caller has left, it goes to a hook
 // (coalesce.OnPanic) whose default writes it and its stack with the
 // standard library's log package. A panic never crashes the process from a
 // goroutine the caller cannot see, and never disappears.

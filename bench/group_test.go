@@ -83,11 +83,11 @@ var groupImpls = []groupImpl{
 			return f.v, nil
 		}
 	}},
-	// weft: coalesce.Group.Do. With a context that can be cancelled the
+	// weft: coalesce.Flight.Do. With a context that can be cancelled the
 	// load runs on a goroutine of the Group's, so that every caller,
 	// the first included, can leave when its context ends.
 	{"weft", func(l *groupLoad, keys int) func(context.Context, int) (int, error) {
-		var g coalesce.Group[int, int]
+		var g coalesce.Flight[int, int]
 		fns := make([]func(context.Context) (int, error), keys)
 		for k := range fns {
 			fns[k] = func(context.Context) (int, error) { return l.load(k), nil }

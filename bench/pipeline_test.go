@@ -89,7 +89,7 @@ func pipeImpls(order string) []pipeImpl {
 				return pipeFloorUnordered(workers), nil
 			}
 		}},
-		// weft: the same three stages with pipeline.Workers, Map for
+		// weft: the same three stages with pipeline.Concurrency, Map for
 		// ordered and MapUnordered for unordered. Filter has no
 		// unordered form, so it keeps order in both.
 		{"weft", func(ctx context.Context, workers int) (pipeResult, error) {
@@ -97,7 +97,7 @@ func pipeImpls(order string) []pipeImpl {
 			if !ordered {
 				mapf = pipeline.MapUnordered[int, int]
 			}
-			w := pipeline.Workers(workers)
+			w := pipeline.Concurrency(workers)
 			s := pipeline.From(ctx, count(pipeItems))
 			s = mapf(s, func(_ context.Context, v int) (int, error) { return plus1(v), nil }, w)
 			s = pipeline.Filter(s, func(_ context.Context, v int) (bool, error) { return even(v), nil }, w)

@@ -287,7 +287,7 @@ func TestOpenBackoffAndRecovery(t *testing.T) {
 func TestJitterSpreadsOpenTime(t *testing.T) {
 	seen := map[time.Duration]bool{}
 	for range 50 {
-		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Hour), breaker.Jitter(0.5))
+		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(time.Hour), breaker.ProportionalJitter(0.5))
 		failN(b, 1)
 		d := b.Stats().OpenRemaining.Round(time.Minute)
 		if d < 30*time.Minute || d > 90*time.Minute {
@@ -793,7 +793,7 @@ func TestOptionsPanic(t *testing.T) {
 		{"SlowCall rate", func() { breaker.SlowCall(time.Second, 2) }, "breaker: SlowCall(1s, 2): "},
 		{"OpenFor", func() { breaker.OpenFor(0) }, "breaker: OpenFor(0s): "},
 		{"OpenBackoff", func() { breaker.OpenBackoff(0.5, time.Minute) }, "breaker: OpenBackoff(0.5, 1m0s): "},
-		{"Jitter", func() { breaker.Jitter(1) }, "breaker: Jitter(1): "},
+		{"Jitter", func() { breaker.ProportionalJitter(1) }, "breaker: ProportionalJitter(1): "},
 		{"HalfOpenProbes", func() { breaker.HalfOpenProbes(0) }, "breaker: HalfOpenProbes(0): "},
 		{"SuccessesToClose", func() { breaker.SuccessesToClose(-1) }, "breaker: SuccessesToClose(-1): "},
 		{"ProbeTimeout", func() { breaker.ProbeTimeout(-time.Second) }, "breaker: ProbeTimeout(-1s): "},

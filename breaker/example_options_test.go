@@ -111,10 +111,10 @@ func ExampleOpenFor() {
 }
 
 // With jitter, breakers that trip together stay open for different times.
-func ExampleJitter() {
+func ExampleProportionalJitter() {
 	seen := map[time.Duration]bool{}
 	for range 10 {
-		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(10*time.Second), breaker.Jitter(0.5))
+		b := breaker.New(breaker.ConsecutiveFailures(1), breaker.OpenFor(10*time.Second), breaker.ProportionalJitter(0.5))
 		b.Run(context.Background(), down)
 		seen[b.Stats().OpenRemaining.Round(time.Millisecond)] = true
 	}

@@ -173,25 +173,26 @@ func OpenFor(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.openFor = d })
 }
 
-// OpenBackoff multiplies the open time by factor on each re-open from
-// half-open, up to max before [Jitter]; it returns to [OpenFor] once the
-// breaker closes. The default factor is 1. It panics unless factor ≥ 1 and
-// finite; [New] panics if max is shorter than OpenFor.
-func OpenBackoff(factor float64, max time.Duration) Option {
-	if !(factor >= 1) || math.IsInf(factor, 1) {
-		fail("OpenBackoff(%v, %v): the factor must be at least 1 and finite", factor, max)
+// OpenBackoff multiplies the open time by mult on each re-open from
+// half-open, up to cap before [ProportionalJitter], as
+// [github.com/weftgo/weft/retry.Exponential] grows a delay; it returns to
+// [OpenFor] once the breaker closes. The default mult is 1. It panics unless
+// mult ≥ 1 and finite; [New] panics if cap is shorter than OpenFor.
+func OpenBackoff(mult float64, cap time.Duration) Option {
+	if !(mult >= 1) || math.IsInf(mult, 1) {
+		fail("OpenBackoff(%v, %v): the factor must be at least 1 and finite", mult, cap)
 	}
 	return optionFunc(func(c *config) {
-		c.backoffFactor, c.openMax = factor, max
+		c.backoffFactor, c.openMax = mult, cap
 	})
 }
 
-// Jitter spreads each open time uniformly over ±fraction of itself, so that
+// ProportionalJitter spreads each open time uniformly over ±fraction of itself, so that
 // breakers that tripped together do not probe together. The default is 0; it
 // panics unless 0 ≤ fraction < 1.
-func Jitter(fraction float64) Option {
+func ProportionalJitter(fraction float64) Option {
 	if !(fraction >= 0 && fraction < 1) {
-		fail("Jitter(%v): the fraction must be in [0, 1)", fraction)
+		fail("ProportionalJitter(%v): the fraction must be in [0, 1)", fraction)
 	}
 	return optionFunc(func(c *config) { c.jitter = fraction })
 }

@@ -94,7 +94,7 @@ func BenchmarkGroupDoChanLeave(b *testing.B) {
 	for _, n := range []int{1000, 16000} {
 		b.Run(fmt.Sprintf("waiters=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
-			var g coalesce.Group[string, int]
+			var g coalesce.Flight[string, int]
 			release := make(chan struct{})
 			fn := func(context.Context) (int, error) {
 				<-release

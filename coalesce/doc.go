@@ -1,7 +1,7 @@
 // Package coalesce collapses many events into few.
 //
 // A [Signal] turns a burst of notifications into one wake-up; a [Latest]
-// keeps only the newest value, for readers that want no backlog; a [Group]
+// keeps only the newest value, for readers that want no backlog; a [Flight]
 // runs one call for all concurrent callers of the same key. Use a channel
 // instead when every value matters.
 //
@@ -13,14 +13,14 @@
 //
 // # Rules
 //
-//   - Signal and Latest start no goroutines and need no Close; a Group's
+//   - Signal and Latest start no goroutines and need no Close; a Flight's
 //     goroutines end when fn returns.
 //   - Notify and Set never block on readers. Every wait takes a context or
 //     is a channel; one ended by its context returns [context.Cause] of it.
 //   - All three types are safe for concurrent use.
-//   - A panic in a Group's fn reaches its waiting callers as a
+//   - A panic in a Flight's fn reaches its waiting callers as a
 //     [*github.com/weftgo/weft.PanicError], or [OnPanic] if none waits.
-//   - [OnDone] reports each of a Group's executions and how many callers it
+//   - [OnDone] reports each of a Flight's executions and how many callers it
 //     served.
 //
 // Notify is allocation-free; see the [benchmark page] for costs.

@@ -12,13 +12,13 @@ import (
 	"github.com/weftgo/weft/coalesce"
 )
 
-// userCache keeps loaded users; the Group makes sure a burst of misses for
-// one id runs one load, not one per request. The Group caches nothing
+// userCache keeps loaded users; the Flight makes sure a burst of misses for
+// one id runs one load, not one per request. The Flight caches nothing
 // itself, so the loaded value is put in the cache before the waiters return.
 type userCache struct {
 	mu     sync.RWMutex
 	users  map[int]string
-	loads  coalesce.Group[int, string]
+	loads  coalesce.Flight[int, string]
 	loader func(ctx context.Context, id int) (string, error)
 }
 
@@ -43,7 +43,7 @@ func (c *userCache) Get(ctx context.Context, id int) (string, error) {
 
 // Cache-stampede protection: 100 concurrent requests miss the cache for the
 // same user and the slow loader runs once.
-func ExampleGroup() {
+func ExampleFlight() {
 	var dbQueries atomic.Int32
 	cache := &userCache{
 		users: map[int]string{},
@@ -73,8 +73,8 @@ func ExampleGroup() {
 }
 
 // DoChan waits for a shared call next to other events, here a shutdown.
-func ExampleGroup_DoChan() {
-	var g coalesce.Group[string, string]
+func ExampleFlight_DoChan() {
+	var g coalesce.Flight[string, string]
 	shutdown := make(chan struct{})
 
 	refresh := func(ctx context.Context) (string, error) { return "token-2", nil }
@@ -91,10 +91,10 @@ func ExampleGroup_DoChan() {
 	// Output: new token: token-2
 }
 
-// NewGroup makes a Group with options; without any it is the same as a
-// zero Group.
-func ExampleNewGroup() {
-	g := coalesce.NewGroup[string, int]()
+// NewFlight makes a Flight with options; without any it is the same as a
+// zero Flight.
+func ExampleNewFlight() {
+	g := coalesce.NewFlight[string, int]()
 	n, err := g.Do(context.Background(), "answer", func(context.Context) (int, error) { return 42, nil })
 	fmt.Println(n, err)
 	// Output: 42 <nil>
@@ -103,7 +103,7 @@ func ExampleNewGroup() {
 // Two callers ask for the same key while the load runs: both get one
 // Result, and Shared says the execution served more than one caller.
 func ExampleResult() {
-	var g coalesce.Group[string, string]
+	var g coalesce.Flight[string, string]
 	release := make(chan struct{})
 	load := func(context.Context) (string, error) {
 		<-release
@@ -122,8 +122,8 @@ func ExampleResult() {
 }
 
 // DoResult tells a caller whether it shared the execution with others.
-func ExampleGroup_DoResult() {
-	var g coalesce.Group[string, int]
+func ExampleFlight_DoResult() {
+	var g coalesce.Flight[string, int]
 	r := g.DoResult(context.Background(), "answer", func(context.Context) (int, error) { return 42, nil })
 	fmt.Println(r.Value, r.Err, r.Shared)
 	// Output: 42 <nil> false
@@ -134,7 +134,7 @@ func ExampleGroup_DoResult() {
 // goes to that caller as its error instead.
 func ExampleOnPanic() {
 	reported := make(chan string, 1)
-	g := coalesce.NewGroup[string, int](coalesce.OnPanic(func(key string, pe *weft.PanicError) {
+	g := coalesce.NewFlight[string, int](coalesce.OnPanic(func(key string, pe *weft.PanicError) {
 		reported <- fmt.Sprintf("load of %q panicked: %v", key, pe.Value)
 	}))
 
@@ -157,7 +157,7 @@ func ExampleOnPanic() {
 // A call from fn for the key fn is loading would wait on itself: it fails
 // at once with ErrCycle.
 func ExampleErrCycle() {
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	v, err := g.Do(context.Background(), "a", func(ctx context.Context) (int, error) {
 		_, err := g.Do(ctx, "a", func(context.Context) (int, error) { return 0, nil })
 		fmt.Println("inner:", errors.Is(err, coalesce.ErrCycle))
@@ -173,7 +173,7 @@ func ExampleErrCycle() {
 // share one load.
 func ExampleOnDone() {
 	done := make(chan string, 1)
-	g := coalesce.NewGroup[string, int](coalesce.OnDone(func(key string, callers int, err error) {
+	g := coalesce.NewFlight[string, int](coalesce.OnDone(func(key string, callers int, err error) {
 		done <- fmt.Sprintf("%s: 1 execution, %d callers, err %v", key, callers, err)
 	}))
 	release := make(chan struct{})

@@ -12,7 +12,7 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Group runs one execution of fn for all concurrent callers of the same key
+// Flight runs one execution of fn for all concurrent callers of the same key
 // and gives each its result, like [golang.org/x/sync/singleflight] but
 // context-aware. Use it for idempotent reads (cache fills, token refreshes):
 // joined callers do not run fn, and nothing is cached.
@@ -21,38 +21,38 @@ import (
 // the others keep waiting. fn's context keeps the starting caller's values
 // but not its deadline or cancellation, and is cancelled once every caller
 // has left or fn has returned. A key has one execution at a time unless
-// [Group.Forget] is called.
+// [Flight.Forget] is called.
 //
 // If the starting caller's context can never be cancelled (Done returns
 // nil), fn runs on its goroutine with that context; otherwise, and always
-// for [Group.DoChan], on a goroutine that ends when fn returns. A panic in
+// for [Flight.DoChan], on a goroutine that ends when fn returns. A panic in
 // fn reaches every waiting caller as a [*github.com/weftgo/weft.PanicError],
 // or [OnPanic] if none waits; [runtime.Goexit] in fn gives them
 // [github.com/weftgo/weft.ErrGoexit]. A call from fn, with fn's context,
 // that would wait on its own execution returns [ErrCycle].
 //
-// The zero Group is ready to use and safe for concurrent use; it must not be
+// The zero Flight is ready to use and safe for concurrent use; it must not be
 // copied after first use.
-type Group[K comparable, V any] struct {
+type Flight[K comparable, V any] struct {
 	onPanic func(key K, pe *weft.PanicError)    // from OnPanic; nil: logPanic
 	onDone  func(key K, callers int, err error) // from OnDone; nil: none
 	tab     atomic.Pointer[table[K, V]]         // made by the first call
 }
 
-// NewGroup returns an empty Group configured by opts.
-func NewGroup[K comparable, V any](opts ...GroupOption[K]) *Group[K, V] {
+// NewFlight returns an empty Flight configured by opts.
+func NewFlight[K comparable, V any](opts ...FlightOption[K]) *Flight[K, V] {
 	var cfg groupConfig[K]
 	for _, o := range opts {
 		if o == nil {
-			panic("coalesce: NewGroup: nil GroupOption")
+			panic("coalesce: NewFlight: nil FlightOption")
 		}
 		o.applyGroup(&cfg)
 	}
-	return &Group[K, V]{onPanic: cfg.onPanic, onDone: cfg.onDone}
+	return &Flight[K, V]{onPanic: cfg.onPanic, onDone: cfg.onDone}
 }
 
-// GroupOption configures a [Group] made by [NewGroup].
-type GroupOption[K comparable] interface {
+// FlightOption configures a [Flight] made by [NewFlight].
+type FlightOption[K comparable] interface {
 	applyGroup(*groupConfig[K])
 }
 
@@ -69,7 +69,7 @@ func (o onPanicOption[K]) applyGroup(c *groupConfig[K]) { c.onPanic = o }
 // execution had left, on the execution's goroutine. Without it, such a panic
 // is logged with the [log] package, prefixed "coalesce:". OnPanic panics if
 // hook is nil.
-func OnPanic[K comparable](hook func(key K, pe *weft.PanicError)) GroupOption[K] {
+func OnPanic[K comparable](hook func(key K, pe *weft.PanicError)) FlightOption[K] {
 	if hook == nil {
 		panic("coalesce: OnPanic(nil)")
 	}
@@ -85,7 +85,7 @@ func (o onDoneOption[K]) applyGroup(c *groupConfig[K]) { c.onDone = o }
 // or not) and fn's error, or the cause of the last caller to leave if fn never
 // started. It runs on the execution's goroutine; a panic in it goes to
 // [OnPanic]. OnDone panics if hook is nil.
-func OnDone[K comparable](hook func(key K, callers int, err error)) GroupOption[K] {
+func OnDone[K comparable](hook func(key K, callers int, err error)) FlightOption[K] {
 	if hook == nil {
 		panic("coalesce: OnDone(nil)")
 	}
@@ -93,7 +93,7 @@ func OnDone[K comparable](hook func(key K, callers int, err error)) GroupOption[
 }
 
 // done calls the OnDone hook, if any, for c, which has finished.
-func (g *Group[K, V]) done(c *call[K, V]) {
+func (g *Flight[K, V]) done(c *call[K, V]) {
 	if g.onDone == nil {
 		return
 	}
@@ -111,7 +111,7 @@ func (g *Group[K, V]) done(c *call[K, V]) {
 
 // reportPanic hands a panic nobody waits for to the OnPanic hook, or logs
 // it.
-func (g *Group[K, V]) reportPanic(key K, pe *weft.PanicError) {
+func (g *Flight[K, V]) reportPanic(key K, pe *weft.PanicError) {
 	if g.onPanic == nil {
 		logPanic(key, pe)
 		return
@@ -130,17 +130,17 @@ func logPanic[K comparable](key K, pe *weft.PanicError) {
 	log.Printf("coalesce: panic in an execution every caller had left, key %v: %+v", key, pe)
 }
 
-// shards is how many locks a Group's keys are spread over, so that callers
+// shards is how many locks a Flight's keys are spread over, so that callers
 // of different keys rarely wait for one another.
 const shards = 32
 
-// table is a Group's keys, spread over shards by a hash of the key. It is
-// made on first use so that the zero Group is small and ready.
+// table is a Flight's keys, spread over shards by a hash of the key. It is
+// made on first use so that the zero Flight is small and ready.
 type table[K comparable, V any] struct {
 	seed   maphash.Seed
 	shards [shards]shard[K, V]
 
-	// waits holds, for each execution whose fn has calls of the Group
+	// waits holds, for each execution whose fn has calls of the Flight
 	// waiting, the executions they wait on, once per call: the edges a call
 	// from fn follows to find that it would wait on itself. Only calls made
 	// with an execution's context take waitMu, after their shard's lock.
@@ -151,11 +151,11 @@ type table[K comparable, V any] struct {
 type shard[K comparable, V any] struct {
 	mu    sync.Mutex
 	calls map[K]*call[K, V] // guarded by mu
-	g     *Group[K, V]      // the Group, for its executions' contexts
+	g     *Flight[K, V]     // the Flight, for its executions' contexts
 	_     [64 - 24]byte     // one cache line each, so the locks do not share one
 }
 
-// Result is the outcome of a call to [Group.DoResult] or [Group.DoChan].
+// Result is the outcome of a call to [Flight.DoResult] or [Flight.DoChan].
 type Result[V any] struct {
 	Value  V     // fn's value; zero if the caller's context ended first
 	Err    error // fn's error, a *weft.PanicError, or the caller's context.Cause
@@ -194,16 +194,16 @@ type chanWaiter[V any] struct {
 }
 
 // execCtx is the context an execution's fn runs with: the one it would get
-// anyway, which also answers the Group's key with the execution, so that a
-// call fn makes on the same Group can tell it would wait on itself.
+// anyway, which also answers the Flight's key with the execution, so that a
+// call fn makes on the same Flight can tell it would wait on itself.
 type execCtx[K comparable, V any] struct {
 	context.Context
 	c *call[K, V]
 }
 
 // execKey is the context key under which an execution's context holds the
-// execution, one per Group.
-type execKey[K comparable, V any] struct{ g *Group[K, V] }
+// execution, one per Flight.
+type execKey[K comparable, V any] struct{ g *Flight[K, V] }
 
 func (e *execCtx[K, V]) Value(key any) any {
 	if k, ok := key.(execKey[K, V]); ok && k.g == e.c.sh.g {
@@ -230,14 +230,14 @@ var ErrCycle = errors.New("coalesce: call from fn waits on its own execution")
 // returns its result. If ctx is done first, Do returns V's zero value and
 // [context.Cause] of ctx at once; the execution goes on for the other
 // callers.
-func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) (V, error) {
+func (g *Flight[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) (V, error) {
 	r := g.DoResult(ctx, key, fn)
 	return r.Value, r.Err
 }
 
-// DoResult is [Group.Do] that also reports, in [Result.Shared], whether more
+// DoResult is [Flight.Do] that also reports, in [Result.Shared], whether more
 // than one caller joined the execution.
-func (g *Group[K, V]) DoResult(ctx context.Context, key K, fn func(context.Context) (V, error)) Result[V] {
+func (g *Flight[K, V]) DoResult(ctx context.Context, key K, fn func(context.Context) (V, error)) Result[V] {
 	sh := g.shard(key)
 	if err := ctx.Err(); err != nil {
 		return Result[V]{Err: context.Cause(ctx)}
@@ -296,10 +296,10 @@ func (c *call[K, V]) waitChan() chan struct{} {
 	return c.done
 }
 
-// DoChan is [Group.Do] for a select: it returns at once a buffered channel
+// DoChan is [Flight.Do] for a select: it returns at once a buffered channel
 // that receives exactly one [Result], whose Err is [context.Cause] of ctx if
 // ctx ends first. The channel is never closed.
-func (g *Group[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context) (V, error)) <-chan Result[V] {
+func (g *Flight[K, V]) DoChan(ctx context.Context, key K, fn func(context.Context) (V, error)) <-chan Result[V] {
 	sh := g.shard(key)
 	ch := make(chan Result[V], 1)
 	if err := ctx.Err(); err != nil {
@@ -360,7 +360,7 @@ func (w *chanWaiter[V]) unlink() {
 
 // Forget makes the next call for key start a new execution even if one is in
 // flight; the one in flight still delivers its result to its callers.
-func (g *Group[K, V]) Forget(key K) {
+func (g *Flight[K, V]) Forget(key K) {
 	sh := g.shard(key)
 	sh.mu.Lock()
 	delete(sh.calls, key)
@@ -370,7 +370,7 @@ func (g *Group[K, V]) Forget(key K) {
 // shard returns the shard of key. Hashing the key here, before any lock is
 // taken, also makes a key that cannot be hashed (a slice in an
 // interface-typed key) panic as a map would, without leaving a lock held.
-func (g *Group[K, V]) shard(key K) *shard[K, V] {
+func (g *Flight[K, V]) shard(key K) *shard[K, V] {
 	t := g.tab.Load()
 	if t == nil {
 		t = g.newTable()
@@ -379,7 +379,7 @@ func (g *Group[K, V]) shard(key K) *shard[K, V] {
 }
 
 // newTable makes g's table, or returns the one another caller made first.
-func (g *Group[K, V]) newTable() *table[K, V] {
+func (g *Flight[K, V]) newTable() *table[K, V] {
 	t := &table[K, V]{seed: maphash.MakeSeed()}
 	for i := range t.shards {
 		t.shards[i].g = g
@@ -392,7 +392,7 @@ func (g *Group[K, V]) newTable() *table[K, V] {
 
 // outer returns the execution of g, if any, whose context ctx is or is
 // derived from. It asks ctx, which is user code, so no lock may be held.
-func (g *Group[K, V]) outer(ctx context.Context) *call[K, V] {
+func (g *Flight[K, V]) outer(ctx context.Context) *call[K, V] {
 	c, _ := ctx.Value(execKey[K, V]{g}).(*call[K, V])
 	return c
 }
@@ -403,7 +403,7 @@ func (g *Group[K, V]) outer(ctx context.Context) *call[K, V] {
 // key is or waits on, since waiting would deadlock. When inline is true and
 // no execution is in flight, the new execution has no cancel func and the
 // caller must run fn itself. sh.mu must be held.
-func (g *Group[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
+func (g *Flight[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
 	if outer != nil {
 		return g.joinFrom(ctx, sh, key, fn, outer, inline)
 	}
@@ -445,7 +445,7 @@ func (g *Group[K, V]) join(ctx context.Context, sh *shard[K, V], key K, fn func(
 // fails if the execution for key waits on outer, directly or through other
 // executions, and otherwise records that outer now waits on the one joined.
 // The caller must end that wait with unwait. sh.mu must be held.
-func (g *Group[K, V]) joinFrom(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
+func (g *Flight[K, V]) joinFrom(ctx context.Context, sh *shard[K, V], key K, fn func(context.Context) (V, error), outer *call[K, V], inline bool) (*call[K, V], bool) {
 	t := g.tab.Load()
 	t.waitMu.Lock()
 	defer t.waitMu.Unlock()
@@ -490,7 +490,7 @@ func (t *table[K, V]) reaches(from, to *call[K, V]) bool {
 }
 
 // unwait ends one wait of outer's fn on c, recorded by joinFrom.
-func (g *Group[K, V]) unwait(outer, c *call[K, V]) {
+func (g *Flight[K, V]) unwait(outer, c *call[K, V]) {
 	t := g.tab.Load()
 	t.waitMu.Lock()
 	defer t.waitMu.Unlock()
@@ -522,7 +522,7 @@ func (c *call[K, V]) leave(ctx context.Context) {
 }
 
 // run calls fn and publishes its outcome, whatever way fn ends.
-func (g *Group[K, V]) run(c *call[K, V], fn func(context.Context) (V, error)) {
+func (g *Flight[K, V]) run(c *call[K, V], fn func(context.Context) (V, error)) {
 	ctx := &c.ctx
 	returned := false
 	catch.Guard(func() error {
@@ -545,7 +545,7 @@ func (g *Group[K, V]) run(c *call[K, V], fn func(context.Context) (V, error)) {
 
 // finish removes c from the group, so that nothing is cached, and hands its
 // result to every caller still waiting. It reports whether none was.
-func (g *Group[K, V]) finish(c *call[K, V]) (orphan bool) {
+func (g *Flight[K, V]) finish(c *call[K, V]) (orphan bool) {
 	sh := c.sh
 	sh.mu.Lock()
 	if sh.calls[c.key] == c {

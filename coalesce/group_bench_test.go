@@ -13,7 +13,7 @@ import (
 // One caller, no contention: the cost of the bookkeeping around fn.
 func BenchmarkGroupDoUncontended(b *testing.B) {
 	b.ReportAllocs()
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
 	for b.Loop() {
@@ -22,10 +22,10 @@ func BenchmarkGroupDoUncontended(b *testing.B) {
 }
 
 // The same with a caller context that can be cancelled: fn runs on a
-// goroutine of the Group's so that the caller can leave.
+// goroutine of the Flight's so that the caller can leave.
 func BenchmarkGroupDoUncontendedCancellable(b *testing.B) {
 	b.ReportAllocs()
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fn := func(context.Context) (int, error) { return 1, nil }
@@ -46,7 +46,7 @@ func BenchmarkSingleflightDoUncontended(b *testing.B) {
 // 64 goroutines hammering one key: most calls join an execution in flight.
 func BenchmarkGroupDoOneKey64(b *testing.B) {
 	b.ReportAllocs()
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
 	hammer(b, 64, func() { g.Do(ctx, "k", fn) })
@@ -62,7 +62,7 @@ func BenchmarkSingleflightDoOneKey64(b *testing.B) {
 // Many keys, parallel callers: the map and lock under spread load.
 func BenchmarkGroupDoManyKeysParallel(b *testing.B) {
 	b.ReportAllocs()
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	ctx := context.Background()
 	keys := make([]string, 1024)
 	for i := range keys {

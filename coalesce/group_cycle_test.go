@@ -28,13 +28,13 @@ func TestGroupCallFromFnForItsOwnKeyFailsWithErrCycle(t *testing.T) {
 	}{
 		{"fn on the caller's goroutine, inner Do", background, true},
 		{"fn on the caller's goroutine, inner DoChan", background, false},
-		{"fn on a goroutine of the Group's, inner Do", withCancel, true},
-		{"fn on a goroutine of the Group's, inner DoChan", withCancel, false},
+		{"fn on a goroutine of the Flight's, inner Do", withCancel, true},
+		{"fn on a goroutine of the Flight's, inner DoChan", withCancel, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				var inner error
 				v, err := g.Do(tt.outer(t), "k", func(ctx context.Context) (int, error) {
 					// A context derived from fn's carries the execution too.
@@ -61,7 +61,7 @@ func TestGroupCallFromFnForItsOwnKeyFailsWithErrCycle(t *testing.T) {
 }
 
 // withCancel returns a context that can be cancelled, so that fn runs on
-// a goroutine of the Group's; it ends with the test.
+// a goroutine of the Flight's; it ends with the test.
 func withCancel(t *testing.T) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -77,7 +77,7 @@ func background(*testing.T) context.Context { return context.Background() }
 // fn's key, are not cycles.
 func TestGroupCycleThroughAnotherKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, int]
+		var g coalesce.Flight[string, int]
 		var cycle, other error
 		v, err := g.Do(withCancel(t), "a", func(ctx context.Context) (int, error) {
 			return g.Do(ctx, "b", func(ctx context.Context) (int, error) {
@@ -120,7 +120,7 @@ func TestGroupCycleThroughJoinedExecutionFailsWithErrCycle(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				aIn, bIn := make(chan struct{}), make(chan struct{})
 				var cycle error
 				fnA := func(ctx context.Context) (int, error) {
@@ -164,7 +164,7 @@ func TestGroupCycleThroughThreeJoinedExecutionsFailsWithErrCycle(t *testing.T) {
 	for last := range keys {
 		t.Run("closed by "+keys[last], func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				start, closeRing := make(chan struct{}), make(chan struct{})
 				errs := make([]error, len(keys))
 				fn := func(i int) func(context.Context) (int, error) {
@@ -209,7 +209,7 @@ func TestGroupCycleThroughThreeJoinedExecutionsFailsWithErrCycle(t *testing.T) {
 // longer does, is not a cycle.
 func TestGroupCallFromFnJoinsAnExecutionThatStoppedWaitingOnIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, int]
+		var g coalesce.Flight[string, int]
 		bWaiting, aDone := make(chan struct{}), make(chan struct{})
 		fnB := func(ctx context.Context) (int, error) {
 			short, cancel := context.WithTimeout(ctx, time.Millisecond)
@@ -244,7 +244,7 @@ func TestGroupCallFromFnJoinsAnExecutionThatStoppedWaitingOnIt(t *testing.T) {
 // after that fn stopped waiting, joins it: the start alone is not a cycle.
 func TestGroupCallFromFnJoinsTheExecutionThatStartedItOnceItLeft(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, int]
+		var g coalesce.Flight[string, int]
 		aLeft, release := make(chan struct{}), make(chan struct{})
 		fnB := func(ctx context.Context) (int, error) {
 			<-aLeft
@@ -278,7 +278,7 @@ func TestGroupCallFromFnJoinsTheExecutionThatStartedItOnceItLeft(t *testing.T) {
 
 // assertNotPoisoned checks that each key's next caller runs its own fn at
 // once.
-func assertNotPoisoned(t *testing.T, g *coalesce.Group[string, int], keys ...string) {
+func assertNotPoisoned(t *testing.T, g *coalesce.Flight[string, int], keys ...string) {
 	t.Helper()
 	for _, k := range keys {
 		v, err := g.Do(context.Background(), k, func(context.Context) (int, error) { return 9, nil })
@@ -336,7 +336,7 @@ func TestPropertyGroupCallsFromFnNeverWaitOnThemselves(t *testing.T) {
 
 		var failures []string
 		synctest.Test(t, func(t *testing.T) {
-			var g coalesce.Group[int, int]
+			var g coalesce.Flight[int, int]
 			var fn func(int) func(context.Context) (int, error)
 			fn = func(key int) func(context.Context) (int, error) {
 				return func(ctx context.Context) (int, error) {

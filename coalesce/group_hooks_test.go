@@ -24,7 +24,7 @@ func TestOnDoneSeesTheExecutionsOfAScriptedRun(t *testing.T) {
 		start := time.Now()
 		var mu sync.Mutex
 		var events []string
-		g := coalesce.NewGroup[string, int](coalesce.OnDone(func(key string, callers int, err error) {
+		g := coalesce.NewFlight[string, int](coalesce.OnDone(func(key string, callers int, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			events = append(events, fmt.Sprintf("%v %s callers=%d err=%v", time.Since(start), key, callers, err))
@@ -87,7 +87,7 @@ func TestOnDoneSeesTheExecutionsOfAScriptedRun(t *testing.T) {
 
 func TestOnDonePanicGoesToOnPanic(t *testing.T) {
 	var got []any
-	g := coalesce.NewGroup[string, int](
+	g := coalesce.NewFlight[string, int](
 		coalesce.OnDone(func(string, int, error) { panic("hook") }),
 		coalesce.OnPanic(func(key string, pe *weft.PanicError) { got = append(got, pe.Value) }),
 	)

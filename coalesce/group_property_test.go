@@ -94,7 +94,7 @@ func TestPropertyGroup(t *testing.T) {
 				// Counted by OnDone.
 				doneCallers, doneRuns, unstarted int
 			)
-			g := coalesce.NewGroup[int, int](coalesce.OnPanic(func(key int, pe *weft.PanicError) {
+			g := coalesce.NewFlight[int, int](coalesce.OnPanic(func(key int, pe *weft.PanicError) {
 				mu.Lock()
 				defer mu.Unlock()
 				ee, _ := pe.Value.(execErr)

@@ -15,7 +15,7 @@ import (
 )
 
 func TestGroupDoSequentialCallsDoNotCache(t *testing.T) {
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	var runs atomic.Int32
 	fn := func(context.Context) (int, error) { return int(runs.Add(1)), nil }
 	for want := 1; want <= 3; want++ {
@@ -27,7 +27,7 @@ func TestGroupDoSequentialCallsDoNotCache(t *testing.T) {
 }
 
 func TestGroupDoReturnsError(t *testing.T) {
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	errLoad := errors.New("load failed")
 	v, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 7, errLoad })
 	if v != 7 || !errors.Is(err, errLoad) {
@@ -47,7 +47,7 @@ func TestGroupConcurrentCallersShareOneExecution(t *testing.T) {
 					ctx, cancel = context.WithCancel(ctx)
 					defer cancel()
 				}
-				var g coalesce.Group[string, string]
+				var g coalesce.Flight[string, string]
 				var runs atomic.Int32
 				release := make(chan struct{})
 				fn := func(ctx context.Context) (string, error) {
@@ -84,7 +84,7 @@ func TestGroupConcurrentCallersShareOneExecution(t *testing.T) {
 // singleflight the first caller's cancellation fails everyone who joined.
 func TestGroupFirstCallerCancelsOthersStillGetValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, string]
+		var g coalesce.Flight[string, string]
 		release := make(chan struct{})
 		var execErr error
 		fn := func(ctx context.Context) (string, error) {
@@ -127,7 +127,7 @@ func TestGroupFirstCallerCancelsOthersStillGetValue(t *testing.T) {
 // cause of the last one to leave.
 func TestGroupAllCallersCancelCancelsExecution(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[int, int]
+		var g coalesce.Flight[int, int]
 		type keyT struct{}
 		errLast := errors.New("last caller gone")
 		execCause := make(chan error, 1)
@@ -174,7 +174,7 @@ func TestGroupAllCallersCancelCancelsExecution(t *testing.T) {
 // returned.
 func TestGroupAbandonedExecutionIsNotJoined(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, int]
+		var g coalesce.Flight[string, int]
 		var running, maxRunning, runs atomic.Int32
 		fn := func(ctx context.Context) (int, error) {
 			n := runs.Add(1)
@@ -215,7 +215,7 @@ func TestGroupAbandonedExecutionIsNotJoined(t *testing.T) {
 // never called.
 func TestGroupExecutionSkippedWhenAbandonedBeforeStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, int]
+		var g coalesce.Flight[string, int]
 		called := false
 		block := make(chan struct{})
 		// The first execution holds the key; the second queues behind it.
@@ -245,7 +245,7 @@ func TestGroupExecutionSkippedWhenAbandonedBeforeStart(t *testing.T) {
 
 func TestGroupPanicReachesEveryWaiterAndDoesNotPoisonKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, int]
+		var g coalesce.Flight[string, int]
 		release := make(chan struct{})
 		panicking := func(context.Context) (int, error) {
 			<-release
@@ -284,7 +284,7 @@ func TestGroupGoexitDoesNotHangWaiters(t *testing.T) {
 	for _, name := range []string{"inline", "goroutine"} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				release := make(chan struct{})
 				fn := func(context.Context) (int, error) {
 					<-release
@@ -316,7 +316,7 @@ func TestGroupGoexitDoesNotHangWaiters(t *testing.T) {
 
 func TestGroupForget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g coalesce.Group[string, string]
+		var g coalesce.Flight[string, string]
 		release := make(chan struct{})
 		old := g.DoChan(context.Background(), "k", func(context.Context) (string, error) {
 			<-release
@@ -337,7 +337,7 @@ func TestGroupForget(t *testing.T) {
 }
 
 func TestGroupCancelledContextDoesNotRun(t *testing.T) {
-	var g coalesce.Group[string, int]
+	var g coalesce.Flight[string, int]
 	ctx, cancel := context.WithCancelCause(context.Background())
 	errGone := errors.New("gone")
 	cancel(errGone)
@@ -356,7 +356,7 @@ func TestGroupCancelledContextDoesNotRun(t *testing.T) {
 // A caller whose context ends at the moment the result arrives gets one or
 // the other, and a DoChan channel receives exactly one Result.
 func TestGroupResultAndCancelRace(t *testing.T) {
-	var g coalesce.Group[int, int]
+	var g coalesce.Flight[int, int]
 	for i := range 200 {
 		ctx, cancel := context.WithCancel(context.Background())
 		release := make(chan struct{})
@@ -383,7 +383,7 @@ func TestGroupResultAndCancelRace(t *testing.T) {
 // A key that cannot be hashed panics, as a map key would, and leaves the
 // Group usable for every other key.
 func TestGroupUnhashableKeyPanicsAndLeavesTheGroupUsable(t *testing.T) {
-	var g coalesce.Group[any, int]
+	var g coalesce.Flight[any, int]
 	one := func(context.Context) (int, error) { return 1, nil }
 	for name, call := range map[string]func(){
 		"Do":     func() { g.Do(context.Background(), []int{1}, one) },

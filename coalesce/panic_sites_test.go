@@ -20,7 +20,7 @@ func panics(context.Context) (int, error) { panic("site") }
 
 // abandoned starts an execution of key "k" on g whose only caller leaves
 // before fn panics, and waits until the execution has ended.
-func abandoned(g *coalesce.Group[string, int]) {
+func abandoned(g *coalesce.Flight[string, int]) {
 	release := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := g.DoChan(ctx, "k", func(context.Context) (int, error) {
@@ -67,16 +67,16 @@ func TestPanicSites(t *testing.T) {
 		{
 			name: "Do on the caller's goroutine: Do's error",
 			run: func() (string, error) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				_, err := g.Do(context.Background(), "k", panics)
 				return "", err
 			},
 			wantErr: true,
 		},
 		{
-			name: "Do on a goroutine of the Group's: Do's error",
+			name: "Do on a goroutine of the Flight's: Do's error",
 			run: func() (string, error) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				_, err := g.Do(ctx, "k", panics)
@@ -87,7 +87,7 @@ func TestPanicSites(t *testing.T) {
 		{
 			name: "DoChan: the Result's Err",
 			run: func() (string, error) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				return "", (<-g.DoChan(context.Background(), "k", panics)).Err
 			},
 			wantErr: true,
@@ -95,7 +95,7 @@ func TestPanicSites(t *testing.T) {
 		{
 			name: "a caller that joined: its own error",
 			run: func() (string, error) {
-				var g coalesce.Group[string, int]
+				var g coalesce.Flight[string, int]
 				release := make(chan struct{})
 				first := g.DoChan(context.Background(), "k", func(context.Context) (int, error) {
 					<-release
@@ -113,7 +113,7 @@ func TestPanicSites(t *testing.T) {
 			name: "an execution every caller left: the OnPanic hook, with the key",
 			run: func() (string, error) {
 				var got error
-				g := coalesce.NewGroup[string, int](coalesce.OnPanic(func(key string, pe *weft.PanicError) {
+				g := coalesce.NewFlight[string, int](coalesce.OnPanic(func(key string, pe *weft.PanicError) {
 					if key == "k" {
 						got = pe
 					}
@@ -126,14 +126,14 @@ func TestPanicSites(t *testing.T) {
 		{
 			name: "an execution every caller left, no OnPanic: the standard logger",
 			run: func() (string, error) {
-				return captureLog(func() { abandoned(new(coalesce.Group[string, int])) }), nil
+				return captureLog(func() { abandoned(new(coalesce.Flight[string, int])) }), nil
 			},
 			wantLog: []string{"coalesce: panic in an execution every caller had left, key k: weft: panic: site\ngoroutine "},
 		},
 		{
 			name: "an OnPanic hook that panics: the standard logger, both panics",
 			run: func() (string, error) {
-				g := coalesce.NewGroup[string, int](coalesce.OnPanic(func(string, *weft.PanicError) { panic("hook") }))
+				g := coalesce.NewFlight[string, int](coalesce.OnPanic(func(string, *weft.PanicError) { panic("hook") }))
 				return captureLog(func() { abandoned(g) }), nil
 			},
 			wantLog: []string{

@@ -134,7 +134,7 @@ func BenchmarkMergeFloorReflect(b *testing.B) { benchMerge(b, reflectMerge) }
 // way: what the default buffer buys.
 func BenchmarkMergerUnbuffered(b *testing.B) {
 	benchMerge(b, func(ctx context.Context, ins ...<-chan int) <-chan int {
-		m := fanin.New[int](ctx, fanin.Buffer(0))
+		m := fanin.NewMerger[int](ctx, fanin.Buffer(0))
 		for _, in := range ins {
 			if err := m.Add(in); err != nil {
 				b.Fatal(err)

@@ -51,7 +51,7 @@ func ExampleMerge() {
 // the start; it ends once Close is called and every partition is drained.
 func ExampleMerger() {
 	ctx := context.Background()
-	m := fanin.New[int](ctx)
+	m := fanin.NewMerger[int](ctx)
 
 	go func() {
 		for p := range 3 {
@@ -79,7 +79,7 @@ func ExampleMerger() {
 // here the producer hands over all its values before anybody reads the
 // output. Without the buffer its second send would wait for the consumer.
 func ExampleBuffer() {
-	m := fanin.New[string](context.Background(), fanin.Buffer(3))
+	m := fanin.NewMerger[string](context.Background(), fanin.Buffer(3))
 	in := make(chan string)
 	_ = m.Add(in)
 	m.Close()

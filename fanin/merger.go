@@ -39,7 +39,7 @@ func Merge[T any](ctx context.Context, ins ...<-chan T) <-chan T {
 // ([Merger.Out]), with one goroutine per input. The output stays open while
 // inputs come and go, and is closed once [Merger.Close] has been called and
 // every input is drained, or as soon as ctx is done. A Merger is safe for
-// concurrent use; create it with [New].
+// concurrent use; create it with [NewMerger].
 type Merger[T any] struct {
 	ctx context.Context
 	out chan T
@@ -54,11 +54,11 @@ type Merger[T any] struct {
 	finished bool // out is closed
 }
 
-// New returns a Merger with no inputs, whose output holds [DefaultBuffer]
+// NewMerger returns a Merger with no inputs, whose output holds [DefaultBuffer]
 // values unless [Buffer] says otherwise. It panics if ctx is nil.
-func New[T any](ctx context.Context, opts ...Option) *Merger[T] {
+func NewMerger[T any](ctx context.Context, opts ...Option) *Merger[T] {
 	if ctx == nil {
-		panic("fanin: New with a nil context")
+		panic("fanin: NewMerger with a nil context")
 	}
 	cfg := newConfig(opts)
 	return newMerger[T](ctx, cfg.buffer, true)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestMergerAddThenClose(t *testing.T) {
-	m := fanin.New[int](context.Background())
+	m := fanin.NewMerger[int](context.Background())
 	if err := m.Add(filled(1, 2)); err != nil {
 		t.Fatalf("Add = %v, want nil", err)
 	}
@@ -33,7 +33,7 @@ func TestMergerAddThenClose(t *testing.T) {
 }
 
 func TestMergerCloseWithNoInputs(t *testing.T) {
-	m := fanin.New[int](context.Background())
+	m := fanin.NewMerger[int](context.Background())
 	m.Close()
 	if !closedNow(m.Out()) {
 		t.Fatal("Close with no inputs left the output open")
@@ -44,7 +44,7 @@ func TestMergerCloseWithNoInputs(t *testing.T) {
 // inputs come and go.
 func TestMergerStaysOpenBetweenInputs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		m := fanin.New[string](context.Background())
+		m := fanin.NewMerger[string](context.Background())
 		var got []string
 		done := make(chan struct{})
 		go func() {
@@ -76,7 +76,7 @@ func TestMergerContextDone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		errStop := errors.New("stop")
 		ctx, cancel := context.WithCancelCause(context.Background())
-		m := fanin.New[int](ctx)
+		m := fanin.NewMerger[int](ctx)
 		synctest.Wait()
 		if closedNow(m.Out()) {
 			t.Fatal("output closed before ctx was done")
@@ -105,7 +105,7 @@ func TestMergerContextDone(t *testing.T) {
 func TestMergerCancelWithBlockedInputs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		m := fanin.New[int](ctx, fanin.Buffer(1))
+		m := fanin.NewMerger[int](ctx, fanin.Buffer(1))
 		busy := make(chan int, 3)
 		busy <- 1
 		busy <- 2
@@ -131,7 +131,7 @@ func TestMergerCancelWithBlockedInputs(t *testing.T) {
 // Adds racing with Close either succeed, and then their values are
 // delivered, or fail with ErrClosed.
 func TestMergerConcurrentAddAndClose(t *testing.T) {
-	m := fanin.New[int](context.Background(), fanin.Buffer(8))
+	m := fanin.NewMerger[int](context.Background(), fanin.Buffer(8))
 	var wg sync.WaitGroup
 	accepted := make(chan int, 100)
 	for i := range 100 {
@@ -159,13 +159,13 @@ func TestMergerConcurrentAddAndClose(t *testing.T) {
 }
 
 func TestMergerMisuse(t *testing.T) {
-	wantPanic(t, "fanin: New with a nil context", func() {
+	wantPanic(t, "fanin: NewMerger with a nil context", func() {
 		//lint:ignore SA1012 the nil context is the point of the test
-		fanin.New[int](nil)
+		fanin.NewMerger[int](nil)
 	})
 	wantPanic(t, "fanin: Merger.Add(nil)", func() {
-		fanin.New[int](context.Background()).Add(nil)
+		fanin.NewMerger[int](context.Background()).Add(nil)
 	})
 	wantPanic(t, "fanin: Buffer(-1)", func() { fanin.Buffer(-1) })
-	wantPanic(t, "fanin: nil Option", func() { fanin.New[int](context.Background(), nil) })
+	wantPanic(t, "fanin: nil Option", func() { fanin.NewMerger[int](context.Background(), nil) })
 }

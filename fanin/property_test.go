@@ -121,7 +121,7 @@ func TestPropertyMerge(t *testing.T) {
 				}
 				out = fanin.Merge(ctx, ins...)
 			} else {
-				m := fanin.New[item](ctx, fanin.Buffer(outBuffer))
+				m := fanin.NewMerger[item](ctx, fanin.Buffer(outBuffer))
 				out = m.Out()
 				order := make([]int, len(plans))
 				for i := range order {

@@ -28,7 +28,7 @@ type Broadcaster[T any] struct {
 
 type output[T any] struct {
 	ch      chan T
-	policy  Policy
+	policy  FullPolicy
 	dropped atomic.Uint64
 	gone    atomic.Bool // unsubscribed
 	closed  bool        // ch is closed; owned by the sending goroutine

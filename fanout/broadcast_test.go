@@ -349,7 +349,7 @@ func TestBroadcastMisuse(t *testing.T) {
 		}},
 		{"fanout: Broadcast: nil Option", func() { fanout.Broadcast(ctx, in, 1, nil) }},
 		{"fanout: OnDrop(nil)", func() { fanout.OnDrop[int](nil) }},
-		{"fanout: OnFull(Policy(7)): unknown policy", func() { fanout.OnFull(7) }},
+		{"fanout: OnFull(FullPolicy(7)): unknown policy", func() { fanout.OnFull(7) }},
 		{"fanout: Buffer(-1): negative buffer", func() { fanout.Buffer(-1) }},
 		{"fanout: ForOutput(-1): negative output index", func() { fanout.ForOutput(-1) }},
 		{"fanout: ForOutput(0): only Buffer and OnFull can be set per output, not OnDrop", func() {
@@ -372,13 +372,13 @@ func TestBroadcastMisuse(t *testing.T) {
 
 func TestPolicyString(t *testing.T) {
 	tests := []struct {
-		p    fanout.Policy
+		p    fanout.FullPolicy
 		want string
 	}{
 		{fanout.Block, "block"},
 		{fanout.DropNewest, "drop newest"},
 		{fanout.DropOldest, "drop oldest"},
-		{fanout.Policy(9), "Policy(9)"},
+		{fanout.FullPolicy(9), "FullPolicy(9)"},
 	}
 	for _, tt := range tests {
 		if got := tt.p.String(); got != tt.want {

@@ -392,7 +392,7 @@ func ExampleCall() {
 }
 
 // Policies print as text.
-func ExamplePolicy() {
+func ExampleFullPolicy() {
 	fmt.Println(fanout.Block, "|", fanout.DropNewest, "|", fanout.DropOldest)
 	// Output: block | drop newest | drop oldest
 }

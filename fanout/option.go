@@ -13,18 +13,18 @@ type Option interface {
 	apply(*config)
 }
 
-// Policy says what [Broadcast] does with a value for an output whose buffer
+// FullPolicy says what [Broadcast] does with a value for an output whose buffer
 // is full. Set it with [OnFull].
-type Policy int
+type FullPolicy int
 
 const (
-	Block      Policy = iota // wait for the consumer; the default
-	DropNewest               // drop the value that does not fit
-	DropOldest               // drop the oldest buffered value; needs a Buffer of 1 or more
+	Block      FullPolicy = iota // wait for the consumer; the default
+	DropNewest                   // drop the value that does not fit
+	DropOldest                   // drop the oldest buffered value; needs a Buffer of 1 or more
 )
 
 // String returns "block", "drop newest" or "drop oldest".
-func (p Policy) String() string {
+func (p FullPolicy) String() string {
 	switch p {
 	case Block:
 		return "block"
@@ -33,7 +33,7 @@ func (p Policy) String() string {
 	case DropOldest:
 		return "drop oldest"
 	}
-	return fmt.Sprintf("Policy(%d)", int(p))
+	return fmt.Sprintf("FullPolicy(%d)", int(p))
 }
 
 // DefaultBuffer is the number of values an output of [Broadcast] or
@@ -49,7 +49,7 @@ const DefaultBuffer = 64
 type outputConfig struct {
 	buffer    int
 	bufferSet bool
-	policy    Policy
+	policy    FullPolicy
 	policySet bool
 }
 
@@ -147,8 +147,8 @@ func Buffer(n int) Option {
 
 // OnFull sets what [Broadcast] does when an output's buffer is full; drops
 // are counted by [Broadcaster.Dropped] and reported to [OnDrop]. It panics
-// on an unknown Policy.
-func OnFull(p Policy) Option {
+// on an unknown FullPolicy.
+func OnFull(p FullPolicy) Option {
 	if p < Block || p > DropOldest {
 		panic(fmt.Sprintf("fanout: OnFull(%v): unknown policy", p))
 	}

@@ -53,7 +53,7 @@ func increasing(vs []int) bool {
 }
 
 type broadcastOutput struct {
-	policy  fanout.Policy
+	policy  fanout.FullPolicy
 	buffer  int
 	gap     int // ms between reads
 	unsub   int // unsubscribe after this many values; -1 never
@@ -74,7 +74,7 @@ func TestPropertyBroadcast(t *testing.T) {
 		outs := make([]broadcastOutput, n)
 		for i := range outs {
 			o := &outs[i]
-			o.policy = fanout.Policy(rapid.IntRange(0, 2).Draw(rt, fmt.Sprintf("policy %d", i)))
+			o.policy = fanout.FullPolicy(rapid.IntRange(0, 2).Draw(rt, fmt.Sprintf("policy %d", i)))
 			minBuf := 0
 			if o.policy == fanout.DropOldest {
 				minBuf = 1

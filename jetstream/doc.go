@@ -2,7 +2,7 @@
 //
 // A [Queue] stores jobs in a JetStream work-queue stream; [Workers] in any
 // number of processes run one handler over them, with the same handler
-// signature and the same WithRetry, WithDeadLetter and OnDone options as
+// signature and the same Retry, DeadLetter and OnDone options as
 // pool.Workers, so moving a service from one process to many changes its
 // constructor and nothing else. The server can run inside the process
 // (package [github.com/weftgo/weft/jetstream/embedded]) or be a cluster
@@ -10,7 +10,7 @@
 //
 //	q, err := jetstream.NewQueue[Email](ctx, js, "emails")
 //	w, err := jetstream.NewWorkers(ctx, q, 8, send,
-//		jetstream.WithRetry(retry.New(retry.Attempts(5))),
+//		jetstream.Retry(retry.New(retry.Attempts(5))),
 //	)
 //	err = q.SubmitID(ctx, email.ID, email) // returns once stored
 //	...

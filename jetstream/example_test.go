@@ -52,7 +52,7 @@ func ExampleNewWorkers() {
 		return nil // send it
 	}
 	w, err := wjs.NewWorkers(ctx, q, 1, send,
-		wjs.WithRetry(retry.New(retry.Attempts(5))),
+		wjs.Retry(retry.New(retry.Attempts(5))),
 		wjs.OnDone(func(e Email, err error) {
 			fmt.Printf("%s: %v\n", e.To, err)
 			done <- struct{}{}
@@ -88,7 +88,7 @@ func ExampleParseLetter() {
 	_ = q.SubmitID(ctx, "42", Email{To: "bob@invalid"})
 
 	done := make(chan struct{})
-	// Without WithRetry the first failure is final.
+	// Without Retry the first failure is final.
 	w, _ := wjs.NewWorkers(ctx, q, 1, func(ctx context.Context, e Email) error {
 		return errors.New("mailbox full")
 	}, wjs.OnDone(func(Email, error) { close(done) }))

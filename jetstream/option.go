@@ -8,8 +8,8 @@ import (
 )
 
 // Option configures a [Workers] or a [Source]. Options are applied in
-// order; the last one of a kind wins. WithRetry and OnDone apply to Workers
-// only: a Source leaves retries to its pipeline. WithRetry, WithDeadLetter and OnDone mean what they mean
+// order; the last one of a kind wins. Retry and OnDone apply to Workers
+// only: a Source leaves retries to its pipeline. Retry, DeadLetter and OnDone mean what they mean
 // for pool.Workers, so a service moves from one process to many by changing
 // its constructor.
 type Option interface{ apply(*config) }
@@ -32,7 +32,7 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// WithRetry makes Workers retry failed jobs under p, with the server
+// Retry makes Workers retry failed jobs under p, with the server
 // holding each job while it waits: a job whose handler fails gets p's
 // decision for its attempt, whose number is the message's delivery count,
 // and is handed back to the server with NakWithDelay for p's delay, or,
@@ -42,12 +42,12 @@ func (f optionFunc) apply(c *config) { f(c) }
 //
 // p's OnRetry hook and Budget are not used: they keep state in one process,
 // and the next attempt may run in another. Count retries with
-// [Workers.Stats]. Without WithRetry a job that fails is not retried.
-func WithRetry(p retry.Policy) Option {
-	return optionFunc(func(c *config) { c.policy = &p; c.workersOnly = append(c.workersOnly, "WithRetry") })
+// [Workers.Stats]. Without Retry a job that fails is not retried.
+func Retry(p retry.Policy) Option {
+	return optionFunc(func(c *config) { c.policy = &p; c.workersOnly = append(c.workersOnly, "Retry") })
 }
 
-// WithDeadLetter replaces the default dead-letter sink, which publishes a
+// DeadLetter replaces the default dead-letter sink, which publishes a
 // letter to the queue's dead-letter stream (see [Letter]), with dl. Workers
 // hand dl every job that did not succeed and will not be retried: the
 // jobs the policy gave up on, those that failed without a policy, those
@@ -60,12 +60,12 @@ func WithRetry(p retry.Policy) Option {
 // dl runs on the job's goroutine with a context that is never cancelled,
 // so it must bound its own work. J must be the job type of the Workers it
 // is given to, or NewWorkers panics.
-func WithDeadLetter[J any](dl retry.DeadLetter[J]) Option {
+func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 	if dl == nil {
-		panic("jetstream: WithDeadLetter(nil)")
+		panic("jetstream: DeadLetter(nil)")
 	}
 	return optionFunc(func(c *config) {
-		c.sink, c.sinkName = dl, fmt.Sprintf("WithDeadLetter[%T]", *new(J))
+		c.sink, c.sinkName = dl, fmt.Sprintf("DeadLetter[%T]", *new(J))
 	})
 }
 

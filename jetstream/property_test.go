@@ -105,7 +105,7 @@ func TestPropertyEveryJobEndsOnce(t *testing.T) {
 			}
 			return nil
 		}, wjs.OnDone(o.onDone), wjs.AckWait(propAckWait), wjs.FetchWait(20*time.Millisecond),
-			wjs.WithRetry(retry.New(retry.Attempts(attempts), retry.Constant(propDelay), retry.NoJitter())))
+			wjs.Retry(retry.New(retry.Attempts(attempts), retry.Constant(propDelay), retry.NoJitter())))
 		require.NoError(rt, err)
 		for i, do := range jobs {
 			id := fmt.Sprint(i)

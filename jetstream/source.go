@@ -98,7 +98,7 @@ func (s *source) settle(m jetstream.Msg) bool {
 //
 // The Source shares its durable consumer with the queue's Workers (see
 // [Consumer]). It applies the options AckWait, FetchWait, MaxAckPending,
-// Consumer, OnError and WithDeadLetter, and panics if given WithRetry or OnDone, if
+// Consumer, OnError and DeadLetter, and panics if given Retry or OnDone, if
 // window < 1, or if ctx or q is nil. Errors in creating the consumer come
 // out of the pipeline's sink.
 func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option) *pipeline.Stream[*Delivery[J]] {

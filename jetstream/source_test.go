@@ -40,7 +40,7 @@ func TestSourceAcknowledgesInOrderAfterTheSink(t *testing.T) {
 	rows := pipeline.Map(wjs.Source(ctx, q, 16, wjs.FetchWait(50*time.Millisecond)),
 		func(ctx context.Context, d *wjs.Delivery[job]) (row, error) {
 			return row{d: d, out: d.Job.Arg * 2}, nil
-		}, pipeline.Workers(4))
+		}, pipeline.Concurrency(4))
 	err := pipeline.ForEach(rows, func(ctx context.Context, r row) error {
 		got = append(got, r.out)
 		assert.Equal(t, 1, r.d.Attempt())
@@ -142,7 +142,7 @@ func TestSourceDeadLettersWhatItCannotDecode(t *testing.T) {
 		sunk <- l
 		return nil
 	})
-	err = pipeline.ForEach(wjs.Source(ctx, q, 4, wjs.FetchWait(50*time.Millisecond), wjs.WithDeadLetter[job](sink)),
+	err = pipeline.ForEach(wjs.Source(ctx, q, 4, wjs.FetchWait(50*time.Millisecond), wjs.DeadLetter[job](sink)),
 		func(ctx context.Context, d *wjs.Delivery[job]) error {
 			cancel()
 			return d.Ack()
@@ -185,11 +185,11 @@ func TestSourceOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 	}{
 		{"window 0", func() { wjs.Source(ctx, q, 0) }, "Source(0)"},
 		{"nil queue", func() { wjs.Source[job](ctx, nil, 1) }, "nil"},
-		{"WithRetry", func() { wjs.Source(ctx, q, 1, wjs.WithRetry(retry.New())) }, "WithRetry"},
+		{"Retry", func() { wjs.Source(ctx, q, 1, wjs.Retry(retry.New())) }, "Retry"},
 		{"OnDone", func() { wjs.Source(ctx, q, 1, wjs.OnDone(func(job, error) {})) }, "OnDone[jetstream_test.job]"},
 		{"sink of another type", func() {
-			wjs.Source(ctx, q, 1, wjs.WithDeadLetter[string](retry.DeadLetterFunc[string](nil)))
-		}, "WithDeadLetter[string]"},
+			wjs.Source(ctx, q, 1, wjs.DeadLetter[string](retry.DeadLetterFunc[string](nil)))
+		}, "DeadLetter[string]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,7 +284,7 @@ func TestSourceHandsBackWhatTheSinkDidNotKeep(t *testing.T) {
 	})
 	collected := make(chan error, 1)
 	go func() {
-		_, err := pipeline.Collect(wjs.Source(ctx, q, 1, wjs.FetchWait(50*time.Millisecond), wjs.WithDeadLetter[job](sink)))
+		_, err := pipeline.Collect(wjs.Source(ctx, q, 1, wjs.FetchWait(50*time.Millisecond), wjs.DeadLetter[job](sink)))
 		collected <- err
 	}()
 	assert.Equal(t, 1, <-calls)

@@ -21,13 +21,13 @@ type Stats = pool.Stats
 
 // Workers runs a handler over the jobs of a [Queue], in this process and in
 // as many others as run Workers on the same queue: the distributed
-// counterpart of pool.Workers, with the same handler, WithRetry,
-// WithDeadLetter and OnDone. Jobs are delivered at least once: a job whose
+// counterpart of pool.Workers, with the same handler, Retry,
+// DeadLetter and OnDone. Jobs are delivered at least once: a job whose
 // worker dies, or whose answer is lost, runs again, so handlers must be
 // idempotent.
 //
 //	w, err := jetstream.NewWorkers(ctx, q, 8, send,
-//		jetstream.WithRetry(retry.New(retry.Attempts(5))),
+//		jetstream.Retry(retry.New(retry.Attempts(5))),
 //	)
 //	...
 //	err = w.Close(shutdownCtx) // drains; on timeout hands running jobs back

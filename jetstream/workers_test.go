@@ -56,7 +56,7 @@ func TestWorkersDeadLetterAfterPolicyGivesUp(t *testing.T) {
 		o.ran(j.ID)
 		return boom
 	}, wjs.OnDone(o.onDone), wjs.FetchWait(100*time.Millisecond),
-		wjs.WithRetry(retry.New(retry.Attempts(3), retry.Constant(50*time.Millisecond), retry.NoJitter())))
+		wjs.Retry(retry.New(retry.Attempts(3), retry.Constant(50*time.Millisecond), retry.NoJitter())))
 	require.NoError(t, err)
 	o.wait(t, 1, 20*time.Second)
 	closeWorkers(t, w)
@@ -165,7 +165,7 @@ func TestWorkersHandBackAJobWhoseLetterWasRefused(t *testing.T) {
 		o.ran(j.ID)
 		return errors.New("failed")
 	}, wjs.OnDone(o.onDone), wjs.FetchWait(50*time.Millisecond),
-		wjs.WithRetry(retry.New(retry.Attempts(1))), wjs.WithDeadLetter[job](sink))
+		wjs.Retry(retry.New(retry.Attempts(1))), wjs.DeadLetter[job](sink))
 	require.NoError(t, err)
 	o.wait(t, 2, 20*time.Second)
 	closeWorkers(t, w)
@@ -201,7 +201,7 @@ func TestWorkersRetryWithAClassifierThatRefusesOtherErrors(t *testing.T) {
 		}
 		return nil
 	}, wjs.OnDone(o.onDone), wjs.FetchWait(50*time.Millisecond),
-		wjs.WithRetry(retry.New(retry.Attempts(5), retry.Constant(0), // a NAK without delay
+		wjs.Retry(retry.New(retry.Attempts(5), retry.Constant(0), // a NAK without delay
 			retry.RetryIf(func(err error) bool { return errors.Is(err, errTransient) }))))
 	require.NoError(t, err)
 	o.wait(t, 2, 20*time.Second)
@@ -364,13 +364,13 @@ func TestWorkersOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 		{"Consumer", func() { wjs.Consumer("") }, "Consumer"},
 		{"OnDone(nil)", func() { wjs.OnDone[job](nil) }, "OnDone(nil)"},
 		{"OnError(nil)", func() { wjs.OnError(nil) }, "OnError(nil)"},
-		{"WithDeadLetter(nil)", func() { wjs.WithDeadLetter[job](nil) }, "WithDeadLetter(nil)"},
+		{"DeadLetter(nil)", func() { wjs.DeadLetter[job](nil) }, "DeadLetter(nil)"},
 		{"OnDone of another type", func() {
 			_, _ = wjs.NewWorkers(ctx, q, 1, h, wjs.OnDone(func(string, error) {}))
 		}, "OnDone[string]"},
-		{"WithDeadLetter of another type", func() {
-			_, _ = wjs.NewWorkers(ctx, q, 1, h, wjs.WithDeadLetter[string](retry.DeadLetterFunc[string](nil)))
-		}, "WithDeadLetter[string]"},
+		{"DeadLetter of another type", func() {
+			_, _ = wjs.NewWorkers(ctx, q, 1, h, wjs.DeadLetter[string](retry.DeadLetterFunc[string](nil)))
+		}, "DeadLetter[string]"},
 		{"Close(nil)", func() {
 			//lint:ignore SA1012 the nil context is the misuse under test
 			_ = (&wjs.Workers[job]{}).Close(nil)
@@ -457,7 +457,7 @@ func TestWorkersCountAJobWhoseSinkCalledGoexit(t *testing.T) {
 		return nil
 	})
 	w, err := wjs.NewWorkers(ctx, q, 1, func(context.Context, job) error { return errors.New("failed") },
-		wjs.WithDeadLetter[job](sink), wjs.FetchWait(50*time.Millisecond))
+		wjs.DeadLetter[job](sink), wjs.FetchWait(50*time.Millisecond))
 	require.NoError(t, err)
 	<-calls
 	require.Eventually(t, func() bool { return w.Stats().Failed == 1 }, 10*time.Second, time.Millisecond)

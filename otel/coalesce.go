@@ -11,11 +11,11 @@ import (
 
 const coalesceNameKey = attribute.Key("weft.coalesce.name")
 
-// Group returns the option that makes a [coalesce.Group] record its
+// Flight returns the option that makes a [coalesce.Flight] record its
 // executions and the callers they served under name: pass it to
-// [coalesce.NewGroup]. It sets the [coalesce.OnDone] hook, so a later OnDone
+// [coalesce.NewFlight]. It sets the [coalesce.OnDone] hook, so a later OnDone
 // replaces it. Callers per execution is the share of work coalescing saved.
-func Group[K comparable](name string, opts ...Option) coalesce.GroupOption[K] {
+func Flight[K comparable](name string, opts ...Option) coalesce.FlightOption[K] {
 	in := newInstruments(coalesceNameKey, name, opts)
 	m := &groupMetrics{
 		in:     in,

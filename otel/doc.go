@@ -1,7 +1,7 @@
 // Package otel records OpenTelemetry metrics and traces of weft's values.
 //
 // Each function turns one value's hooks into instruments and spans with one
-// call: [Breaker], [Retry], [Group] and [Broadcast] return the options to
+// call: [Breaker], [Retry], [Flight] and [Broadcast] return the options to
 // build the value with, and [Gather], [First] and [Hedged] run a fan-out
 // recorded by a [Fanout]. Metrics go to the global MeterProvider and spans
 // to the global TracerProvider unless [WithMeterProvider] or

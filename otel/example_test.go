@@ -106,11 +106,11 @@ func ExampleRetry() {
 	// weft.retry.delay {weft.retry.name=inventory} count 1
 }
 
-func ExampleGroup() {
+func ExampleFlight() {
 	reader := sdkmetric.NewManualReader()
 	mp := weftotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 
-	g := coalesce.NewGroup[string, int](weftotel.Group[string]("config", mp))
+	g := coalesce.NewFlight[string, int](weftotel.Flight[string]("config", mp))
 	_, _ = g.Do(context.Background(), "limits", func(context.Context) (int, error) { return 10, nil })
 
 	printSums(reader)
@@ -198,7 +198,7 @@ func ExampleNewFanout() {
 
 func ExampleWithAttributes() {
 	reader := sdkmetric.NewManualReader()
-	g := coalesce.NewGroup[string, int](weftotel.Group[string]("config",
+	g := coalesce.NewFlight[string, int](weftotel.Flight[string]("config",
 		weftotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))),
 		weftotel.WithAttributes(attribute.String("service.tier", "edge"))))
 	_, _ = g.Do(context.Background(), "limits", func(context.Context) (int, error) { return 10, nil })

@@ -135,7 +135,7 @@ func TestBroadcastCountsDrops(t *testing.T) {
 func TestGroupCountsExecutionsAndCallers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tel := newTelemetry()
-		g := coalesce.NewGroup[string, int](weftotel.Group[string]("config", tel.opts...))
+		g := coalesce.NewFlight[string, int](weftotel.Flight[string]("config", tel.opts...))
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Go(func() {

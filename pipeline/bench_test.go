@@ -126,9 +126,9 @@ func runWeft(b *testing.B, workers int, ordered bool, opts ...pipeline.Option) {
 	}
 	for b.Loop() {
 		s := pipeline.From(ctx, slices.Values(benchInput), opts...)
-		m1 := mapper(s, inc, append(opts, pipeline.Workers(workers))...)
-		f := pipeline.Filter(m1, even, append(opts, pipeline.Workers(workers))...)
-		m2 := mapper(f, dbl, append(opts, pipeline.Workers(workers))...)
+		m1 := mapper(s, inc, append(opts, pipeline.Concurrency(workers))...)
+		f := pipeline.Filter(m1, even, append(opts, pipeline.Concurrency(workers))...)
+		m2 := mapper(f, dbl, append(opts, pipeline.Concurrency(workers))...)
 		sum, err := pipeline.Reduce(m2, 0, func(acc, v int) (int, error) { return acc + v, nil })
 		if err != nil {
 			b.Fatal(err)

@@ -7,7 +7,7 @@
 // [FromChan] connect a pipeline to them.
 //
 //	rows := pipeline.Generate(ctx, readRows)
-//	recs := pipeline.Map(rows, parse, pipeline.Workers(8), pipeline.Name("parse"))
+//	recs := pipeline.Map(rows, parse, pipeline.Concurrency(8), pipeline.Name("parse"))
 //	good := pipeline.Filter(recs, valid)
 //	batches := pipeline.Batch(good, 500, 100*time.Millisecond)
 //	err := pipeline.ForEach(batches, write) // runs every stage, waits for all
@@ -27,7 +27,7 @@
 //     worker finishes at most the call in progress; items already handed to
 //     the sink may still reach it.
 //   - [Map], [Filter], [FlatMap], [Tap] and [Batch] keep input order with any
-//     number of [Workers]; [MapUnordered] and a multi-worker [ForEach] do not.
+//     number of [Concurrency]; [MapUnordered] and a multi-worker [ForEach] do not.
 //   - A stage blocks while its output [Buffer] is full. It holds that buffer
 //     and, per worker, its current input and one output [Chunk]; only
 //     [FlatMap] with several workers holds more: what f emits for a share of

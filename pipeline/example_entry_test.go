@@ -29,7 +29,7 @@ func ExampleMap() {
 	names := pipeline.Map(ids, func(_ context.Context, id int) (string, error) {
 		time.Sleep(time.Duration(8-id) * time.Millisecond) // later items finish first
 		return fmt.Sprintf("user-%d", id), nil
-	}, pipeline.Workers(4), pipeline.Name("lookup"))
+	}, pipeline.Concurrency(4), pipeline.Name("lookup"))
 	got, err := pipeline.Collect(names)
 	fmt.Println(got, err)
 	// Output: [user-1 user-2 user-3 user-4 user-5 user-6 user-7 user-8] <nil>

@@ -11,10 +11,10 @@ import (
 	"github.com/weftgo/weft/pipeline"
 )
 
-// Workers(3) runs three calls of the stage's function at once: here each
+// Concurrency(3) runs three calls of the stage's function at once: here each
 // call waits until all three have started, which one worker could never
 // reach. The results still come out in input order.
-func ExampleWorkers() {
+func ExampleConcurrency() {
 	ctx := context.Background()
 	var started sync.WaitGroup
 	started.Add(3)
@@ -22,7 +22,7 @@ func ExampleWorkers() {
 		started.Done()
 		started.Wait() // returns once three calls are running
 		return n * n, nil
-	}, pipeline.Workers(3))
+	}, pipeline.Concurrency(3))
 	got, err := pipeline.Collect(squares)
 	fmt.Println(got, err)
 	// Output: [1 4 9] <nil>
@@ -85,7 +85,7 @@ func ExampleName() {
 // later overrides one of the same kind given earlier.
 func ExampleOption() {
 	ctx := context.Background()
-	common := []pipeline.Option{pipeline.Workers(2), pipeline.Name("stage")}
+	common := []pipeline.Option{pipeline.Concurrency(2), pipeline.Name("stage")}
 	fail := func(context.Context, int) (int, error) { return 0, errors.New("boom") }
 
 	s := pipeline.Map(pipeline.FromSlice(ctx, []int{1}), fail, append(common, pipeline.Name("resize"))...)

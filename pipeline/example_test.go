@@ -25,7 +25,7 @@ func Example() {
 			return -1, nil // a bad row: dropped by the next stage
 		}
 		return n, nil
-	}, pipeline.Workers(4), pipeline.Name("parse"))
+	}, pipeline.Concurrency(4), pipeline.Name("parse"))
 	good := pipeline.Filter(nums, func(_ context.Context, n int) (bool, error) { return n >= 0, nil })
 	batches := pipeline.Batch(good, 3, time.Second)
 
@@ -116,7 +116,7 @@ func ExampleMapUnordered() {
 	ctx := context.Background()
 	double := func(_ context.Context, n int) (int, error) { return 2 * n, nil }
 	// Results come out as workers finish; sort them to print them.
-	got, _ := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(ctx, []int{1, 2, 3, 4}), double, pipeline.Workers(2)))
+	got, _ := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(ctx, []int{1, 2, 3, 4}), double, pipeline.Concurrency(2)))
 	slices.Sort(got)
 	fmt.Println(got)
 	// Output: [2 4 6 8]

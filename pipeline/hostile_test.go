@@ -100,11 +100,11 @@ func TestErrorWithPanickingMethodsIsReportedNotFatal(t *testing.T) {
 			return err
 		}},
 		{"stage error, 2 workers", func(ctx context.Context, e *hostileError) error {
-			_, err := pipeline.Collect(pipeline.Map(pipeline.FromSlice(ctx, ints(100)), func(context.Context, int) (int, error) { return 0, e }, pipeline.Workers(2)))
+			_, err := pipeline.Collect(pipeline.Map(pipeline.FromSlice(ctx, ints(100)), func(context.Context, int) (int, error) { return 0, e }, pipeline.Concurrency(2)))
 			return err
 		}},
 		{"MapUnordered error", func(ctx context.Context, e *hostileError) error {
-			_, err := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(ctx, ints(100)), func(context.Context, int) (int, error) { return 0, e }, pipeline.Workers(2)))
+			_, err := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(ctx, ints(100)), func(context.Context, int) (int, error) { return 0, e }, pipeline.Concurrency(2)))
 			return err
 		}},
 		{"Filter error", func(ctx context.Context, e *hostileError) error {
@@ -119,7 +119,7 @@ func TestErrorWithPanickingMethodsIsReportedNotFatal(t *testing.T) {
 			return pipeline.ForEach(pipeline.FromSlice(ctx, ints(3)), func(context.Context, int) error { return e })
 		}},
 		{"ForEach error, 2 workers", func(ctx context.Context, e *hostileError) error {
-			return pipeline.ForEach(pipeline.FromSlice(ctx, ints(100)), func(context.Context, int) error { return e }, pipeline.Workers(2))
+			return pipeline.ForEach(pipeline.FromSlice(ctx, ints(100)), func(context.Context, int) error { return e }, pipeline.Concurrency(2))
 		}},
 		{"source error", func(ctx context.Context, e *hostileError) error {
 			_, err := pipeline.Collect(pipeline.Generate(ctx, func(context.Context, func(int) error) error { return e }))
@@ -144,7 +144,7 @@ func TestErrorWithPanickingMethodsIsReportedNotFatal(t *testing.T) {
 			return err
 		}},
 		{"Reduce", func(ctx context.Context, e *hostileError) error {
-			_, err := pipeline.Reduce(pipeline.Map(pipeline.FromSlice(ctx, ints(100)), inc, pipeline.Workers(2)), 0,
+			_, err := pipeline.Reduce(pipeline.Map(pipeline.FromSlice(ctx, ints(100)), inc, pipeline.Concurrency(2)), 0,
 				func(int, int) (int, error) { return 0, e })
 			return err
 		}},

@@ -88,7 +88,7 @@ func TestCancelStopsEveryWorkerWithinOneCall(t *testing.T) {
 					}
 					time.Sleep(time.Millisecond)
 					return v, nil
-				}, pipeline.Workers(workers))
+				}, pipeline.Concurrency(workers))
 				done := make(chan error, 1)
 				go func() { done <- pipeline.ForEach(s, func(context.Context, int) error { return nil }) }()
 				time.Sleep(2*time.Millisecond + time.Millisecond/2) // each worker is in its third call
@@ -117,7 +117,7 @@ func TestCancelSeenBeforeNextCall(t *testing.T) {
 					cancel()
 				}
 				return v, nil
-			}, pipeline.Workers(workers))
+			}, pipeline.Concurrency(workers))
 			_, err := pipeline.Collect(s)
 			require.ErrorIs(t, err, context.Canceled)
 			// Another worker may have passed its check just before the
@@ -155,7 +155,7 @@ func TestPropertyNoItemWaitsForAnIdleStage(t *testing.T) {
 				kinds[i] = 0
 			}
 			opts[i] = []pipeline.Option{
-				pipeline.Workers(rapid.IntRange(1, 4).Draw(rt, fmt.Sprint("workers ", i))),
+				pipeline.Concurrency(rapid.IntRange(1, 4).Draw(rt, fmt.Sprint("workers ", i))),
 				pipeline.Chunk(rapid.IntRange(1, 64).Draw(rt, fmt.Sprint("chunk ", i))),
 				pipeline.Buffer(rapid.IntRange(0, 64).Draw(rt, fmt.Sprint("buffer ", i))),
 			}

@@ -7,7 +7,7 @@ import (
 )
 
 // Option configures a source, a stage or a sink; the last of a kind wins.
-// Sources and [Batch], which have no per-item function, panic given [Workers]
+// Sources and [Batch], which have no per-item function, panic given [Concurrency]
 // or [OnError].
 type Option interface {
 	apply(*config)
@@ -35,7 +35,7 @@ const (
 )
 
 // newConfig applies opts. A source or Batch (perItem false) has no per-item
-// function, so Workers and OnError could never do anything there: they
+// function, so Concurrency and OnError could never do anything there: they
 // panic, naming the call.
 func newConfig(opts []Option, call string, perItem bool) config {
 	cfg := config{workers: 1, buffer: -1, chunk: defaultChunk}
@@ -78,18 +78,18 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Workers runs a stage's function on up to n goroutines (default 1), which
+// Concurrency runs a stage's function on up to n goroutines (default 1), which
 // pays off when it is slow (I/O, parsing), not when it is cheap. A worker
 // starts only when items wait and none is idle, so a large n costs nothing
 // until there is work for it. It panics if n < 1 or n > 65536.
-func Workers(n int) Option {
+func Concurrency(n int) Option {
 	if n < 1 {
-		panic(fmt.Sprintf("pipeline: Workers(%d): need at least one worker", n))
+		panic(fmt.Sprintf("pipeline: Concurrency(%d): need at least one worker", n))
 	}
 	if n > maxWorkers {
-		panic(fmt.Sprintf("pipeline: Workers(%d): more than %d workers", n, maxWorkers))
+		panic(fmt.Sprintf("pipeline: Concurrency(%d): more than %d workers", n, maxWorkers))
 	}
-	return named{"Workers", true, func(c *config) { c.workers = n }}
+	return named{"Concurrency", true, func(c *config) { c.workers = n }}
 }
 
 // Buffer sets how many items a stage's output holds for its consumer (default

@@ -85,7 +85,7 @@ func TestSourcesAndSinks(t *testing.T) {
 			err := pipeline.ForEach(source(), func(_ context.Context, v int) error {
 				sum.Add(int64(v))
 				return nil
-			}, pipeline.Workers(3))
+			}, pipeline.Concurrency(3))
 			if want := int64(999 * 1000 / 2); sum.Load() != want || err != nil {
 				t.Fatalf("ForEach summed %d, %v, want %d, nil", sum.Load(), err, want)
 			}
@@ -109,8 +109,8 @@ func TestStagesKeepOrder(t *testing.T) {
 	in := ints(5000)
 	for _, w := range []int{1, 2, 5} {
 		s := pipeline.FromSlice(ctx, in, pipeline.Chunk(7))
-		m := pipeline.Map(s, inc, pipeline.Workers(w))
-		f := pipeline.Filter(m, even, pipeline.Workers(w))
+		m := pipeline.Map(s, inc, pipeline.Concurrency(w))
+		f := pipeline.Filter(m, even, pipeline.Concurrency(w))
 		fm := pipeline.FlatMap(f, func(_ context.Context, v int, emit func(string) error) error {
 			for i := range v % 3 {
 				if err := emit(fmt.Sprint(v, "/", i)); err != nil {
@@ -118,9 +118,9 @@ func TestStagesKeepOrder(t *testing.T) {
 				}
 			}
 			return nil
-		}, pipeline.Workers(w))
+		}, pipeline.Concurrency(w))
 		var tapped atomic.Int32
-		tp := pipeline.Tap(fm, func(context.Context, string) { tapped.Add(1) }, pipeline.Workers(w))
+		tp := pipeline.Tap(fm, func(context.Context, string) { tapped.Add(1) }, pipeline.Concurrency(w))
 		got, err := pipeline.Collect(tp)
 		if err != nil {
 			t.Fatal(err)
@@ -146,7 +146,7 @@ func TestStagesKeepOrder(t *testing.T) {
 
 func TestMapUnorderedIsPermutation(t *testing.T) {
 	in := ints(3000)
-	got, err := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(context.Background(), in), dbl, pipeline.Workers(4)))
+	got, err := pipeline.Collect(pipeline.MapUnordered(pipeline.FromSlice(context.Background(), in), dbl, pipeline.Concurrency(4)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestStageErrorNamesStage(t *testing.T) {
 	}{
 		{[]pipeline.Option{pipeline.Name("parse")}, `pipeline: stage "parse": boom`},
 		{nil, `pipeline: stage "map#2": boom`},
-		{[]pipeline.Option{pipeline.Workers(3), pipeline.Name("w")}, `pipeline: stage "w": boom`},
+		{[]pipeline.Option{pipeline.Concurrency(3), pipeline.Name("w")}, `pipeline: stage "w": boom`},
 	}
 	for _, tt := range tests {
 		_, err := pipeline.Collect(pipeline.Map(pipeline.FromSlice(context.Background(), ints(1000)), fail, tt.opts...))
@@ -272,7 +272,7 @@ func TestForEachErrorAndHandler(t *testing.T) {
 	var handled atomic.Int32
 	err = pipeline.ForEach(pipeline.FromSlice(context.Background(), ints(100)), func(_ context.Context, v int) error {
 		return boom
-	}, pipeline.Workers(4), pipeline.OnError(func(context.Context, int, error) error {
+	}, pipeline.Concurrency(4), pipeline.OnError(func(context.Context, int, error) error {
 		handled.Add(1)
 		return nil
 	}))
@@ -441,18 +441,18 @@ func TestMisuse(t *testing.T) {
 		f    func()
 		want string
 	}{
-		{"Workers(0)", func() { pipeline.Workers(0) }, "Workers(0)"},
+		{"Concurrency(0)", func() { pipeline.Concurrency(0) }, "Concurrency(0)"},
 		{"Buffer(-1)", func() { pipeline.Buffer(-1) }, "Buffer(-1)"},
 		{"Chunk(0)", func() { pipeline.Chunk(0) }, "Chunk(0)"},
 		{"OnError(nil)", func() { pipeline.OnError[int](nil) }, "OnError(nil)"},
 		{"nil option", func() { pipeline.FromSlice(ctx, ints(1), nil) }, "nil Option"},
-		{"Workers on a source", func() { pipeline.FromSlice(ctx, ints(1), pipeline.Workers(8)) }, "FromSlice: option Workers does not apply"},
+		{"Concurrency on a source", func() { pipeline.FromSlice(ctx, ints(1), pipeline.Concurrency(8)) }, "FromSlice: option Concurrency does not apply"},
 		{"OnError on a source", func() {
 			pipeline.Generate(ctx, func(context.Context, func(int) error) error { return nil }, pipeline.OnError(func(context.Context, int, error) error { return nil }))
 		}, "Generate: option OnError does not apply"},
-		{"Workers on From", func() { pipeline.From(ctx, slices.Values(ints(1)), pipeline.Workers(2)) }, "From: option Workers"},
-		{"Workers on FromChan", func() { pipeline.FromChan(ctx, make(chan int), pipeline.Workers(2)) }, "FromChan: option Workers"},
-		{"Workers on Batch", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 1, 0, pipeline.Workers(2)) }, "Batch: option Workers"},
+		{"Concurrency on From", func() { pipeline.From(ctx, slices.Values(ints(1)), pipeline.Concurrency(2)) }, "From: option Concurrency"},
+		{"Concurrency on FromChan", func() { pipeline.FromChan(ctx, make(chan int), pipeline.Concurrency(2)) }, "FromChan: option Concurrency"},
+		{"Concurrency on Batch", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 1, 0, pipeline.Concurrency(2)) }, "Batch: option Concurrency"},
 		{"Batch size", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 0, 0) }, "Batch(size 0)"},
 		{"Batch wait", func() { pipeline.Batch(pipeline.FromSlice(ctx, ints(1)), 1, -1) }, "Batch(maxWait -1ns)"},
 		{"nil ctx", func() {
@@ -503,7 +503,7 @@ func TestAllBreakStopsPipeline(t *testing.T) {
 	}), func(_ context.Context, v int) (int, error) {
 		calls.Add(1)
 		return v, nil
-	}, pipeline.Workers(3))
+	}, pipeline.Concurrency(3))
 	for v, err := range pipeline.All(s) {
 		if err != nil {
 			t.Fatal(err)
@@ -524,7 +524,7 @@ func endlessStream() *pipeline.Stream[int] {
 		for i := 0; yield(i); i++ {
 		}
 	})
-	return pipeline.Map(src, func(_ context.Context, v int) (int, error) { return v, nil }, pipeline.Workers(2))
+	return pipeline.Map(src, func(_ context.Context, v int) (int, error) { return v, nil }, pipeline.Concurrency(2))
 }
 
 // A panic in the body of a range over All reaches the loop unchanged: a
@@ -624,7 +624,7 @@ func TestChanCancel(t *testing.T) {
 
 // A stream that is built and never consumed starts nothing.
 func TestUnconsumedStreamStartsNothing(t *testing.T) {
-	_ = pipeline.Map(pipeline.FromSlice(context.Background(), ints(10)), inc, pipeline.Workers(4))
+	_ = pipeline.Map(pipeline.FromSlice(context.Background(), ints(10)), inc, pipeline.Concurrency(4))
 	noLeftover(t)
 }
 
@@ -644,7 +644,7 @@ func TestWorkersBoundConcurrency(t *testing.T) {
 			return v, nil
 		}
 		start := time.Now()
-		got, err := pipeline.Collect(pipeline.Map(pipeline.FromSlice(context.Background(), ints(64)), slow, pipeline.Workers(8)))
+		got, err := pipeline.Collect(pipeline.Map(pipeline.FromSlice(context.Background(), ints(64)), slow, pipeline.Concurrency(8)))
 		if err != nil || len(got) != 64 {
 			t.Fatal(len(got), err)
 		}
@@ -671,7 +671,7 @@ func TestMapUnorderedDeliversWhileSourceIsQuiet(t *testing.T) {
 	out := pipeline.MapUnordered(pipeline.FromChan(ctx, ch, pipeline.Chunk(1)), func(_ context.Context, v int) (int, error) {
 		time.Sleep(100 * time.Microsecond)
 		return v, nil
-	}, pipeline.Workers(workers))
+	}, pipeline.Concurrency(workers))
 	results := out.Chan()
 	defer func() {
 		cancel()

@@ -21,7 +21,7 @@ func stageOpts(t *rapid.T, label string) ([]pipeline.Option, int, int) {
 	w := rapid.IntRange(1, 4).Draw(t, label+" workers")
 	b := rapid.IntRange(0, 8).Draw(t, label+" buffer")
 	c := rapid.IntRange(1, 16).Draw(t, label+" chunk")
-	return []pipeline.Option{pipeline.Workers(w), pipeline.Buffer(b), pipeline.Chunk(c)}, w, b
+	return []pipeline.Option{pipeline.Concurrency(w), pipeline.Buffer(b), pipeline.Chunk(c)}, w, b
 }
 
 // source draws one of the four sources over in.

@@ -32,8 +32,8 @@ func TestOversizedOptionsPanicAtConstruction(t *testing.T) {
 		{"Buffer(MaxInt)", func() { pipeline.Buffer(math.MaxInt) }, fmt.Sprintf("Buffer(%d)", math.MaxInt)},
 		{"Buffer(1<<20+1)", func() { pipeline.Buffer(1<<20 + 1) }, "Buffer(1048577)"},
 		{"Chunk(MaxInt)", func() { pipeline.Chunk(math.MaxInt) }, fmt.Sprintf("Chunk(%d)", math.MaxInt)},
-		{"Workers(MaxInt)", func() { pipeline.Workers(math.MaxInt) }, fmt.Sprintf("Workers(%d)", math.MaxInt)},
-		{"Workers(65537)", func() { pipeline.Workers(65537) }, "Workers(65537)"},
+		{"Concurrency(MaxInt)", func() { pipeline.Concurrency(math.MaxInt) }, fmt.Sprintf("Concurrency(%d)", math.MaxInt)},
+		{"Concurrency(65537)", func() { pipeline.Concurrency(65537) }, "Concurrency(65537)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestLargestSizesWorkWithoutAllocatingThem(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	big := []pipeline.Option{pipeline.Chunk(1 << 20), pipeline.Buffer(1 << 20)}
 	s := pipeline.Map(pipeline.FromSlice(ctx, ints(100), big...), inc, big...)
-	s = pipeline.Map(s, inc, append(big, pipeline.Workers(64))...)
+	s = pipeline.Map(s, inc, append(big, pipeline.Concurrency(64))...)
 	var got []int
 	for v := range s.Chan() {
 		got = append(got, v)
@@ -108,7 +108,7 @@ func TestFlatMapEmitIsSafeForConcurrentUse(t *testing.T) {
 		}
 		wg.Wait()
 		return errors.Join(errs...)
-	}, pipeline.Chunk(3), pipeline.Workers(2))
+	}, pipeline.Chunk(3), pipeline.Concurrency(2))
 	got, err := pipeline.Collect(s)
 	require.NoError(t, err)
 	require.Len(t, got, 20*fan)
@@ -260,9 +260,9 @@ func TestPropertySizesNeverCrash(t *testing.T) {
 		build := func() (s *pipeline.Stream[int], batchSize int) {
 			src := pipeline.FromSlice(context.Background(), ints(n),
 				draw("Chunk", pipeline.Chunk, size("Chunk", 1)), draw("Buffer", pipeline.Buffer, size("Buffer", 0)))
-			s = pipeline.Map(src, inc, draw("Workers", pipeline.Workers, workers),
+			s = pipeline.Map(src, inc, draw("Concurrency", pipeline.Concurrency, workers),
 				draw("Chunk", pipeline.Chunk, size("Chunk", 1)), draw("Buffer", pipeline.Buffer, size("Buffer", 0)))
-			s = pipeline.Filter(s, func(context.Context, int) (bool, error) { return true, nil }, draw("Workers", pipeline.Workers, workers))
+			s = pipeline.Filter(s, func(context.Context, int) (bool, error) { return true, nil }, draw("Concurrency", pipeline.Concurrency, workers))
 			batchSize = size("Batch", 1).Draw(t, "Batch")
 			passed = append(passed, fmt.Sprintf("Batch(size %d)", batchSize))
 			b := pipeline.Batch(s, batchSize, 0, draw("Chunk", pipeline.Chunk, size("Chunk", 1)))

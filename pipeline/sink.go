@@ -106,7 +106,7 @@ func Reduce[T, A any](s *Stream[T], init A, f func(acc A, item T) (A, error)) (A
 }
 
 // ForEach runs the pipeline, calls f for every item of s, and returns the
-// pipeline's error once every stage goroutine has exited. With [Workers](n)
+// pipeline's error once every stage goroutine has exited. With [Concurrency](n)
 // above one, n goroutines call f at once, in no set order. An error from f
 // fails the pipeline unless [OnError] takes it.
 func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Option) error {

@@ -3,7 +3,7 @@ package pipeline
 import "context"
 
 // Map returns a stream of f applied to every item of s, in the order of s
-// whatever the number of [Workers]. An error from f fails the pipeline unless
+// whatever the number of [Concurrency]. An error from f fails the pipeline unless
 // the stage has an [OnError] handler. A result waits to be handed on only while
 // the next stage is busy, or, when f is cheap, for a few more calls of f.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
@@ -42,7 +42,7 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 }
 
 // Filter returns a stream of the items of s for which keep returns true, in
-// the order of s whatever the number of [Workers].
+// the order of s whatever the number of [Concurrency].
 func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), opts ...Option) *Stream[T] {
 	if keep == nil {
 		panic("pipeline: Filter with a nil function")
@@ -72,7 +72,7 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 }
 
 // FlatMap returns a stream of the items f emits for the items of s, any number
-// each, in input order whatever the number of [Workers]; with several, what f
+// each, in input order whatever the number of [Concurrency]; with several, what f
 // emits for a share of input waits for its turn.
 func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
 	if f == nil {

@@ -26,7 +26,7 @@ func TestWorkersStartWithWork(t *testing.T) {
 	})
 	var got []int
 	during := 0
-	for v, err := range pipeline.All(pipeline.Map(src, inc, pipeline.Workers(1<<16))) {
+	for v, err := range pipeline.All(pipeline.Map(src, inc, pipeline.Concurrency(1<<16))) {
 		require.NoError(t, err)
 		if during == 0 {
 			during = runtime.NumGoroutine()

@@ -134,14 +134,14 @@ func DecorrelatedJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: decorrelatedJitter} })
 }
 
-// ProportionalJitter draws each delay uniformly from [d·(1-factor),
-// d·(1+factor)], d being the backoff's delay, then clamps it to the cap. It
-// panics if factor is not within [0, 1].
-func ProportionalJitter(factor float64) Option {
-	if !(factor >= 0 && factor <= 1) {
-		panic(fmt.Sprintf("retry: ProportionalJitter(%v): factor must be within [0, 1]", factor))
+// ProportionalJitter draws each delay uniformly from [d·(1-fraction),
+// d·(1+fraction)], d being the backoff's delay, then clamps it to the cap.
+// It panics if fraction is not within [0, 1].
+func ProportionalJitter(fraction float64) Option {
+	if !(fraction >= 0 && fraction <= 1) {
+		panic(fmt.Sprintf("retry: ProportionalJitter(%v): fraction must be within [0, 1]", fraction))
 	}
-	return optionFunc(func(c *config) { c.jitter = jitter{kind: proportionalJitter, factor: factor} })
+	return optionFunc(func(c *config) { c.jitter = jitter{kind: proportionalJitter, factor: fraction} })
 }
 
 // nominal returns the backoff's delay after attempt n (n >= 1), before

@@ -234,7 +234,7 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	// not a reason to stop the load: OnError writes it to the rejects file
 	// and the stage goes on. That is the dead-letter path of a pipeline.
 	orders := pipeline.Map(records, parse,
-		pipeline.Workers(cfg.workers),
+		pipeline.Concurrency(cfg.workers),
 		pipeline.Name("parse"),
 		pipeline.OnError(func(_ context.Context, rec record, err error) error {
 			rejected.Add(1)

@@ -95,9 +95,9 @@ var areaIntros = map[string]string{
 		"of about 1 µs of arithmetic with a runtime.Gosched halfway (where a real load would wait for I/O), which " +
 		"the implementation shares among the calls for that key in flight; loads/op is the share of calls that ran " +
 		"a load of their own. ctx=cancellable gives every caller a context that can be cancelled (and is not), the " +
-		"case coalesce.Group exists for; ctx=background gives context.Background(). The floor is a hand-written " +
+		"case coalesce.Flight exists for; ctx=background gives context.Background(). The floor is a hand-written " +
 		"single flight: a mutex, a map of calls and a channel closed when a call is done; the first caller runs the " +
-		"load, the others wait on the channel or their context. weft is coalesce.Group.Do; singleflight is " +
+		"load, the others wait on the channel or their context. weft is coalesce.Flight.Do; singleflight is " +
 		"x/sync/singleflight's Do, which takes no context (the same code under both ctx values); singleflight-chan " +
 		"is its DoChan and a select on the result and ctx.Done(), the way callers that must be able to leave use it.",
 }

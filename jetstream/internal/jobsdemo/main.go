@@ -108,7 +108,7 @@ func consume(ctx context.Context, js jetstream.JetStream, q *wjs.Queue[Job], que
 		}
 		_, err := js.Publish(ctx, queue+".done", []byte(strconv.Itoa(j.N)))
 		return err
-	}, wjs.WithRetry(retry.New(retry.Attempts(5), retry.Constant(50*time.Millisecond))), wjs.AckWait(ackWait))
+	}, wjs.Retry(retry.New(retry.Attempts(5), retry.Constant(50*time.Millisecond))), wjs.AckWait(ackWait))
 	if err != nil {
 		return err
 	}
