@@ -66,17 +66,24 @@
 // Panics are errors. A panic in a callback that weft runs on a goroutine of
 // its own is recovered as a [*PanicError] (the panic value and the stack)
 // and goes back through the error path of the call whose code panicked, as
-// the callback's error would. A success does not hide it: when fanout.First
-// or fanout.Hedged join a losing call that panicked, they return the
-// winner's value together with a non-nil error that [errors.As] finds as a
-// *PanicError. Where no caller is left to receive it, as in a
-// coalesce.Flight execution that every caller has left, it goes to a hook
-// (coalesce.OnPanic) whose default writes it and its stack with the
-// standard library's log package. A panic never crashes the process from a
-// goroutine the caller cannot see, and never disappears.
+// the callback's error would. A success does not hide it: when
+// [github.com/weftgo/weft/fanout.First] or
+// [github.com/weftgo/weft/fanout.Hedged] join a losing call that panicked,
+// they return the winner's value together with a non-nil error that
+// [errors.As] finds as a *PanicError. Where no caller is left to receive it,
+// as in a [github.com/weftgo/weft/coalesce.Flight] execution that every
+// caller has left, it goes to a hook
+// ([github.com/weftgo/weft/coalesce.OnPanic]) whose default writes it and
+// its stack with the standard library's log package. A panic never crashes
+// the process from a goroutine the caller cannot see, and never disappears.
 // Re-panicking on another goroutine would lose the stack of the panic and
 // kill the process wherever the join happens to be; returning it as an error
-// lets the caller decide, and keeps the original stack in the error.
+// lets the caller decide, and keeps the original stack in the error. Two
+// exceptions run on the caller's own goroutine and are chosen by the caller:
+// [github.com/weftgo/weft/breaker.Breaker.Run] lets a panic in its function
+// go on up, as a direct call would, and
+// [github.com/weftgo/weft/pool.Repanic] makes Wait re-panic with the first
+// task's *PanicError.
 //
 // Errors a caller can act on. Sentinel errors are matched with [errors.Is],
 // errors that carry data (a retry-after, an attempt count) with [errors.As];
