@@ -251,3 +251,112 @@ func TestKeepAliveLoadDefaults(t *testing.T) {
 	assert.Empty(t, tl.servedButLost(), "served but lost")
 	assert.Positive(t, tl.answered.Load())
 }
+
+// laggingBalancer is a TCP proxy that, like kube-proxy or a cloud load
+// balancer, keeps sending new connections to the old backend until lag has
+// passed since the old one was told to stop, then to the new one. Each
+// connection stays with the backend it was given.
+type laggingBalancer struct {
+	ln       net.Listener
+	old, new string
+	switchAt atomic.Pointer[time.Time]
+	wg       sync.WaitGroup
+}
+
+func newLaggingBalancer(t *testing.T, old, new string) *laggingBalancer {
+	b := &laggingBalancer{ln: listen(t), old: old, new: new}
+	b.wg.Go(b.serve)
+	return b
+}
+
+// sigterm starts the lag: the endpoint removal reaches the balancer after it.
+func (b *laggingBalancer) sigterm(lag time.Duration) {
+	at := time.Now().Add(lag)
+	b.switchAt.Store(&at)
+}
+
+func (b *laggingBalancer) serve() {
+	for {
+		c, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		backend := b.old
+		if at := b.switchAt.Load(); at != nil && time.Now().After(*at) {
+			backend = b.new
+		}
+		b.wg.Go(func() { pipe(c, backend) })
+	}
+}
+
+// pipe copies between c and a connection to backend until either side
+// closes, then closes both.
+func pipe(c net.Conn, backend string) {
+	defer c.Close()
+	s, err := net.Dial("tcp", backend)
+	if err != nil {
+		return // the client sees its connection closed
+	}
+	defer s.Close()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(s, c); done <- struct{}{} }()
+	go func() { io.Copy(c, s); done <- struct{}{} }()
+	<-done
+	c.Close()
+	s.Close()
+	<-done
+}
+
+func (b *laggingBalancer) close() {
+	b.ln.Close()
+	b.wg.Wait()
+}
+
+// Behind a balancer that keeps routing new connections to the old server
+// for a second after SIGTERM, keep-alive clients lose nothing with the
+// default options: the drain delay outlasts the lag, and "Connection: close"
+// moves every client to the new server through the balancer.
+func TestLaggingBalancerDefaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits the default drain delay")
+	}
+	t.Parallel()
+	tl := newTally()
+	oldLn, newLn := listen(t), listen(t)
+	newSrv := &http.Server{Handler: echoHandler(tl)}
+	go newSrv.Serve(newLn)
+	defer newSrv.Close()
+	bal := newLaggingBalancer(t, oldLn.Addr().String(), newLn.Addr().String())
+	defer bal.close()
+
+	g := shutdown.New() // the documented defaults
+	g.Add("http", shutdown.HTTPServer(&http.Server{Handler: echoHandler(tl)}, shutdown.Listener(oldLn)))
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- g.Run(ctx) }()
+	<-g.Started()
+
+	stop := make(chan struct{})
+	clientsDone := make(chan struct{})
+	go func() {
+		keepAliveClients(tl, 8, "http://"+bal.ln.Addr().String(), stop, "lag")
+		close(clientsDone)
+	}()
+	for tl.answered.Load() < 200 {
+		time.Sleep(time.Millisecond) // polling a counter; no ordering depends on it
+	}
+	bal.sigterm(time.Second)
+	cancel()
+	require.NoError(t, <-runErr)
+	// Traffic goes on, now to the new server only.
+	after := tl.answered.Load() + 200
+	for tl.answered.Load() < after && tl.lost.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	<-clientsDone
+	t.Log(tl)
+	assert.Zero(t, tl.lost.Load(), "requests lost: %v; first errors: %q", tl, tl.errs)
+	assert.Zero(t, tl.refused.Load(), "connections refused")
+	assert.Empty(t, tl.servedButLost(), "served but lost")
+}
