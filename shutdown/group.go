@@ -177,9 +177,10 @@ func (g *Group) Add(name string, c Component) {
 // Run starts every component in order, each once the one before it is
 // ready, and then waits until ctx is done or a component fails or ends on its
 // own. Then it shuts down: [Group.Ready] turns 503, [Group.ShuttingDown]
-// closes, the [DrainDelay] passes, and every component that was started is
-// stopped, once, in reverse order, each within its budget. Run returns when
-// all of them have stopped, or when the overall [Timeout] has passed.
+// closes, the [DrainDelay] passes if a component had become ready, and every
+// component that was started is stopped, once, in reverse order, each within
+// its budget. Run returns when all of them have stopped, or when the overall
+// [Timeout] (plus the [OnStop] hook's time) has passed.
 //
 // Run returns nil after a clean stop caused by ctx, such as a signal from
 // [OnSignal]. Otherwise it returns [errors.Join] of a [*StartError] for each
