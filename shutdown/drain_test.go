@@ -428,7 +428,7 @@ func TestHTTP2DrainSendsGOAWAY(t *testing.T) {
 	ts.Close()
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	ln := listen(t)
-	g := shutdown.New(shutdown.DrainDelay(5*time.Second), shutdown.Timeout(10*time.Second))
+	g := shutdown.New(shutdown.DrainDelay(time.Second), shutdown.Timeout(10*time.Second))
 	g.Add("h2", shutdown.HTTPServer(&http.Server{Handler: h, TLSConfig: cfg}, shutdown.Listener(ln)))
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)

@@ -241,7 +241,7 @@ func TestHTTPServerServeFailureDrainsInFlight(t *testing.T) {
 		<-release
 		ctxErr.Store(fmt.Sprint(r.Context().Err()))
 	})}
-	g := shutdown.New(shutdown.Timeout(10 * time.Second))
+	g := shutdown.New(shutdown.Timeout(10*time.Second), shutdown.DrainDelay(0))
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 	runErr := make(chan error, 1)
 	go func() { runErr <- g.Run(context.Background()) }()
@@ -275,7 +275,7 @@ func TestHTTPServerTLS(t *testing.T) {
 	cfg, client := ts.TLS.Clone(), ts.Client()
 	ts.Close()
 	ln := listen(t)
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0))
 	g.Add("https", shutdown.HTTPServer(&http.Server{Handler: h, TLSConfig: cfg}, shutdown.Listener(ln)))
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)

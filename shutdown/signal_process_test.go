@@ -91,6 +91,7 @@ func (p *proc) waitExit(t *testing.T, within time.Duration) int {
 // process exits 0. A Ctrl-C (SIGINT) during a stuck stop exits at once with
 // 128+2; a repeated SIGTERM does not, and the process ends at its Timeout.
 func TestRealSignals(t *testing.T) {
+	t.Parallel()
 	bin := buildSigprog(t)
 
 	t.Run("clean", func(t *testing.T) {
