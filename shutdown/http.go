@@ -383,7 +383,7 @@ func (h *httpServer) hardStop(ctx context.Context, cancelShutdown context.Cancel
 	h.cancelRequests()
 	grace := 50 * time.Millisecond
 	if giveUp, ok := ctx.Value(hardKey{}).(time.Time); ok {
-		grace = time.Until(giveUp) / 2
+		grace = time.Until(giveUp) / 3 // the rest to close and return
 	}
 	if grace > 0 {
 		t := time.NewTimer(grace)

@@ -133,7 +133,7 @@ func TestHTTPServerHardStop(t *testing.T) {
 		<-r.Context().Done()
 		handlerErr <- r.Context().Err()
 	})}
-	g := shutdown.New(shutdown.Timeout(300 * time.Millisecond))
+	g := shutdown.New(shutdown.Timeout(2*time.Second), shutdown.DrainDelay(0))
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

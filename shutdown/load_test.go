@@ -32,11 +32,11 @@ type tally struct {
 	mu       sync.Mutex
 	errs     []string        // the first few losses, for the failure message
 	served   map[string]bool // IDs the handler saw, true once answered to the client
-	accepted map[string]bool // the client-side addresses of the connections the server accepted
+	accepted map[string]time.Time // when the server last accepted a connection from each client-side address
 }
 
 func newTally() *tally {
-	return &tally{served: make(map[string]bool), accepted: make(map[string]bool)}
+	return &tally{served: make(map[string]bool), accepted: make(map[string]time.Time)}
 }
 
 // acceptLog is a listener that records, in its tally, the connections the
@@ -50,20 +50,23 @@ func (l acceptLog) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err == nil {
 		l.tl.mu.Lock()
-		l.tl.accepted[c.RemoteAddr().String()] = true
+		l.tl.accepted[c.RemoteAddr().String()] = time.Now()
 		l.tl.mu.Unlock()
 	}
 	return c, err
 }
 
 // wasAccepted reports whether the server accepted the connection whose
-// client-side address is addr. A connection the kernel completed that was
-// still in the listen backlog when the listener closed was not: closing a
-// listening socket resets those, and no server can answer them.
-func (t *tally) wasAccepted(addr string) bool {
+// client-side address is addr and which the client began to dial at
+// dialed: an earlier connection from the same port, reused, does not count.
+// A connection the kernel completed that was still in the listen backlog
+// when the listener closed was not accepted: closing a listening socket
+// resets those, and no server can answer them.
+func (t *tally) wasAccepted(addr string, dialed time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.accepted[addr]
+	at, ok := t.accepted[addr]
+	return ok && !at.Before(dialed)
 }
 
 func (t *tally) handlerSaw(id string) {
@@ -111,12 +114,14 @@ func (t *tally) post(client *http.Client, url, id string) {
 		panic(err)
 	}
 	var conn httptrace.GotConnInfo
+	var dialed time.Time
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) { conn = info },
+		ConnectStart: func(string, string) { dialed = time.Now() },
+		GotConn:      func(info httptrace.GotConnInfo) { conn = info },
 	}))
 	resp, err := client.Do(req)
 	if err != nil {
-		if refusedAtConnect(err) || conn.Conn != nil && !conn.Reused && !t.wasAccepted(conn.Conn.LocalAddr().String()) {
+		if refusedAtConnect(err) || conn.Conn != nil && !conn.Reused && !t.wasAccepted(conn.Conn.LocalAddr().String(), dialed) {
 			t.refused.Add(1)
 			return
 		}
