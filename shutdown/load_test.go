@@ -30,8 +30,8 @@ type tally struct {
 	lost     atomic.Int64 // sent on an accepted connection, then no response: reset, EOF, closed idle connection
 
 	mu       sync.Mutex
-	errs     []string        // the first few losses, for the failure message
-	served   map[string]bool // IDs the handler saw, true once answered to the client
+	errs     []string             // the first few losses, for the failure message
+	served   map[string]bool      // IDs the handler saw, true once answered to the client
 	accepted map[string]time.Time // when the server last accepted a connection from each client-side address
 }
 
