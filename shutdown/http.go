@@ -42,14 +42,15 @@ func Listener(ln net.Listener) HTTPOption {
 // keep-alive clients reconnect, through the balancer, elsewhere, while the
 // server still serves through the drain delay.
 //
-// Stop closes the channel that [Track] returned to long-lived handlers and
-// calls s.Shutdown: the server stops accepting, closes idle connections and
-// waits for requests in flight, and Stop for the tracked handlers too. If
-// Stop's budget runs out first, the hard stop cancels the request contexts,
-// leaves handlers that answer on cancellation the time to write their
-// answer, then calls s.Close; Stop returns the budget's error. Functions
-// registered with s.RegisterOnShutdown run when Shutdown begins, but nothing
-// waits for them: use Track.
+// Stop closes the channel that [Track] returned to long-lived handlers,
+// stops accepting, lets the requests already sent on accepted connections
+// reach their handlers (for at most a second), then calls s.Shutdown, which
+// closes idle connections and waits for requests in flight; Stop waits for
+// the tracked handlers too. If Stop's budget runs out first, the hard stop
+// cancels the request contexts, leaves handlers that answer on cancellation
+// the time to write their answer, then calls s.Close; Stop returns the
+// budget's error. Functions registered with s.RegisterOnShutdown run when
+// Shutdown begins, but nothing waits for them: use Track.
 //
 // Request contexts are not cancelled by the signal that starts the shutdown:
 // they derive from the hard-stop context. HTTPServer sets s.BaseContext and
