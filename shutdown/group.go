@@ -99,7 +99,9 @@ func StopTimeout(d time.Duration) Option {
 // it still serves; [HTTPServer] meanwhile answers every request with
 // "Connection: close". The default is a fifth of the [Timeout]: 5s with the
 // default Timeout of 25s. The delay is skipped when no component had become
-// ready, as when the first Start fails. It counts toward the Timeout, so it
+// ready, as when the first Start fails. With 0, keep-alive connections idle
+// at the stop are closed without notice, which fails a request a client
+// sends on one at that moment. The delay counts toward the Timeout, so it
 // must be shorter: [New] panics if it is not. DrainDelay panics if d < 0.
 func DrainDelay(d time.Duration) Option {
 	if d < 0 {
