@@ -43,10 +43,10 @@ func Listener(ln net.Listener) HTTPOption {
 // server still serves through the drain delay.
 //
 // Stop closes the channel that [Track] returned to long-lived handlers,
-// stops accepting, lets the requests already sent on accepted connections
-// reach their handlers (for at most a second), then calls s.Shutdown, which
-// closes idle connections and waits for requests in flight; Stop waits for
-// the tracked handlers too. If Stop's budget runs out first, the hard stop
+// stops accepting, and waits, for at most a second, until every connection
+// has carried a request answered with "Connection: close"; then it calls
+// s.Shutdown, which closes the connections still idle and waits for the
+// requests in flight, and Stop waits for the tracked handlers too. If Stop's budget runs out first, the hard stop
 // cancels the request contexts, leaves handlers that answer on cancellation
 // the time to write their answer, then calls s.Close; Stop returns the
 // budget's error. Functions registered with s.RegisterOnShutdown run when
@@ -84,14 +84,14 @@ type httpServer struct {
 	sl      *stopListener         // what Serve accepts on; nil until Start has it
 	conns   map[net.Conn]*connUse // the connections open
 	busy    counter               // connections with a request active
-	pending counter               // connections whose request no handler has begun yet
+	untold  counter               // connections not yet answered with "Connection: close"
 	held    counter               // handlers holding a connection through Track
 }
 
 // connUse is what the server knows of a connection.
 type connUse struct {
-	state   http.ConnState
-	pending bool // accepted or active, and no handler has begun since
+	state http.ConnState
+	told  bool // a handler has begun answering with "Connection: close"
 }
 
 // counter counts things in use and says when none is.
@@ -225,14 +225,14 @@ func (h *httpServer) Start(ctx context.Context) error {
 		inner = http.DefaultServeMux
 	}
 	h.s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
-			h.begun(c)
-		}
 		if h.draining() {
 			// HTTP/1 closes the connection after this answer; HTTP/2
 			// sends GOAWAY. Unlike SetKeepAlivesEnabled(false), this
 			// closes no idle connection a client may be writing to.
 			w.Header().Set("Connection", "close")
+			if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+				h.tell(c)
+			}
 		}
 		inner.ServeHTTP(w, r)
 	})
@@ -282,9 +282,9 @@ func baseConn(c net.Conn) net.Conn {
 	return c
 }
 
-// connState follows each connection, so that Stop knows which ones have a
-// request that no handler has begun yet, and the hard stop which ones are
-// writing an answer.
+// connState follows each connection, so that Stop knows which ones have
+// not been told to close yet, and the hard stop which ones are writing an
+// answer.
 func (h *httpServer) connState(c net.Conn, st http.ConnState) {
 	c = baseConn(c)
 	h.mu.Lock()
@@ -293,6 +293,7 @@ func (h *httpServer) connState(c net.Conn, st http.ConnState) {
 	if u == nil {
 		u = &connUse{}
 		h.conns[c] = u
+		h.untold.add(1)
 	}
 	if u.state == http.StateActive && st != http.StateActive {
 		h.busy.add(-1)
@@ -300,28 +301,23 @@ func (h *httpServer) connState(c net.Conn, st http.ConnState) {
 		h.busy.add(1)
 	}
 	u.state = st
-	// A new or newly active connection has a request on its way, which
-	// no handler has begun yet.
-	if wait := st == http.StateNew || st == http.StateActive; wait && !u.pending {
-		u.pending = true
-		h.pending.add(1)
-	} else if !wait && u.pending {
-		u.pending = false
-		h.pending.add(-1)
-	}
 	if st == http.StateHijacked || st == http.StateClosed {
+		if !u.told {
+			h.untold.add(-1)
+		}
 		delete(h.conns, c)
 	}
 }
 
-// begun records that a handler has begun a request on c: from here on,
-// Shutdown cannot drop it.
-func (h *httpServer) begun(c net.Conn) {
+// tell records that a handler has begun answering on c with "Connection:
+// close": the client will not send on it again, and Shutdown can no longer
+// drop the request, which a handler has.
+func (h *httpServer) tell(c net.Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if u := h.conns[baseConn(c)]; u != nil && u.pending {
-		u.pending = false
-		h.pending.add(-1)
+	if u := h.conns[baseConn(c)]; u != nil && !u.told {
+		u.told = true
+		h.untold.add(-1)
 	}
 }
 
@@ -332,8 +328,11 @@ func (h *httpServer) Stop(ctx context.Context) error {
 	sl := h.sl
 	h.mu.Unlock()
 	if sl != nil {
-		// Accept no more, and let the requests already sent on accepted
-		// connections reach their handlers before Shutdown begins.
+		// Accept no more, and give every connection the time to carry
+		// one more request, which a handler begins and answers with
+		// "Connection: close": net/http's Shutdown drops unanswered a
+		// request it reads once it has begun, and closes idle
+		// connections under clients that may be writing to them.
 		sl.stop()
 		select {
 		case <-sl.parked:
@@ -347,7 +346,7 @@ func (h *httpServer) Stop(ctx context.Context) error {
 		if wait > 0 {
 			t := time.NewTimer(wait)
 			select {
-			case <-h.pending.none():
+			case <-h.untold.none():
 			case <-t.C:
 			case <-ctx.Done():
 			}
