@@ -79,13 +79,13 @@ type httpServer struct {
 	stopping   atomic.Bool // Stop has begun
 	noticeOnce sync.Once
 
-	mu      sync.Mutex
-	hard    context.CancelFunc    // cancels the request contexts: the hard stop
-	sl      *stopListener         // what Serve accepts on; nil until Start has it
-	conns   map[net.Conn]*connUse // the connections open
-	busy    counter               // connections with a request active
-	untold  counter               // connections not yet answered with "Connection: close"
-	held    counter               // handlers holding a connection through Track
+	mu     sync.Mutex
+	hard   context.CancelFunc    // cancels the request contexts: the hard stop
+	sl     *stopListener         // what Serve accepts on; nil until Start has it
+	conns  map[net.Conn]*connUse // the connections open
+	busy   counter               // connections with a request active
+	untold counter               // connections not yet answered with "Connection: close"
+	held   counter               // handlers holding a connection through Track
 }
 
 // connUse is what the server knows of a connection.
