@@ -82,6 +82,7 @@ func TestHTTPServerDrainsInFlight(t *testing.T) {
 		body string
 		err  error
 	}
+	<-g.Started()
 	slow := make(chan result, 1)
 	go func() {
 		code, body, err := get(url + "/slow")
@@ -133,7 +134,10 @@ func TestHTTPServerHardStop(t *testing.T) {
 		<-r.Context().Done()
 		handlerErr <- r.Context().Err()
 	})}
-	g := shutdown.New(shutdown.Timeout(2*time.Second), shutdown.DrainDelay(0))
+	t.Parallel()
+	// The group's margin after Stop's deadline is a twentieth of the
+	// budget: enough for the hard stop on a loaded machine.
+	g := shutdown.New(shutdown.Timeout(5*time.Second), shutdown.DrainDelay(0))
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -188,7 +192,9 @@ func TestGraceful(t *testing.T) {
 		if !stuck {
 			close(f.inflight)
 		}
-		g := shutdown.New(shutdown.Timeout(200 * time.Millisecond))
+		// The group's margin after Stop's deadline is a twentieth of the
+		// budget: enough for the hard Stop on a loaded machine.
+		g := shutdown.New(shutdown.Timeout(4*time.Second), shutdown.DrainDelay(0))
 		g.Add("grpc", shutdown.Graceful(f, f.serve))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
