@@ -63,3 +63,21 @@ func MarkReady(ctx context.Context) {
 		ready()
 	}
 }
+
+type drainingKey struct{}
+
+// Draining returns a channel that is closed when the [Group] that gave ctx
+// to a Start begins shutting down: when [Group.ShuttingDown] closes, before
+// the drain delay and the first Stop. A component that keeps serving through
+// the drain uses it to tell its clients to go elsewhere, as [HTTPServer] does
+// with "Connection: close". For a context that did not come from a Group it
+// returns nil, a channel that is never closed.
+func Draining(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(drainingKey{}).(<-chan struct{})
+	return ch
+}
+
+// hardKey carries, in Stop's context, the time at which the group gives up
+// on the Stop: a little after the context's own deadline. [HTTPServer] uses
+// the time between the two to let handlers answer after the hard stop.
+type hardKey struct{}

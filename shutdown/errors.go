@@ -11,8 +11,9 @@ import (
 var ErrExited = errors.New("shutdown: component exited on its own")
 
 // ErrAbandoned is the error of a component whose Stop, or whose Start after
-// its Stop, had not returned when its stop budget ran out. The group stops
-// waiting for it and goes on with the next component; the component's
+// its Stop, had not returned when its stop budget ran out, and of an
+// [OnStop] hook call that had not returned when the hook's budget ran out.
+// The group stops waiting for it and goes on with the next component; its
 // goroutine may still be running when Run returns.
 var ErrAbandoned = errors.New("shutdown: stop did not finish within its budget")
 

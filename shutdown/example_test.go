@@ -3,7 +3,9 @@ package shutdown_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"syscall"
@@ -23,7 +25,7 @@ func Example() {
 
 	g := shutdown.New(
 		shutdown.Timeout(25*time.Second),
-		shutdown.DrainDelay(0), // 5s or so behind a load balancer
+		shutdown.DrainDelay(0), // no balancer here; the default, 5s, behind one
 		shutdown.OnStop(func(name string, err error, took time.Duration) {
 			fmt.Printf("stopped %s: %v\n", name, err)
 		}),
@@ -77,7 +79,7 @@ func ExampleFunc() {
 			}
 		},
 	)
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0)) // nothing routes traffic to it
 	g.Add("worker", worker)
 	jobs <- 1
 	jobs <- 2
@@ -116,7 +118,7 @@ func ExampleDrainDelay() {
 func ExampleMarkReady() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0))
 	quit := make(chan struct{})
 	g.Add("consumer", shutdown.Func(
 		func(ctx context.Context) error {
@@ -158,4 +160,72 @@ func ExampleOnSignal() {
 	<-ctx.Done()
 	fmt.Println(context.Cause(ctx))
 	// Output: shutdown: received terminated
+}
+
+// A streaming handler calls Track so that the server's Stop tells it to
+// finish and waits for it, within the stop budget, before request contexts
+// are cancelled. A WebSocket handler does the same around its hijacked
+// connection, sending a close frame when told.
+func ExampleTrack() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	streaming := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stop, done := shutdown.Track(r)
+		defer done()
+		fmt.Fprintln(w, "event: hello")
+		w.(http.Flusher).Flush()
+		close(streaming)
+		<-stop // the server is stopping: end the stream cleanly
+		fmt.Fprintln(w, "event: bye, reconnect elsewhere")
+	})}
+	g := shutdown.New(shutdown.DrainDelay(0))
+	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- g.Run(ctx) }()
+	<-g.Started()
+
+	resp, err := http.Get("http://" + ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	<-streaming
+	cancel() // SIGTERM arrives
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Print(string(body))
+	fmt.Println(<-runErr)
+	// Output:
+	// event: hello
+	// event: bye, reconnect elsewhere
+	// <nil>
+}
+
+// A component that serves clients through the drain delay watches Draining
+// to tell them, from the moment shutdown begins, to go elsewhere.
+func ExampleDraining() {
+	g := shutdown.New(shutdown.DrainDelay(10 * time.Millisecond))
+	told := make(chan struct{})
+	g.Add("feed", shutdown.Func(func(ctx context.Context) error {
+		shutdown.MarkReady(ctx)
+		<-shutdown.Draining(ctx)
+		fmt.Println("feed: telling subscribers to reconnect elsewhere")
+		close(told)
+		<-ctx.Done() // serve until stopped
+		return nil
+	}, func(context.Context) error {
+		<-told
+		fmt.Println("feed: stopped")
+		return nil
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-g.Started(); cancel() }()
+	fmt.Println(g.Run(ctx))
+	// Output:
+	// feed: telling subscribers to reconnect elsewhere
+	// feed: stopped
+	// <nil>
 }

@@ -54,8 +54,14 @@ type config struct {
 	timeout     time.Duration
 	stopTimeout time.Duration
 	drain       time.Duration
+	drainSet    bool // DrainDelay was given; otherwise drain is a fifth of the timeout
 	onStop      func(name string, err error, took time.Duration)
 }
+
+// hookBudget is the time the OnStop hook's calls may take in all, on top of
+// the Timeout: with the defaults, 25s and 2s stay inside Kubernetes' default
+// grace period of 30s.
+const hookBudget = 2 * time.Second
 
 // Option configures a [Group].
 type Option interface{ apply(*config) }
@@ -64,9 +70,10 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Timeout sets the overall stop deadline (default 25s, under Kubernetes'
+// Timeout sets the overall stop deadline (default 25s, inside Kubernetes'
 // default grace period of 30s): the time from the moment shutdown begins,
-// drain delay included, to the moment Run returns. It panics if d <= 0.
+// drain delay included, to the moment Run returns, leaving aside the time
+// of the [OnStop] hook. It panics if d <= 0.
 func Timeout(d time.Duration) Option {
 	if d <= 0 {
 		panic(fmt.Sprintf("shutdown: Timeout(%v): need a positive duration", d))
@@ -88,26 +95,32 @@ func StopTimeout(d time.Duration) Option {
 }
 
 // DrainDelay sets how long the group waits between turning not-ready and the
-// first Stop (default 0), so that load balancers take the instance out of
-// rotation while it still serves. It counts toward the overall [Timeout], so
-// it must be shorter: [New] panics if it is not. DrainDelay panics if d < 0.
+// first Stop, so that load balancers take the instance out of rotation while
+// it still serves; [HTTPServer] meanwhile answers every request with
+// "Connection: close". The default is a fifth of the [Timeout]: 5s with the
+// default Timeout of 25s. The delay is skipped when no component had become
+// ready, as when the first Start fails. With 0, keep-alive connections idle
+// at the stop are closed without notice, which fails a request a client
+// sends on one at that moment. The delay counts toward the Timeout, so it
+// must be shorter: [New] panics if it is not. DrainDelay panics if d < 0.
 func DrainDelay(d time.Duration) Option {
 	if d < 0 {
 		panic(fmt.Sprintf("shutdown: DrainDelay(%v): negative duration", d))
 	}
-	return optionFunc(func(c *config) { c.drain = d })
+	return optionFunc(func(c *config) { c.drain, c.drainSet = d, true })
 }
 
 // OnStop sets a hook called after each component's stop, with the
 // component's name, the errors its stop reported (a [*StopError], and a
 // [*StartError] if its Start ended with an error meanwhile, joined; nil if
 // it stopped cleanly) and how long the stop took: the place to log or
-// export stop timings. It runs on Run's goroutine, outside any lock of the
-// group, and its time is not bounded by the [Timeout]: keep it short, and
-// never block it on the components being stopped. A panic in it is recovered
-// and returned by Run, and the other components are still stopped; a
-// runtime.Goexit in it (t.FailNow) ends Run's goroutine with the rest
-// unstopped. It panics if hook is nil.
+// export stop timings. Its calls run one at a time, before the next Stop,
+// outside any lock of the group. Their time is not charged to the
+// components: it has a budget of its own of 2s in all, on top of the
+// [Timeout]. A call still running when that budget is spent is reported as
+// [ErrAbandoned], and the hook is not called again. A panic or
+// runtime.Goexit in it is reported by Run, and the other components are
+// still stopped. It panics if hook is nil.
 func OnStop(hook func(name string, err error, took time.Duration)) Option {
 	if hook == nil {
 		panic("shutdown: OnStop(nil)")
@@ -124,6 +137,9 @@ func New(opts ...Option) *Group {
 			panic("shutdown: nil Option")
 		}
 		o.apply(&cfg)
+	}
+	if !cfg.drainSet {
+		cfg.drain = cfg.timeout / 5
 	}
 	if cfg.drain >= cfg.timeout {
 		panic(fmt.Sprintf("shutdown: DrainDelay(%v) is not shorter than Timeout(%v): no time would be left to stop the components", cfg.drain, cfg.timeout))
@@ -163,9 +179,10 @@ func (g *Group) Add(name string, c Component) {
 // Run starts every component in order, each once the one before it is
 // ready, and then waits until ctx is done or a component fails or ends on its
 // own. Then it shuts down: [Group.Ready] turns 503, [Group.ShuttingDown]
-// closes, the [DrainDelay] passes, and every component that was started is
-// stopped, once, in reverse order, each within its budget. Run returns when
-// all of them have stopped, or when the overall [Timeout] has passed.
+// closes, the [DrainDelay] passes if a component had become ready, and every
+// component that was started is stopped, once, in reverse order, each within
+// its budget. Run returns when all of them have stopped, or when the overall
+// [Timeout] (plus the [OnStop] hook's time) has passed.
 //
 // Run returns nil after a clean stop caused by ctx, such as a signal from
 // [OnSignal]. Otherwise it returns [errors.Join] of a [*StartError] for each
@@ -228,6 +245,11 @@ starting:
 			}
 		}
 	}
+	if failure == nil {
+		// A Start may have failed while the select above took another
+		// case: the group is not ready once a failure is there to see.
+		failure = g.failedMeanwhile(started)
+	}
 	if failure == nil && ctx.Err() == nil {
 		g.ready.Store(true)
 		close(g.started)
@@ -247,8 +269,21 @@ starting:
 	g.ready.Store(false)
 	close(g.shuttingDown)
 	errs := []error{failure}
-	errs = append(errs, g.stop(ctx, started)...)
+	errs = append(errs, g.stop(context.WithoutCancel(ctx), started)...)
 	return errors.Join(errs...)
+}
+
+// failedMeanwhile returns the failure of a started component whose Start
+// has returned but whose end the group has not handled yet.
+func (g *Group) failedMeanwhile(started []*entry) error {
+	for _, e := range started {
+		if closed(e.startDone) {
+			if err := g.exited(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // start calls e's Start on a goroutine of its own.
@@ -260,7 +295,8 @@ func (g *Group) start(ctx context.Context, e *entry, ended chan<- *entry) {
 			close(e.readyCh)
 		})
 	}
-	sctx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), readyKey{}, ready))
+	sctx := context.WithValue(context.WithoutCancel(ctx), readyKey{}, ready)
+	sctx, cancel := context.WithCancel(context.WithValue(sctx, drainingKey{}, (<-chan struct{})(g.shuttingDown)))
 	e.ctx, e.cancel = sctx, cancel
 	go catch.Guard(func() error { return e.c.Start(sctx) }, func(err error) {
 		e.startErr = err
@@ -290,21 +326,17 @@ func (g *Group) exited(e *entry) error {
 	return &StartError{Name: e.name, Err: err}
 }
 
-// stop stops the started components in reverse order and returns their
-// errors.
-func (g *Group) stop(ctx context.Context, started []*entry) []error {
-	base, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.timeout)
-	defer cancel()
-	if g.cfg.drain > 0 {
+// stop waits the drain delay, if a component had become ready, then stops
+// the started components in reverse order and returns their errors.
+func (g *Group) stop(base context.Context, started []*entry) []error {
+	deadline := time.Now().Add(g.cfg.timeout)
+	if g.cfg.drain > 0 && anyReady(started) {
 		t := time.NewTimer(g.cfg.drain)
-		select {
-		case <-t.C:
-		case <-base.Done():
-		}
-		t.Stop()
+		<-t.C
 	}
 	var errs []error
 	var unfinished []string
+	hookLeft := hookBudget
 	for i := len(started) - 1; i >= 0; i-- {
 		e := started[i]
 		if !e.failed && e.startFailed() {
@@ -318,7 +350,7 @@ func (g *Group) stop(ctx context.Context, started []*entry) []error {
 			continue
 		}
 		begin := time.Now()
-		stopErr, startErr, finished := g.stopOne(base, e)
+		stopErr, startErr, finished := g.stopOne(base, deadline, e)
 		var err error
 		if stopErr != nil {
 			err = &StopError{Name: e.name, Err: stopErr}
@@ -333,11 +365,19 @@ func (g *Group) stop(ctx context.Context, started []*entry) []error {
 		if !finished {
 			unfinished = append(unfinished, e.name)
 		}
-		if g.cfg.onStop != nil {
-			// A panic in the hook must not keep the rest from stopping.
+		if g.cfg.onStop != nil && hookLeft > 0 {
 			took := time.Since(begin)
-			if perr := catch.Call(func() error { g.cfg.onStop(e.name, err, took); return nil }); perr != nil {
-				errs = append(errs, fmt.Errorf("shutdown: OnStop hook for %q: %w", e.name, perr))
+			hookBegin := time.Now()
+			herr := g.hook(e.name, err, took, hookLeft)
+			// The hook's time is its own, not the next component's.
+			spent := time.Since(hookBegin)
+			hookLeft -= spent
+			deadline = deadline.Add(spent)
+			if herr != nil {
+				if errors.Is(herr, ErrAbandoned) {
+					hookLeft = 0
+				}
+				errs = append(errs, fmt.Errorf("shutdown: OnStop hook for %q: %w", e.name, herr))
 			}
 		}
 	}
@@ -347,37 +387,63 @@ func (g *Group) stop(ctx context.Context, started []*entry) []error {
 	return errs
 }
 
+// anyReady reports whether a started component had become ready: only then
+// may traffic have reached it, and the drain delay serve a purpose.
+func anyReady(started []*entry) bool {
+	for _, e := range started {
+		if e.marked.Load() || closed(e.startDone) && e.startErr == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hook calls the OnStop hook on a goroutine of its own and waits for it at
+// most budget, so that a hook that blocks cannot hold up the stop. It
+// returns the hook's panic or Goexit, or ErrAbandoned.
+func (g *Group) hook(name string, err error, took, budget time.Duration) error {
+	done := make(chan error, 1)
+	go catch.Guard(func() error { g.cfg.onStop(name, err, took); return nil }, func(err error) { done <- err })
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return ErrAbandoned
+	}
+}
+
 // startFailed reports whether e's Start has returned an error before the
 // component was ready.
 func (e *entry) startFailed() bool {
 	return closed(e.startDone) && e.startErr != nil && !e.marked.Load()
 }
 
-// stopOne calls e's Stop within its budget and waits, within the same
-// budget, for a Start still running to return. It returns Stop's error, the
-// error of a Start that ended with one and had not been reported, and
-// whether the component finished.
-func (g *Group) stopOne(base context.Context, e *entry) (stopErr, startErr error, finished bool) {
-	ctx, cancel := base, context.CancelFunc(func() {})
+// stopOne calls e's Stop, with a context carrying base's values, within its
+// budget, which ends at the overall deadline or sooner, and waits, within the same budget, for a Start still
+// running to return. It returns Stop's error, the error of a Start that
+// ended with one and had not been reported, and whether the component
+// finished.
+func (g *Group) stopOne(base context.Context, deadline time.Time, e *entry) (stopErr, startErr error, finished bool) {
 	if g.cfg.stopTimeout > 0 {
-		ctx, cancel = context.WithTimeout(base, g.cfg.stopTimeout)
+		deadline = minTime(deadline, time.Now().Add(g.cfg.stopTimeout))
 	}
+	ctx, cancel := context.WithDeadline(context.WithValue(base, hardKey{}, deadline), deadline)
 	defer cancel()
 	defer e.cancel() // the hard stop of the component's Start
 	// Stop's own context expires a little before the group gives up on it,
 	// so that a Stop that waited for its deadline still has time to force
 	// things closed and return its error.
 	sctx := ctx
-	if deadline, ok := ctx.Deadline(); ok {
-		if left := time.Until(deadline); left > 0 {
-			var cancelStop context.CancelFunc
-			sctx, cancelStop = context.WithDeadline(ctx, deadline.Add(-min(left/20, time.Second)))
-			defer cancelStop()
-		}
+	if left := time.Until(deadline); left > 0 {
+		var cancelStop context.CancelFunc
+		sctx, cancelStop = context.WithDeadline(ctx, deadline.Add(-min(left/20, time.Second)))
+		defer cancelStop()
 	}
 	done := make(chan error, 1)
 	go catch.Guard(func() error { return e.c.Stop(sctx) }, func(err error) { done <- err })
-	if base.Err() != nil {
+	if ctx.Err() != nil {
 		// Called after the overall deadline: Run does not wait for it,
 		// however soon it would return.
 		return ErrAbandoned, nil, false
@@ -403,6 +469,13 @@ func (g *Group) stopOne(base context.Context, e *entry) (stopErr, startErr error
 		return stopErr, nil, true
 	}
 	return stopErr, err, true
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // closed reports whether ch is closed.

@@ -146,7 +146,7 @@ func TestGroupStartFailure(t *testing.T) {
 func TestGroupComponentExitsOnItsOwn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{}
-		g := shutdown.New()
+		g := shutdown.New(shutdown.DrainDelay(0))
 		g.Add("a", &fake{name: "a", rec: rec})
 		g.Add("loop", &fake{name: "loop", rec: rec, block: true, exitAfter: time.Second})
 		start := time.Now()
@@ -205,7 +205,7 @@ func TestGroupHungStop(t *testing.T) {
 		rec := &recorder{}
 		hang := make(chan struct{})
 		var stopCtxErr error
-		g := shutdown.New(shutdown.Timeout(10*time.Second), shutdown.StopTimeout(3*time.Second))
+		g := shutdown.New(shutdown.Timeout(10*time.Second), shutdown.StopTimeout(3*time.Second), shutdown.DrainDelay(0))
 		g.Add("a", shutdown.Func(nil, func(ctx context.Context) error {
 			rec.add("stop a")
 			stopCtxErr = ctx.Err()
@@ -372,7 +372,7 @@ func TestGroupStartUntilContextDone(t *testing.T) {
 			<-ctx.Done()
 			return nil
 		}
-		g := shutdown.New(shutdown.Timeout(10 * time.Second))
+		g := shutdown.New(shutdown.Timeout(10*time.Second), shutdown.DrainDelay(0))
 		g.Add("loop", shutdown.Func(loop, nil))
 		g.Add("loop2", shutdown.Func(loop, func(context.Context) error { return nil }))
 		ctx, cancel := context.WithCancel(context.Background())
@@ -425,11 +425,13 @@ func TestGroupGoexit(t *testing.T) {
 }
 
 // A Start that fails before its component is ready, after shutdown began
-// (here during the drain delay), is a start failure: reported as a
-// *StartError, and its Stop is not called.
+// (here during the drain delay, which the ready "config" makes the group
+// wait), is a start failure: reported as a *StartError, and its Stop is not
+// called.
 func TestGroupStartFailsDuringShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := shutdown.New(shutdown.DrainDelay(100*time.Millisecond), shutdown.Timeout(time.Second))
+		g.Add("config", shutdown.Func(nil, nil))
 		stopped := false
 		errDial := errors.New("dial failed")
 		g.Add("db", shutdown.Func(func(context.Context) error {

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // HTTPOption configures [HTTPServer].
@@ -31,28 +33,36 @@ func Listener(ln net.Listener) HTTPOption {
 
 // HTTPServer makes a Component of an http.Server.
 //
-// Start listens on s.Addr (or uses the [Listener] given), marks the component
-// ready and serves until stopped: over TLS when s.TLSConfig holds a
-// certificate (Certificates, GetCertificate or GetConfigForClient), as
-// s.ServeTLS does, and plain HTTP otherwise. Stop turns keep-alives off and
-// calls s.Shutdown: the server stops accepting, closes idle connections and
-// waits for requests in flight to complete. If Stop's budget runs out first,
-// it calls s.Close and returns both errors. Functions registered with
-// s.RegisterOnShutdown run when Shutdown begins: use them to tell hijacked and
-// long-lived connections (WebSockets, streams) to finish.
+// Start listens on s.Addr (":http", or ":https" with TLS, when empty) or
+// uses the [Listener] given, marks the component ready and serves until
+// stopped: over TLS when s.TLSConfig holds a certificate (Certificates,
+// GetCertificate or GetConfigForClient), as s.ServeTLS does, and plain HTTP
+// otherwise. From the moment the group begins shutting down ([Draining]),
+// every response says "Connection: close" (a GOAWAY over HTTP/2), so that
+// keep-alive clients reconnect, through the balancer, elsewhere, while the
+// server still serves through the drain delay.
 //
-// Request contexts are not cancelled by the signal that starts the shutdown,
-// so handlers can finish their work: they derive from a hard-stop context
-// that is cancelled only when the stop budget runs out or the server has shut
-// down. HTTPServer sets s.BaseContext for that; a BaseContext set before is
-// replaced. An error from Serve other than [http.ErrServerClosed] is the
-// component's failure; the requests in flight then still get the graceful
-// Shutdown of the stop that follows. Use one HTTPServer per http.Server.
+// Stop closes the channel that [Track] returned to long-lived handlers,
+// stops accepting, and waits, for at most a second, until every connection
+// has carried a request answered with "Connection: close"; then it calls
+// s.Shutdown, which closes the connections still idle and waits for the
+// requests in flight, and Stop waits for the tracked handlers too. If Stop's budget runs out first, the hard stop
+// cancels the request contexts, leaves handlers that answer on cancellation
+// the time to write their answer, then calls s.Close; Stop returns the
+// budget's error. Functions registered with s.RegisterOnShutdown run when
+// Shutdown begins, but nothing waits for them: use Track.
+//
+// Request contexts are not cancelled by the signal that starts the shutdown:
+// they derive from the hard-stop context. HTTPServer sets s.BaseContext and
+// s.ConnState (calling the ConnState set before), and wraps s.Handler. An
+// error from Serve other than [http.ErrServerClosed] is the component's
+// failure; the requests in flight still get the graceful stop that follows.
+// Use one HTTPServer per http.Server.
 func HTTPServer(s *http.Server, opts ...HTTPOption) Component {
 	if s == nil {
 		panic("shutdown: HTTPServer(nil)")
 	}
-	h := &httpServer{s: s}
+	h := &httpServer{s: s, notice: make(chan struct{}), served: make(chan struct{}), conns: make(map[net.Conn]*connUse)}
 	for _, o := range opts {
 		o.applyHTTP(h)
 	}
@@ -60,11 +70,131 @@ func HTTPServer(s *http.Server, opts ...HTTPOption) Component {
 }
 
 type httpServer struct {
-	s  *http.Server
-	ln net.Listener
+	s      *http.Server
+	ln     net.Listener
+	drain  <-chan struct{} // the group's Draining channel, set before Serve
+	notice chan struct{}   // closed when Stop begins: tracked handlers finish
+	served chan struct{}   // closed when Serve has returned
 
+	stopping   atomic.Bool // Stop has begun
+	noticeOnce sync.Once
+
+	mu     sync.Mutex
+	hard   context.CancelFunc    // cancels the request contexts: the hard stop
+	sl     *stopListener         // what Serve accepts on; nil until Start has it
+	conns  map[net.Conn]*connUse // the connections open
+	busy   counter               // connections with a request active
+	untold counter               // connections not yet answered with "Connection: close"
+	held   counter               // handlers holding a connection through Track
+}
+
+// connUse is what the server knows of a connection.
+type connUse struct {
+	state http.ConnState
+	told  bool // a handler has begun answering with "Connection: close"
+}
+
+// counter counts things in use and says when none is.
+type counter struct {
 	mu   sync.Mutex
-	hard context.CancelFunc // cancels the request contexts: the hard stop
+	n    int
+	zero chan struct{} // closed when n drops to 0; nil while nobody waits
+}
+
+func (c *counter) add(d int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += d
+	if c.n == 0 && c.zero != nil {
+		close(c.zero)
+		c.zero = nil
+	}
+}
+
+// none returns a channel closed once the count is 0.
+func (c *counter) none() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == 0 {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if c.zero == nil {
+		c.zero = make(chan struct{})
+	}
+	return c.zero
+}
+
+// stopListener lets Stop close the socket, so that no connection is
+// accepted, while Serve's accept loop waits for Shutdown: net/http drops,
+// unanswered, a request it reads once Shutdown has begun, so the requests
+// on connections already accepted must reach a handler first.
+type stopListener struct {
+	net.Listener
+	stopOnce, closeOnce sync.Once
+	stopped             chan struct{} // closed by stop
+	parked              chan struct{} // closed when Accept has seen the closed socket
+	parkOnce            sync.Once
+	closed              chan struct{} // closed by Close, which Shutdown calls
+}
+
+func newStopListener(ln net.Listener) *stopListener {
+	return &stopListener{Listener: ln, stopped: make(chan struct{}), parked: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (l *stopListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil && closed(l.stopped) {
+		// Every connection accepted before has been handed to the
+		// server, which has registered it.
+		l.parkOnce.Do(func() { close(l.parked) })
+		<-l.closed
+		return nil, net.ErrClosed
+	}
+	return c, err
+}
+
+// stop closes the socket: connections are no longer accepted.
+func (l *stopListener) stop() {
+	l.stopOnce.Do(func() {
+		close(l.stopped)
+		l.Listener.Close()
+	})
+}
+
+func (l *stopListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	l.stop()
+	return nil
+}
+
+type trackKey struct{}
+
+// Track tells the [HTTPServer] serving r that its handler keeps r's
+// connection beyond the usual request, as a WebSocket or a stream does,
+// hijacked or not, so that the server's Stop waits for it. It returns a
+// channel closed when Stop begins, the notice to finish (send a close frame,
+// end the stream), and done, to call once the handler is through with the
+// connection; Stop waits for every done within its budget before it
+// cancels request contexts. Calling done more than once is safe. For a
+// request not served by an HTTPServer, the channel is nil and done does
+// nothing: nothing waits for the connection.
+func Track(r *http.Request) (stop <-chan struct{}, done func()) {
+	h, ok := r.Context().Value(trackKey{}).(*httpServer)
+	if !ok {
+		return nil, func() {}
+	}
+	h.held.add(1)
+	var once sync.Once
+	return h.notice, func() { once.Do(func() { h.held.add(-1) }) }
+}
+
+// tls reports whether the server serves TLS: its TLSConfig holds a
+// certificate, as ServeTLS with no files needs.
+func (h *httpServer) tls() bool {
+	c := h.s.TLSConfig
+	return c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil)
 }
 
 func (h *httpServer) Start(ctx context.Context) error {
@@ -73,23 +203,59 @@ func (h *httpServer) Start(ctx context.Context) error {
 		addr := h.s.Addr
 		if addr == "" {
 			addr = ":http"
+			if h.tls() {
+				addr = ":https"
+			}
 		}
 		var err error
 		if ln, err = net.Listen("tcp", addr); err != nil {
 			return err
 		}
 	}
-	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer close(h.served)
+	sl := newStopListener(ln)
+	hard, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), trackKey{}, h))
 	h.mu.Lock()
-	h.hard = cancel
+	h.hard, h.sl = cancel, sl
 	h.mu.Unlock()
+	h.drain = Draining(ctx)
 	h.s.BaseContext = func(net.Listener) context.Context { return hard }
+	inner := h.s.Handler
+	if inner == nil {
+		inner = http.DefaultServeMux
+	}
+	h.s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.draining() {
+			// HTTP/1 closes the connection after this answer; HTTP/2
+			// sends GOAWAY. Unlike SetKeepAlivesEnabled(false), this
+			// closes no idle connection a client may be writing to.
+			w.Header().Set("Connection", "close")
+			if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+				h.tell(c)
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+	prevState := h.s.ConnState
+	h.s.ConnState = func(c net.Conn, st http.ConnState) {
+		h.connState(c, st)
+		if prevState != nil {
+			prevState(c, st)
+		}
+	}
+	prevContext := h.s.ConnContext
+	h.s.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if prevContext != nil {
+			ctx = prevContext(ctx, c)
+		}
+		return context.WithValue(ctx, connKey{}, c)
+	}
 	MarkReady(ctx)
 	var err error
-	if c := h.s.TLSConfig; c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil) {
-		err = h.s.ServeTLS(ln, "", "")
+	if h.tls() {
+		err = h.s.ServeTLS(sl, "", "")
 	} else {
-		err = h.s.Serve(ln)
+		err = h.s.Serve(sl)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -100,20 +266,143 @@ func (h *httpServer) Start(ctx context.Context) error {
 	return err
 }
 
-func (h *httpServer) Stop(ctx context.Context) error {
-	h.s.SetKeepAlivesEnabled(false)
-	err := h.s.Shutdown(ctx)
-	if err != nil {
-		// The budget ran out with requests in flight: cancel their
-		// contexts, then close every connection.
-		h.hardStop()
-		return errors.Join(err, h.s.Close())
-	}
-	h.hardStop()
-	return nil
+type connKey struct{}
+
+// draining reports whether shutdown has begun.
+func (h *httpServer) draining() bool {
+	return h.stopping.Load() || closed(h.drain)
 }
 
-func (h *httpServer) hardStop() {
+// baseConn returns the connection under a TLS one, so that a connection
+// has one key whatever ConnState was given.
+func baseConn(c net.Conn) net.Conn {
+	if u, ok := c.(interface{ NetConn() net.Conn }); ok {
+		return u.NetConn()
+	}
+	return c
+}
+
+// connState follows each connection, so that Stop knows which ones have
+// not been told to close yet, and the hard stop which ones are writing an
+// answer.
+func (h *httpServer) connState(c net.Conn, st http.ConnState) {
+	c = baseConn(c)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u := h.conns[c]
+	if u == nil {
+		u = &connUse{}
+		h.conns[c] = u
+		h.untold.add(1)
+	}
+	if u.state == http.StateActive && st != http.StateActive {
+		h.busy.add(-1)
+	} else if u.state != http.StateActive && st == http.StateActive {
+		h.busy.add(1)
+	}
+	u.state = st
+	if st == http.StateHijacked || st == http.StateClosed {
+		if !u.told {
+			h.untold.add(-1)
+		}
+		delete(h.conns, c)
+	}
+}
+
+// tell records that a handler has begun answering on c with "Connection:
+// close": the client will not send on it again, and Shutdown can no longer
+// drop the request, which a handler has.
+func (h *httpServer) tell(c net.Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if u := h.conns[baseConn(c)]; u != nil && !u.told {
+		u.told = true
+		h.untold.add(-1)
+	}
+}
+
+func (h *httpServer) Stop(ctx context.Context) error {
+	h.stopping.Store(true)
+	h.noticeOnce.Do(func() { close(h.notice) })
+	h.mu.Lock()
+	sl := h.sl
+	h.mu.Unlock()
+	if sl != nil {
+		// Accept no more, and give every connection the time to carry
+		// one more request, which a handler begins and answers with
+		// "Connection: close": net/http's Shutdown drops unanswered a
+		// request it reads once it has begun, and closes idle
+		// connections under clients that may be writing to them.
+		sl.stop()
+		select {
+		case <-sl.parked:
+		case <-h.served:
+		case <-ctx.Done():
+		}
+		wait := time.Second
+		if deadline, ok := ctx.Deadline(); ok {
+			wait = min(wait, time.Until(deadline)/4)
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-h.untold.none():
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
+	// Shutdown runs under a context of its own, so that the hard stop can
+	// let answers go out before it ends Shutdown and closes connections.
+	sctx, cancelShutdown := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelShutdown()
+	shut := make(chan error, 1)
+	go func() { shut <- h.s.Shutdown(sctx) }()
+	held := h.held.none()
+	var shutErr error
+	for waiting := 2; waiting > 0; waiting-- {
+		select {
+		case shutErr = <-shut:
+			shut = nil
+		case <-held:
+			held = nil
+		case <-ctx.Done():
+			return h.hardStop(ctx, cancelShutdown, shut)
+		}
+	}
+	h.cancelRequests()
+	return shutErr
+}
+
+// hardStop ends the stop whose budget ran out: it cancels the request
+// contexts, waits, until shortly before the group gives up, for the handlers
+// that answer on cancellation to have written their answer, then closes
+// every connection. shut is nil if Shutdown has already returned.
+func (h *httpServer) hardStop(ctx context.Context, cancelShutdown context.CancelFunc, shut <-chan error) error {
+	h.cancelRequests()
+	grace := 50 * time.Millisecond
+	if giveUp, ok := ctx.Value(hardKey{}).(time.Time); ok {
+		grace = time.Until(giveUp) / 3 // the rest to close and return
+	}
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		for _, ch := range []<-chan struct{}{h.busy.none(), h.held.none()} {
+			select {
+			case <-ch:
+			case <-t.C:
+			}
+		}
+		t.Stop()
+	}
+	cancelShutdown()
+	if shut != nil {
+		<-shut
+	}
+	return errors.Join(ctx.Err(), h.s.Close())
+}
+
+func (h *httpServer) cancelRequests() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.hard != nil {
@@ -132,10 +421,14 @@ type GracefulServer interface {
 // such as a *grpc.Server, without importing it: serve is the blocking serve
 // call, for example func() error { return srv.Serve(ln) }.
 //
-// Start marks the component ready and runs serve. Stop calls GracefulStop,
-// which lets calls in flight finish; if Stop's budget runs out first, it calls
-// Stop, which ends them, waits for GracefulStop to return, and returns the
-// budget's error.
+// Start marks the component ready and runs serve; pass serve a listener
+// opened beforehand, so that the component is ready only once it listens.
+// Stop calls GracefulStop, which lets calls in flight finish; if Stop's
+// budget runs out first, it calls Stop, which ends them, waits for
+// GracefulStop to return, and returns the budget's error. Whatever serve
+// returns once Stop has begun is the server's answer to being stopped, as
+// grpc.ErrServerStopped when the stop came before Serve, and ends the
+// component cleanly; a serve not yet called then is not called.
 func Graceful(srv GracefulServer, serve func() error) Component {
 	if srv == nil || serve == nil {
 		panic("shutdown: Graceful with a nil server or serve function")
@@ -144,16 +437,25 @@ func Graceful(srv GracefulServer, serve func() error) Component {
 }
 
 type graceful struct {
-	srv   GracefulServer
-	serve func() error
+	srv      GracefulServer
+	serve    func() error
+	stopping atomic.Bool
 }
 
 func (g *graceful) Start(ctx context.Context) error {
 	MarkReady(ctx)
-	return g.serve()
+	if g.stopping.Load() {
+		return nil
+	}
+	err := g.serve()
+	if g.stopping.Load() {
+		return nil
+	}
+	return err
 }
 
 func (g *graceful) Stop(ctx context.Context) error {
+	g.stopping.Store(true)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

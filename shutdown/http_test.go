@@ -82,6 +82,7 @@ func TestHTTPServerDrainsInFlight(t *testing.T) {
 		body string
 		err  error
 	}
+	<-g.Started()
 	slow := make(chan result, 1)
 	go func() {
 		code, body, err := get(url + "/slow")
@@ -133,7 +134,10 @@ func TestHTTPServerHardStop(t *testing.T) {
 		<-r.Context().Done()
 		handlerErr <- r.Context().Err()
 	})}
-	g := shutdown.New(shutdown.Timeout(300 * time.Millisecond))
+	t.Parallel()
+	// The group's margin after Stop's deadline is a twentieth of the
+	// budget: enough for the hard stop on a loaded machine.
+	g := shutdown.New(shutdown.Timeout(5*time.Second), shutdown.DrainDelay(0))
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -188,7 +192,9 @@ func TestGraceful(t *testing.T) {
 		if !stuck {
 			close(f.inflight)
 		}
-		g := shutdown.New(shutdown.Timeout(200 * time.Millisecond))
+		// The group's margin after Stop's deadline is a twentieth of the
+		// budget: enough for the hard Stop on a loaded machine.
+		g := shutdown.New(shutdown.Timeout(4*time.Second), shutdown.DrainDelay(0))
 		g.Add("grpc", shutdown.Graceful(f, f.serve))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -241,7 +247,7 @@ func TestHTTPServerServeFailureDrainsInFlight(t *testing.T) {
 		<-release
 		ctxErr.Store(fmt.Sprint(r.Context().Err()))
 	})}
-	g := shutdown.New(shutdown.Timeout(10 * time.Second))
+	g := shutdown.New(shutdown.Timeout(10*time.Second), shutdown.DrainDelay(0))
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 	runErr := make(chan error, 1)
 	go func() { runErr <- g.Run(context.Background()) }()
@@ -275,7 +281,7 @@ func TestHTTPServerTLS(t *testing.T) {
 	cfg, client := ts.TLS.Clone(), ts.Client()
 	ts.Close()
 	ln := listen(t)
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0))
 	g.Add("https", shutdown.HTTPServer(&http.Server{Handler: h, TLSConfig: cfg}, shutdown.Listener(ln)))
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)

@@ -91,6 +91,11 @@ func TestPropertyGroup(t *testing.T) {
 		n := rapid.IntRange(1, 6).Draw(rt, "components")
 		timeout := time.Duration(rapid.IntRange(1, 20).Draw(rt, "timeout s"))*time.Second + time.Second/2
 		cancelAt := time.Duration(rapid.IntRange(0, 10).Draw(rt, "cancel at s")) * time.Second
+		// The default drain delay (a fifth of the timeout), or one drawn.
+		opts := []shutdown.Option{shutdown.Timeout(timeout)}
+		if d := rapid.IntRange(-1, int(timeout/time.Second)).Draw(rt, "drain s"); d >= 0 {
+			opts = append(opts, shutdown.DrainDelay(time.Duration(d)*time.Second))
+		}
 		comps := make([]*propComponent, n)
 		log := &propLog{at: map[string]time.Time{}}
 		for i := range comps {
@@ -121,7 +126,7 @@ func TestPropertyGroup(t *testing.T) {
 			// Channels are made inside the bubble, so that waiting on them
 			// is durable.
 			release := make(chan struct{})
-			g := shutdown.New(shutdown.Timeout(timeout))
+			g := shutdown.New(opts...)
 			for _, c := range comps {
 				c.release = release
 				c.stopCh = make(chan struct{})

@@ -29,9 +29,11 @@ func (e *SignalError) Is(target error) bool { return target == ErrSignal }
 
 // OnSignal returns a copy of ctx that is cancelled when one of sigs arrives
 // (SIGINT and SIGTERM when none are named), with a [*SignalError] as its
-// [context.Cause]. A second signal exits the process at once with status
-// 128 plus the signal's number, as a shell reports a process killed by it:
-// the operator who presses Ctrl-C twice means it.
+// [context.Cause]. A second signal other than SIGTERM exits the process at
+// once with status 128 plus the signal's number, as a shell reports a
+// process killed by it: the operator who presses Ctrl-C twice means it. A
+// repeated SIGTERM does not: supervisors send it again (a second delete with
+// a shorter grace period) and enforce their deadline with SIGKILL.
 //
 // OnSignal starts one goroutine that watches for the signals. The returned
 // stop function unregisters the handlers, so the signals have their default
@@ -50,8 +52,8 @@ func OnSignal(ctx context.Context, sigs ...os.Signal) (context.Context, context.
 type Signals struct {
 	// Signals are the signals to watch; SIGINT and SIGTERM when empty.
 	Signals []os.Signal
-	// Exit is called with 128 plus the signal's number when a second signal
-	// arrives; os.Exit when nil.
+	// Exit is called with 128 plus the signal's number when a second
+	// signal other than SIGTERM arrives; os.Exit when nil.
 	Exit func(code int)
 }
 
@@ -80,10 +82,17 @@ func (s Signals) Notify(ctx context.Context) (context.Context, context.CancelFun
 		case <-done:
 			return
 		}
-		select {
-		case sig := <-ch:
-			exit(exitCode(sig))
-		case <-done:
+		for {
+			select {
+			case sig := <-ch:
+				if sig == syscall.SIGTERM {
+					continue
+				}
+				exit(exitCode(sig))
+				return
+			case <-done:
+				return
+			}
 		}
 	}()
 	var once sync.Once

@@ -88,9 +88,10 @@ func (p *proc) waitExit(t *testing.T, within time.Duration) int {
 }
 
 // SIGTERM while a request is in flight: the request completes and the
-// process exits 0. A second SIGTERM during a stuck stop exits at once with
-// 128+15.
+// process exits 0. A Ctrl-C (SIGINT) during a stuck stop exits at once with
+// 128+2; a repeated SIGTERM does not, and the process ends at its Timeout.
 func TestRealSignals(t *testing.T) {
+	t.Parallel()
 	bin := buildSigprog(t)
 
 	t.Run("clean", func(t *testing.T) {
@@ -133,14 +134,32 @@ func TestRealSignals(t *testing.T) {
 		}
 		p.expect(t, "stopping stuck")
 		start := time.Now()
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
-		if code := p.waitExit(t, 2*time.Second); code != 128+int(syscall.SIGTERM) {
-			t.Fatalf("exit code %d, want %d", code, 128+int(syscall.SIGTERM))
+		if code := p.waitExit(t, 2*time.Second); code != 128+int(syscall.SIGINT) {
+			t.Fatalf("exit code %d, want %d", code, 128+int(syscall.SIGINT))
 		}
 		if took := time.Since(start); took > time.Second {
 			t.Fatalf("took %v to exit after the second signal, want at once", took)
+		}
+	})
+
+	t.Run("repeated SIGTERM", func(t *testing.T) {
+		p := startSigprog(t, bin, "stuck")
+		<-p.lines // address
+		p.expect(t, "ready")
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		p.expect(t, "stopping stuck")
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		// Not 128+15: the group goes on and gives up on the stuck
+		// component at its Timeout, and main exits 1 with Run's error.
+		if code := p.waitExit(t, 10*time.Second); code != 1 {
+			t.Fatalf("exit code %d, want 1 from Run's error at the Timeout", code)
 		}
 	})
 }

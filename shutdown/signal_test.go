@@ -79,3 +79,37 @@ func TestOnSignalDefaults(t *testing.T) {
 		t.Fatal("stop did not cancel the context")
 	}
 }
+
+// A repeated SIGTERM, as a supervisor sends it, does not exit; another
+// signal after it still does.
+func TestSignalRepeatedTERMDoesNotExit(t *testing.T) {
+	exits := make(chan int, 2)
+	ctx, stop := shutdown.Signals{
+		Signals: []os.Signal{syscall.SIGTERM, syscall.SIGUSR1},
+		Exit:    func(code int) { exits <- code },
+	}.Notify(context.Background())
+	defer stop()
+	// watch sees each SIGTERM once the runtime has handed it to every
+	// channel, Notify's included: the SIGUSR1 sent after it queues behind.
+	watch := make(chan os.Signal, 2)
+	signal.Notify(watch, syscall.SIGTERM)
+	defer signal.Stop(watch)
+	for range 2 {
+		if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		<-watch
+	}
+	<-ctx.Done()
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exits:
+		if code != 128+int(syscall.SIGUSR1) {
+			t.Fatalf("exit code %d, want %d from SIGUSR1: the second SIGTERM must not exit", code, 128+int(syscall.SIGUSR1))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGUSR1 after a repeated SIGTERM did not exit")
+	}
+}

@@ -16,13 +16,27 @@
 // By default the program starts the downstream services itself, simulated on
 // loopback; -details-url, -price-url and -recs-url call real ones (GET
 // URL/{id}), and -slow and -fail change how the simulators answer. It also
-// serves /readyz, /livez and Prometheus /metrics, and on SIGINT or SIGTERM it
-// turns not-ready, finishes the requests in flight and exits 0.
+// serves /readyz, /livez and Prometheus /metrics.
+//
+// On SIGTERM or SIGINT it logs "received SIGTERM, draining (ready=false)",
+// answers 503 on /readyz, and keeps serving for -drain-delay (5s), answering
+// every request with "Connection: close" so that keep-alive clients
+// reconnect through the load balancer, which by then sends them elsewhere;
+// then it stops accepting, finishes the requests in flight and exits 0. A
+// second Ctrl-C exits at once; a repeated SIGTERM does not.
 //
 //	go -C examples run ./gateway
 //	curl -s localhost:8080/product/42
 //	go -C examples run ./gateway -slow recommendations   # degraded answers
 //	go -C examples run ./gateway -fail price             # 502, then 503 once the breaker opens
+//
+// Try signals on a built binary: under go run, a SIGTERM sent to go's own
+// process ends go run and leaves the gateway running, orphaned.
+//
+//	go -C examples build -o /tmp/gateway ./gateway
+//	/tmp/gateway & pid=$!
+//	curl -s localhost:8080/readyz; kill -TERM $pid; curl -s localhost:8080/readyz
+//	wait $pid; echo "exit status $?"
 package main
 
 import (
@@ -41,6 +55,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -109,7 +124,7 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.DurationVar(&cfg.budget, "budget", 200*time.Millisecond, "time budget of one request")
 	fs.DurationVar(&cfg.recsTimeout, "recs-timeout", 150*time.Millisecond, "time budget of the optional recommendations call")
 	fs.DurationVar(&cfg.openFor, "open-for", 5*time.Second, "how long a tripped breaker refuses calls before it probes")
-	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "time between turning not-ready and stopping, on SIGTERM (a few seconds behind a load balancer)")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 5*time.Second, "time between turning not-ready and stopping, on SIGTERM: longer than the load balancers take to notice")
 	slow := fs.String("slow", "", "comma-separated simulated services that answer after 300ms")
 	fail := fs.String("fail", "", "comma-separated simulated services that answer 503")
 	if err := fs.Parse(args); err != nil {
@@ -140,6 +155,9 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 func run(ctx context.Context, cfg config) error {
 	log := slog.New(slog.NewTextHandler(cfg.out, nil))
 	m := newMetrics()
+	// The default Timeout, 25s with the drain delay in it, fits Kubernetes'
+	// default grace period of 30s; see the shutdown package's doc for a
+	// preStop hook.
 	g := shutdown.New(
 		shutdown.DrainDelay(cfg.drainDelay),
 		shutdown.OnStop(func(name string, err error, took time.Duration) {
@@ -206,7 +224,8 @@ func run(ctx context.Context, cfg config) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 
-	// Say when the gateway is ready: when /readyz starts answering 200.
+	// Say when the gateway is ready, when /readyz starts answering 200, and
+	// when it stops being ready.
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		select {
@@ -218,10 +237,30 @@ func run(ctx context.Context, cfg config) error {
 			}
 		case <-g.ShuttingDown():
 		}
+		<-g.ShuttingDown()
+		log.Info(fmt.Sprintf("%s, draining (ready=false)", why(ctx)), "drain_delay", cfg.drainDelay)
 	})
 	err = g.Run(ctx)
 	wg.Wait()
 	return err
+}
+
+// why says what began the shutdown: "received SIGTERM" for a signal.
+func why(ctx context.Context) string {
+	var se *shutdown.SignalError
+	if err := context.Cause(ctx); errors.As(err, &se) {
+		name := se.Signal.String()
+		switch se.Signal {
+		case syscall.SIGTERM:
+			name = "SIGTERM"
+		case syscall.SIGINT:
+			name = "SIGINT"
+		}
+		return "received " + name
+	} else if err != nil {
+		return "stopping: " + err.Error()
+	}
+	return "stopping: a component failed"
 }
 
 // gateway answers /product/{id}.
@@ -331,9 +370,15 @@ func newDependency(name, url string, openFor time.Duration, m *metrics, log *slo
 	d := &dependency{url: url}
 	d.breaker = breaker.New(
 		breaker.Name(name),
-		// Five failures in a row is easy to reason about; a busy service
-		// would rather trip on a FailureRate over a TimeWindow.
-		breaker.ConsecutiveFailures(5),
+		// Trip on the share of failures over the last 10s, and only once
+		// 20 calls are in the window: a burst of timeouts while the machine
+		// is busy (a few calls out of many) or at startup (a few calls in
+		// all) does not open the circuit and turn every request away, as
+		// "5 failures in a row" would; a service that fails for real fails
+		// most calls, and that trips it within the window.
+		breaker.TimeWindow(10*time.Second, 10),
+		breaker.FailureRate(0.5),
+		breaker.MinCalls(20),
 		breaker.OpenFor(openFor),
 		breaker.Classify(func(err error) breaker.Outcome {
 			if errors.Is(err, errNotFound) {

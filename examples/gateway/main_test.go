@@ -6,12 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -259,8 +265,9 @@ func TestFailedAnswer(t *testing.T) {
 // A failing downstream is retried, within a budget shared by all requests.
 // With price answering 503: the first request makes three attempts; the
 // second, two, before the budget (10 tokens, retries while more than 5 are
-// left, one taken per failure) refuses a retry; that fifth failure in a row
-// opens the breaker, and the third request does not call price at all.
+// left, one taken per failure) refuses a retry; the third, one. Six
+// failures do not open the breaker, whose window needs 20 calls
+// (TestBreakerOpens).
 func TestRetriesWithinBudget(t *testing.T) {
 	gw, _ := start(t, nil)
 	gw.sims[price].set(behaviour{Fail: true})
@@ -271,7 +278,7 @@ func TestRetriesWithinBudget(t *testing.T) {
 	}{
 		{http.StatusBadGateway, "attempts exhausted after 3 attempts", 3},
 		{http.StatusBadGateway, "budget exhausted after 2 attempts", 5},
-		{http.StatusServiceUnavailable, "circuit open", 5},
+		{http.StatusBadGateway, "budget exhausted after 1 attempt", 6},
 	}
 	for i, tt := range tests {
 		r := gw.get("/product/7")
@@ -287,18 +294,46 @@ func TestRetriesWithinBudget(t *testing.T) {
 	}
 }
 
-// After five calls to price time out in a row, its breaker opens: later
-// requests are refused without calling price, at once instead of after the
-// budget, with 503 and a Retry-After.
+// Once the breaker's window holds 20 calls to price (its MinCalls), half of
+// them or more failed, it opens: later requests are refused without calling
+// price, at once instead of after the budget, with 503 and a Retry-After.
+// Fewer failures do not trip it, however many in a row.
 func TestBreakerOpens(t *testing.T) {
-	const budget = 300 * time.Millisecond
+	// Long enough that details, which answers at once, never times out
+	// under a burst on a loaded machine.
+	const budget = time.Second
 	gw, _ := start(t, func(cfg *config) { cfg.budget = budget })
 	gw.sims[price].set(behaviour{Delay: time.Minute})
-	for i := range 5 {
-		if r := gw.get("/product/7"); r.code != http.StatusGatewayTimeout || r.failure.Call != price {
-			t.Fatalf("request %d: %d %+v, want 504 naming price", i+1, r.code, r.failure)
+	burst := func(n int) {
+		t.Helper()
+		codes := make(chan string, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				resp, err := gw.client.Get(gw.url + "/product/7")
+				if err != nil {
+					codes <- err.Error()
+					return
+				}
+				defer resp.Body.Close()
+				var f failure
+				json.NewDecoder(resp.Body).Decode(&f)
+				codes <- strconv.Itoa(resp.StatusCode) + " " + f.Call
+			})
+		}
+		wg.Wait()
+		close(codes)
+		for got := range codes {
+			if got != "504 "+price {
+				t.Fatalf("request in a burst of %d: %q, want 504 naming price", n, got)
+			}
 		}
 	}
+	burst(19) // under MinCalls: the circuit stays closed
+	if got := gw.metric(`gateway_breaker_state{downstream="price"}`); got != 0 {
+		t.Fatalf("price breaker state = %v after 19 failures, want 0 (closed)", got)
+	}
+	burst(1) // the twentieth
 	if got := gw.metric(`gateway_breaker_state{downstream="price"}`); got != 1 {
 		t.Fatalf("price breaker state = %v, want 1 (open)", got)
 	}
@@ -322,8 +357,8 @@ func TestBreakerOpens(t *testing.T) {
 	if got := gw.sims[price].hits.Load(); got != hits {
 		t.Fatalf("price called %d times with its breaker open", got-hits)
 	}
-	if got := gw.metric(`gateway_requests_total{outcome="failed"}`); got != 10 {
-		t.Fatalf("failed requests = %v, want 10", got)
+	if got := gw.metric(`gateway_requests_total{outcome="failed"}`); got != 25 {
+		t.Fatalf("failed requests = %v, want 25", got)
 	}
 }
 
@@ -469,7 +504,7 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.urls[price] != "http://prices.internal/v1" || cfg.sims[price] != nil || cfg.budget != 200*time.Millisecond {
+	if cfg.urls[price] != "http://prices.internal/v1" || cfg.sims[price] != nil || cfg.budget != 200*time.Millisecond || cfg.drainDelay != 5*time.Second {
 		t.Fatalf("config %+v", cfg)
 	}
 	if b := cfg.sims[recs].get(); b.Delay != 300*time.Millisecond {
@@ -502,5 +537,145 @@ func TestFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("parseFlags(-h) = %v, want flag.ErrHelp", err)
+	}
+}
+
+// The built gateway, with its default flags, under keep-alive load from 16
+// clients, gets SIGTERM: it logs that it drains, /readyz turns 503, every
+// request sent until the balancer would have caught up (half the drain
+// delay) gets a response, keep-alive clients are told to reconnect, and the
+// process exits 0.
+func TestSIGTERMUnderKeepAliveLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway and waits its drain delay")
+	}
+	bin := filepath.Join(t.TempDir(), "gateway")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1024)
+	exited := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default: // nobody waits for this many lines: keep the gateway's stderr flowing
+			}
+		}
+		close(lines)
+		exited <- cmd.Wait()
+	}()
+	defer func() {
+		cmd.Process.Kill()
+		for range lines {
+		}
+	}()
+	expect := func(re *regexp.Regexp) []string {
+		t.Helper()
+		timeout := time.After(wait)
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("the gateway exited before logging %v", re)
+				}
+				if m := re.FindStringSubmatch(line); m != nil {
+					return m
+				}
+			case <-timeout:
+				t.Fatalf("the gateway did not log %v within %v", re, wait)
+			}
+		}
+	}
+	url := "http://" + expect(regexp.MustCompile(`msg=serving addr=http://(\S+)`))[1]
+
+	var sent, answered, lost, told atomic.Int64
+	codes := sync.Map{} // status code -> *atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for c := range 16 {
+		wg.Go(func() {
+			tr := &http.Transport{MaxIdleConnsPerHost: 2}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: wait}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent.Add(1)
+				resp, err := client.Get(fmt.Sprintf("%s/product/%d", url, 1+(c*1000+i)%1000))
+				if err != nil {
+					lost.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					lost.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				answered.Add(1)
+				if resp.Close {
+					told.Add(1)
+				}
+				n, _ := codes.LoadOrStore(resp.StatusCode, new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
+			}
+		})
+	}
+	for answered.Load() < 500 && lost.Load() == 0 {
+		time.Sleep(time.Millisecond) // polling a counter; no ordering depends on it
+	}
+	before := answered.Load()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	expect(regexp.MustCompile(`msg="received SIGTERM, draining \(ready=false\)"`))
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := probe.Get(url + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining: %v %v, want 503", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	// A balancer takes the gateway out of rotation well within its drain
+	// delay (5s); the clients stop sending then.
+	time.Sleep(2500 * time.Millisecond) // the balancer's lag: the scenario, not a synchronisation
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("gateway exited with %v, want status 0", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("gateway did not exit within 30s of SIGTERM")
+	}
+
+	byCode := map[int]int64{}
+	codes.Range(func(k, v any) bool { byCode[k.(int)] = v.(*atomic.Int64).Load(); return true })
+	t.Logf("sent %d, answered %d (%d before SIGTERM, %d after; %d told to reconnect), lost %d; by status %v",
+		sent.Load(), answered.Load(), before, answered.Load()-before, told.Load(), lost.Load(), byCode)
+	if lost.Load() != 0 {
+		t.Errorf("%d of %d requests got no response; first: %v", lost.Load(), sent.Load(), firstErr.Load())
+	}
+	if told.Load() == 0 {
+		t.Error("no answer during the drain said Connection: close")
+	}
+	if answered.Load() == before {
+		t.Error("no request answered after SIGTERM")
 	}
 }
