@@ -24,7 +24,7 @@ func ExampleHTTPServer() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
 
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0)) // no load balancer here; behind one, keep the default
 	g.Add("http", shutdown.HTTPServer(&http.Server{Handler: mux}, shutdown.Listener(ln)))
 	go func() {
 		<-g.Started()
@@ -34,6 +34,7 @@ func ExampleHTTPServer() {
 			resp.Body.Close()
 			fmt.Println(resp.Status, string(body))
 		}
+		http.DefaultClient.CloseIdleConnections() // a client that is done hangs up
 		cancel() // stands in for SIGTERM
 	}()
 	fmt.Println("Run:", g.Run(ctx))
@@ -47,7 +48,7 @@ func ExampleHTTPServer() {
 func ExampleGroup_Ready() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0))
 	probe := func(h http.Handler) int {
 		rec := &statusRecorder{}
 		h.ServeHTTP(rec, &http.Request{Method: http.MethodGet})
@@ -91,7 +92,7 @@ func ExampleGroup_workers() {
 	var done atomic.Int64
 	var w *pool.Workers[string]
 
-	g := shutdown.New()
+	g := shutdown.New(shutdown.DrainDelay(0))
 	g.Add("workers", shutdown.Func(
 		func(ctx context.Context) error {
 			// The workers live until Close drains them, not until the
