@@ -35,7 +35,7 @@ func ExampleHTTPServer() {
 			fmt.Println(resp.Status, string(body))
 		}
 		http.DefaultClient.CloseIdleConnections() // a client that is done hangs up
-		cancel() // stands in for SIGTERM
+		cancel()                                  // stands in for SIGTERM
 	}()
 	fmt.Println("Run:", g.Run(ctx))
 	// Output:
