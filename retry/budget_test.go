@@ -12,31 +12,33 @@ import (
 	"pgregory.net/rapid"
 )
 
-// budgetModel is the gRPC throttling rule in floating point, rounded to
-// thousandths of a token as gRPC keeps it.
+// budgetModel is the gRPC throttling rule, kept in thousandths of a token
+// as gRPC keeps it, in integers so that the model has no rounding of its
+// own: in floating point, 10 - 1 + 0.4 … can land a hair above the half
+// where the exact sum is the half itself.
 type budgetModel struct {
-	tokens, max, ratio float64
+	tokens, max, ratio int64 // thousandths
 	retries, refused   uint64
 }
 
 func (m *budgetModel) success() {
-	m.tokens = math.Min(m.max, m.tokens+m.ratio)
+	m.tokens = min(m.max, m.tokens+m.ratio)
 }
 
 // failure records a retryable failure and reports whether a retry is
 // allowed.
 func (m *budgetModel) failure() bool {
-	m.tokens = math.Max(0, m.tokens-1)
-	return m.tokens > m.max/2
+	m.tokens = max(0, m.tokens-1000)
+	return 2*m.tokens > m.max
 }
 
 // The budget follows the model exactly through any sequence of calls.
 func TestPropertyBudgetMatchesTheModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		maxTokens := rapid.IntRange(1, 20).Draw(t, "maxTokens")
-		ratio := float64(rapid.IntRange(1, 1000*maxTokens).Draw(t, "ratio1000")) / 1000
-		b := retry.NewBudget(maxTokens, ratio)
-		m := &budgetModel{tokens: float64(maxTokens), max: float64(maxTokens), ratio: ratio}
+		ratio1000 := rapid.IntRange(1, 1000*maxTokens).Draw(t, "ratio1000")
+		b := retry.NewBudget(maxTokens, float64(ratio1000)/1000)
+		m := &budgetModel{tokens: int64(maxTokens) * 1000, max: int64(maxTokens) * 1000, ratio: int64(ratio1000)}
 		// Each call makes one or two attempts: a success, or a failure that
 		// asks for one retry.
 		p := retry.New(retry.Attempts(2), retry.Constant(0), retry.WithBudget(b))
@@ -69,7 +71,7 @@ func TestPropertyBudgetMatchesTheModel(t *testing.T) {
 				t.Fatalf("call %d (%s): Run = %v, want %v", i, call, err, wantErr)
 			}
 			got := b.Stats()
-			if math.Abs(got.Tokens-m.tokens) > 1e-9 || got.Retries != m.retries || got.Refused != m.refused || got.MaxTokens != m.max {
+			if math.Abs(got.Tokens-float64(m.tokens)/1000) > 1e-9 || got.Retries != m.retries || got.Refused != m.refused || got.MaxTokens != float64(m.max)/1000 {
 				t.Fatalf("call %d (%s): Stats = %+v, want %+v", i, call, got, *m)
 			}
 		}
