@@ -392,3 +392,74 @@ func TestSecondSignalAborts(t *testing.T) {
 	assert.Empty(t, readLetters(t, deadLetters))
 	t.Logf("%d jobs: %d succeeded, %d dead-lettered, %d not run, after a second SIGINT", jobs, s, d, n)
 }
+
+// The -broker jetstream tests run the program against an embedded NATS
+// server in a temporary directory, on a free port.
+
+var jsSummary = regexp.MustCompile(`processed (\d+), succeeded (\d+), retried \d+, dead-lettered (\d+), .*; no not-run file`)
+
+// jsCounts reads the counts of a -broker jetstream summary line.
+func jsCounts(t *testing.T, stdout string) (processed, succeeded, dead int) {
+	t.Helper()
+	m := jsSummary.FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no summary in %q", stdout)
+	processed, _ = strconv.Atoi(m[1])
+	succeeded, _ = strconv.Atoi(m[2])
+	dead, _ = strconv.Atoi(m[3])
+	return processed, succeeded, dead
+}
+
+// deadIDs reads the dead letters of a file by job id, if it exists.
+func deadIDs(t *testing.T, path string) map[int]letterRecord {
+	t.Helper()
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return map[int]letterRecord{}
+	}
+	return readLetters(t, path)
+}
+
+// refused lists the jobs of 1..n the downstream always refuses with -seed
+// seed and -broken-rate rate: each must end in the dead letters.
+func refused(seed uint64, rate float64, n int) []int {
+	d := &downstream{cfg: config{seed: seed, brokenRate: rate}}
+	var ids []int
+	for id := 1; id <= n; id++ {
+		if d.roll(id, 0) < rate {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func jsArgs(dir, name string) []string {
+	return []string{"-broker", "jetstream", "-seed", "3", "-latency", "200us",
+		"-broken-rate", "0.05", "-fail-rate", "0.1", "-outage-for", "0",
+		"-dead-letters", filepath.Join(dir, name+"-dead.jsonl"),
+		"-rejects", filepath.Join(dir, name+"-rejects.jsonl")}
+}
+
+// With -role both the program submits the jobs to the stream, runs them and
+// stops once the stream is empty: every job succeeded or is in the dead
+// letters, once, and the jobs the downstream refuses are among the letters.
+func TestJetStreamBothAccountsForEveryJob(t *testing.T) {
+	const n = 300
+	dir := t.TempDir()
+	p := start(t, append(jsArgs(dir, "both"), "-role", "both", "-jobs", strconv.Itoa(n),
+		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
+	require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
+	p.waitLine("the server's address", hasPrefix("jobs: NATS server at nats://127.0.0.1:"))
+	p.waitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
+
+	processed, succeeded, dead := jsCounts(t, p.stdout.String())
+	assert.Equal(t, n, processed)
+	assert.Equal(t, n, succeeded+dead)
+	ids := deadIDs(t, filepath.Join(dir, "both-dead.jsonl"))
+	assert.Len(t, ids, dead)
+	want := refused(3, 0.05, n)
+	require.NotEmpty(t, want)
+	for _, id := range want {
+		_, ok := ids[id]
+		assert.True(t, ok, "refused job %d not dead-lettered", id)
+	}
+	assert.DirExists(t, filepath.Join(dir, "nats"))
+}
