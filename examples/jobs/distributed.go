@@ -73,6 +73,11 @@ func runJetStream(ctx context.Context, cfg config) (summary, error) {
 		}
 	}
 
+	if w != nil {
+		stopProgress := jsProgress(cfg, w, dead)
+		defer stopProgress()
+	}
+
 	if cfg.role != "worker" {
 		submitted, rejected, err := submitAll(ctx, cfg, q, runID)
 		sum.total, sum.rejected = submitted, rejected
@@ -226,6 +231,32 @@ func waitEmpty(ctx context.Context, js natsjs.JetStream) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// jsProgress prints what this process's workers have done every -progress,
+// until the returned function is called.
+func jsProgress(cfg config, w *jetstream.Workers[Job], dead *deadLetterFile) (stop func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(cfg.every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			st := w.Stats()
+			fmt.Fprintf(cfg.log, "jobs: %d done, %d running, %d retried, %d dead-lettered\n",
+				st.Succeeded+st.DeadLettered, st.Running, st.Retried, dead.count.Load())
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
 	}
 }
 

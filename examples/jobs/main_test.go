@@ -16,6 +16,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -462,4 +464,66 @@ func TestJetStreamBothAccountsForEveryJob(t *testing.T) {
 		assert.True(t, ok, "refused job %d not dead-lettered", id)
 	}
 	assert.DirExists(t, filepath.Join(dir, "nats"))
+}
+
+// One producer and two worker processes share one stream: the first worker
+// runs the embedded server, the other worker and the producer connect to it
+// with -nats. Once the stream is empty and the workers are stopped, every
+// job succeeded in exactly one worker or is in the dead letters, once.
+func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
+	const n = 400
+	dir := t.TempDir()
+	a := start(t, append(jsArgs(dir, "a"), "-role", "worker", "-workers", "8",
+		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
+	line := a.waitLine("the server's address", hasPrefix("jobs: NATS server at "))
+	url := strings.TrimSuffix(strings.Fields(line)[4], ",")
+	require.True(t, strings.HasPrefix(url, "nats://127.0.0.1:"), "address in %q", line)
+
+	b := start(t, append(jsArgs(dir, "b"), "-role", "worker", "-workers", "8", "-nats", url)...)
+	prod := start(t, append(jsArgs(dir, "producer"), "-role", "producer", "-jobs", strconv.Itoa(n), "-nats", url)...)
+	require.Equal(t, 0, prod.wait(), "producer's stderr:\n%s", &prod.stderr)
+	prod.waitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
+	assert.Empty(t, prod.stdout.String(), "a producer runs no jobs, so it prints no summary")
+
+	nc, err := nats.Connect(url)
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	require.NoError(t, err)
+	// Polls the server until the stream is empty: every job acknowledged
+	// or terminated.
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(context.Background(), queueName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	}, 30*time.Second, 20*time.Millisecond)
+	nc.Close()
+
+	// The worker without the server first, so that its connection does not
+	// lose the server while it drains.
+	b.signal(syscall.SIGINT)
+	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
+	a.signal(syscall.SIGINT)
+	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
+
+	pa, sa, da := jsCounts(t, a.stdout.String())
+	pb, sb, db := jsCounts(t, b.stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.stdout, &b.stdout)
+	assert.Equal(t, n, sa+sb+da+db)
+	deadA := deadIDs(t, filepath.Join(dir, "a-dead.jsonl"))
+	deadB := deadIDs(t, filepath.Join(dir, "b-dead.jsonl"))
+	assert.Len(t, deadA, da)
+	assert.Len(t, deadB, db)
+	for id := range deadA {
+		_, twice := deadB[id]
+		assert.False(t, twice, "job %d dead-lettered by both workers", id)
+	}
+	for _, id := range refused(3, 0.05, n) {
+		_, inA := deadA[id]
+		_, inB := deadB[id]
+		assert.True(t, inA || inB, "refused job %d not dead-lettered", id)
+	}
 }
