@@ -81,7 +81,9 @@ func runJetStream(ctx context.Context, cfg config) (summary, error) {
 	if cfg.role != "worker" {
 		submitted, rejected, err := submitAll(ctx, cfg, q, runID)
 		sum.total, sum.rejected = submitted, rejected
-		fmt.Fprintf(cfg.log, "jobs: submitted %d jobs to stream %s at %s\n", submitted, queueName, url)
+		// A duplicate submit returns nil like any other: say that the count
+		// includes the IDs the stream already had.
+		fmt.Fprintf(cfg.log, "jobs: submitted %d jobs to stream %s at %s (an id submitted within the stream's duplicate window, 2 minutes, is stored once)\n", submitted, queueName, url)
 		if err != nil && ctx.Err() == nil {
 			if w != nil {
 				w.Close(context.Background())

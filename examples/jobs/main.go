@@ -22,6 +22,11 @@
 // -in reads back to resume. The program exits 0 after a drain, and 128 plus
 // the signal's number after a second signal; a third kills it.
 //
+// With -broker jetstream the queue is a jetstream.Queue on NATS JetStream,
+// on an embedded server (data in -data) or an existing one (-nats), and
+// -role splits the program into a producer and any number of workers; jobs
+// a worker leaves stay on the server, so there is no not-run file.
+//
 //	go -C examples run ./jobs
 //	go -C examples build -o /tmp/jobs ./jobs && /tmp/jobs -jobs 200000 -metrics :9090
 package main
