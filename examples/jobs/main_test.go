@@ -527,3 +527,28 @@ func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
 		assert.True(t, inA || inB, "refused job %d not dead-lettered", id)
 	}
 }
+
+// The jetstream flags are checked: an unknown broker or role, and a role or
+// a server URL without -broker jetstream, which would be ignored.
+func TestJetStreamFlagsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		change func(*config)
+		want   string
+	}{
+		{func(c *config) { c.broker = "redis" }, `-broker "redis"`},
+		{func(c *config) { c.broker, c.role = "jetstream", "boss" }, `-role "boss"`},
+		{func(c *config) { c.role = "worker" }, "-role worker: needs -broker jetstream"},
+		{func(c *config) { c.natsURL = "nats://x:4222" }, "-nats nats://x:4222: needs -broker jetstream"},
+		{func(c *config) { c.broker, c.metrics = "jetstream", ":9090" }, "-metrics"},
+		{func(c *config) { c.broker, c.port = "jetstream", 70000 }, "-port 70000"},
+	} {
+		cfg, _ := testConfig(t, 1)
+		tc.change(&cfg)
+		err := cfg.check()
+		require.Error(t, err, tc.want)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	cfg, _ := testConfig(t, 1)
+	cfg.broker, cfg.role, cfg.natsURL = "jetstream", "producer", "nats://x:4222"
+	assert.NoError(t, cfg.check())
+}
