@@ -100,6 +100,10 @@ func runJetStream(ctx context.Context, cfg config) (summary, error) {
 		} else {
 			<-ctx.Done()
 		}
+		if ctx.Err() != nil {
+			fmt.Fprintf(cfg.log, "jobs: stopping: draining %d running jobs for up to %v (Ctrl-C again to abort; jobs not run stay on the server)\n",
+				w.Stats().Running, cfg.drain)
+		}
 		drainCtx, cancel := context.WithTimeout(context.Background(), cfg.drain)
 		defer cancel()
 		var aborted atomic.Bool
@@ -112,7 +116,12 @@ func runJetStream(ctx context.Context, cfg config) (summary, error) {
 			case <-drainCtx.Done():
 			}
 		}()
-		if err := w.Close(drainCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		err := w.Close(drainCtx)
+		var ce *jetstream.CloseError
+		if errors.As(err, &ce) && ce.Interrupted > 0 {
+			fmt.Fprintf(cfg.log, "jobs: %d interrupted jobs handed back to the server\n", ce.Interrupted)
+		}
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return sum, err
 		}
 		st := w.Stats()

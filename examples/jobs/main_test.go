@@ -505,6 +505,7 @@ func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
 	// The worker without the server first, so that its connection does not
 	// lose the server while it drains.
 	b.signal(syscall.SIGINT)
+	b.waitLine("the stopping line", hasPrefix("jobs: stopping: draining 0 running jobs"))
 	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
 	a.signal(syscall.SIGINT)
 	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
