@@ -553,3 +553,59 @@ func TestJetStreamFlagsChecked(t *testing.T) {
 	cfg.broker, cfg.role, cfg.natsURL = "jetstream", "producer", "nats://x:4222"
 	assert.NoError(t, cfg.check())
 }
+
+// A worker whose drain is cut short hands its running jobs back to the
+// server, and another worker runs them: between the two, every job is
+// processed exactly once.
+func TestJetStreamJobsCutShortRunElsewhere(t *testing.T) {
+	const n = 100
+	dir := t.TempDir()
+	a := start(t, append(jsArgs(dir, "a"), "-role", "worker", "-workers", "4",
+		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
+	line := a.waitLine("the server's address", hasPrefix("jobs: NATS server at "))
+	url := strings.TrimSuffix(strings.Fields(line)[4], ",")
+
+	// b's jobs take a minute each: only a drain cut short ends them.
+	b := start(t, append(jsArgs(dir, "b"), "-role", "worker", "-workers", "4", "-nats", url,
+		"-latency", "1m", "-drain", "100ms", "-progress", "20ms")...)
+	prod := start(t, append(jsArgs(dir, "producer"), "-role", "producer", "-jobs", strconv.Itoa(n), "-nats", url)...)
+	require.Equal(t, 0, prod.wait(), "producer's stderr:\n%s", &prod.stderr)
+	b.waitLine("a progress line with running jobs", func(line string) bool {
+		var done, running int
+		_, err := fmt.Sscanf(line, "jobs: %d done, %d running", &done, &running)
+		return err == nil && running > 0
+	})
+	b.signal(syscall.SIGINT)
+	handedBack := b.waitLine("the jobs handed back", func(l string) bool {
+		return strings.HasSuffix(l, "interrupted jobs handed back to the server")
+	})
+	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
+	var interrupted int
+	_, err := fmt.Sscanf(handedBack, "jobs: %d interrupted", &interrupted)
+	require.NoError(t, err)
+	assert.Positive(t, interrupted)
+
+	nc, err := nats.Connect(url)
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(context.Background(), queueName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	}, 30*time.Second, 20*time.Millisecond)
+	nc.Close()
+	a.signal(syscall.SIGINT)
+	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
+
+	pa, sa, da := jsCounts(t, a.stdout.String())
+	pb, sb, db := jsCounts(t, b.stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.stdout, &b.stdout)
+	assert.Equal(t, n, sa+sb+da+db)
+	assert.Len(t, deadIDs(t, filepath.Join(dir, "a-dead.jsonl")), da)
+	assert.Len(t, deadIDs(t, filepath.Join(dir, "b-dead.jsonl")), db)
+}
