@@ -22,6 +22,11 @@
 // -in reads back to resume. The program exits 0 after a drain, and 128 plus
 // the signal's number after a second signal; a third kills it.
 //
+// With -broker jetstream the queue is a jetstream.Queue on NATS JetStream,
+// on an embedded server (data in -data) or an existing one (-nats), and
+// -role splits the program into a producer and any number of workers; jobs
+// a worker leaves stay on the server, so there is no not-run file.
+//
 //	go -C examples run ./jobs
 //	go -C examples build -o /tmp/jobs ./jobs && /tmp/jobs -jobs 200000 -metrics :9090
 package main
@@ -94,6 +99,13 @@ type config struct {
 	outageAfter time.Duration // when the outage starts, from the start of the run
 	outageFor   time.Duration
 
+	// The queue: in this process, or on NATS JetStream.
+	broker  string // "inproc" or "jetstream"
+	natsURL string // server or cluster to use; empty for an embedded one
+	data    string // storage directory of the embedded server
+	port    int    // client port of the embedded server; 0 for a free one
+	role    string // "producer", "worker" or "both"
+
 	// done, when set, is called with the number of jobs succeeded so far
 	// after each success; tests use it to stop a run part way.
 	done func(succeeded int64)
@@ -135,6 +147,11 @@ func main() {
 	flag.Float64Var(&cfg.brokenRate, "broken-rate", 0.002, "share of jobs the downstream always refuses")
 	flag.DurationVar(&cfg.outageAfter, "outage-after", 500*time.Millisecond, "when the downstream outage starts")
 	flag.DurationVar(&cfg.outageFor, "outage-for", 200*time.Millisecond, "how long the outage lasts (0 for none)")
+	flag.StringVar(&cfg.broker, "broker", "inproc", "where the queue is: inproc (this process) or jetstream (NATS JetStream, shared by processes)")
+	flag.StringVar(&cfg.natsURL, "nats", "", "with -broker jetstream: URL of an existing NATS server or cluster, instead of an embedded one")
+	flag.StringVar(&cfg.data, "data", filepath.Join(tmp, "weft-jobs-nats"), "with -broker jetstream: storage directory of the embedded server")
+	flag.IntVar(&cfg.port, "port", 4222, "with -broker jetstream: client port of the embedded server on 127.0.0.1 (0 for a free one)")
+	flag.StringVar(&cfg.role, "role", "both", "with -broker jetstream: producer (submit the jobs), worker (run jobs until stopped) or both (submit, run until the queue is empty)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		// The flag package stops at the first argument that is not a flag:
@@ -159,7 +176,13 @@ func main() {
 		close(abort)
 	}}.Notify(context.Background())
 	cfg.abort = abort
-	sum, err := run(ctx, cfg)
+	var sum summary
+	var err error
+	if cfg.broker == "jetstream" {
+		sum, err = runJetStream(ctx, cfg)
+	} else {
+		sum, err = run(ctx, cfg)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "jobs:", err)
@@ -190,6 +213,18 @@ func (c config) check() error {
 		return fmt.Errorf("-drain %v: need a positive duration", c.drain)
 	case c.every <= 0:
 		return fmt.Errorf("-progress %v: need a positive duration", c.every)
+	case c.broker != "" && c.broker != "inproc" && c.broker != "jetstream":
+		return fmt.Errorf("-broker %q: want inproc or jetstream", c.broker)
+	case c.role != "" && c.role != "producer" && c.role != "worker" && c.role != "both":
+		return fmt.Errorf("-role %q: want producer, worker or both", c.role)
+	case c.broker == "jetstream" && c.metrics != "":
+		return fmt.Errorf("-metrics: not served with -broker jetstream")
+	case c.broker == "jetstream" && (c.port < 0 || c.port > 65535):
+		return fmt.Errorf("-port %d: not in [0, 65535]", c.port)
+	case c.broker != "jetstream" && c.role != "" && c.role != "both":
+		return fmt.Errorf("-role %s: needs -broker jetstream", c.role)
+	case c.broker != "jetstream" && c.natsURL != "":
+		return fmt.Errorf("-nats %s: needs -broker jetstream", c.natsURL)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -391,4 +393,219 @@ func TestSecondSignalAborts(t *testing.T) {
 	assert.Len(t, readJobs(t, notRun), jobs)
 	assert.Empty(t, readLetters(t, deadLetters))
 	t.Logf("%d jobs: %d succeeded, %d dead-lettered, %d not run, after a second SIGINT", jobs, s, d, n)
+}
+
+// The -broker jetstream tests run the program against an embedded NATS
+// server in a temporary directory, on a free port.
+
+var jsSummary = regexp.MustCompile(`processed (\d+), succeeded (\d+), retried \d+, dead-lettered (\d+), .*; no not-run file`)
+
+// jsCounts reads the counts of a -broker jetstream summary line.
+func jsCounts(t *testing.T, stdout string) (processed, succeeded, dead int) {
+	t.Helper()
+	m := jsSummary.FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no summary in %q", stdout)
+	processed, _ = strconv.Atoi(m[1])
+	succeeded, _ = strconv.Atoi(m[2])
+	dead, _ = strconv.Atoi(m[3])
+	return processed, succeeded, dead
+}
+
+// deadIDs reads the dead letters of a file by job id, if it exists.
+func deadIDs(t *testing.T, path string) map[int]letterRecord {
+	t.Helper()
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return map[int]letterRecord{}
+	}
+	return readLetters(t, path)
+}
+
+// refused lists the jobs of 1..n the downstream always refuses with -seed
+// seed and -broken-rate rate: each must end in the dead letters.
+func refused(seed uint64, rate float64, n int) []int {
+	d := &downstream{cfg: config{seed: seed, brokenRate: rate}}
+	var ids []int
+	for id := 1; id <= n; id++ {
+		if d.roll(id, 0) < rate {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func jsArgs(dir, name string) []string {
+	return []string{"-broker", "jetstream", "-seed", "3", "-latency", "200us",
+		"-broken-rate", "0.05", "-fail-rate", "0.1", "-outage-for", "0",
+		"-dead-letters", filepath.Join(dir, name+"-dead.jsonl"),
+		"-rejects", filepath.Join(dir, name+"-rejects.jsonl")}
+}
+
+// With -role both the program submits the jobs to the stream, runs them and
+// stops once the stream is empty: every job succeeded or is in the dead
+// letters, once, and the jobs the downstream refuses are among the letters.
+func TestJetStreamBothAccountsForEveryJob(t *testing.T) {
+	const n = 300
+	dir := t.TempDir()
+	p := start(t, append(jsArgs(dir, "both"), "-role", "both", "-jobs", strconv.Itoa(n),
+		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
+	require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
+	p.waitLine("the server's address", hasPrefix("jobs: NATS server at nats://127.0.0.1:"))
+	p.waitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
+
+	processed, succeeded, dead := jsCounts(t, p.stdout.String())
+	assert.Equal(t, n, processed)
+	assert.Equal(t, n, succeeded+dead)
+	ids := deadIDs(t, filepath.Join(dir, "both-dead.jsonl"))
+	assert.Len(t, ids, dead)
+	want := refused(3, 0.05, n)
+	require.NotEmpty(t, want)
+	for _, id := range want {
+		_, ok := ids[id]
+		assert.True(t, ok, "refused job %d not dead-lettered", id)
+	}
+	assert.DirExists(t, filepath.Join(dir, "nats"))
+}
+
+// One producer and two worker processes share one stream: the first worker
+// runs the embedded server, the other worker and the producer connect to it
+// with -nats. Once the stream is empty and the workers are stopped, every
+// job succeeded in exactly one worker or is in the dead letters, once.
+func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
+	const n = 400
+	dir := t.TempDir()
+	a := start(t, append(jsArgs(dir, "a"), "-role", "worker", "-workers", "8",
+		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
+	line := a.waitLine("the server's address", hasPrefix("jobs: NATS server at "))
+	url := strings.TrimSuffix(strings.Fields(line)[4], ",")
+	require.True(t, strings.HasPrefix(url, "nats://127.0.0.1:"), "address in %q", line)
+
+	b := start(t, append(jsArgs(dir, "b"), "-role", "worker", "-workers", "8", "-nats", url)...)
+	prod := start(t, append(jsArgs(dir, "producer"), "-role", "producer", "-jobs", strconv.Itoa(n), "-nats", url)...)
+	require.Equal(t, 0, prod.wait(), "producer's stderr:\n%s", &prod.stderr)
+	prod.waitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
+	assert.Empty(t, prod.stdout.String(), "a producer runs no jobs, so it prints no summary")
+
+	nc, err := nats.Connect(url)
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	require.NoError(t, err)
+	// Polls the server until the stream is empty: every job acknowledged
+	// or terminated.
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(context.Background(), queueName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	}, 30*time.Second, 20*time.Millisecond)
+	nc.Close()
+
+	// The worker without the server first, so that its connection does not
+	// lose the server while it drains.
+	b.signal(syscall.SIGINT)
+	b.waitLine("the stopping line", hasPrefix("jobs: stopping: draining 0 running jobs"))
+	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
+	a.signal(syscall.SIGINT)
+	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
+
+	pa, sa, da := jsCounts(t, a.stdout.String())
+	pb, sb, db := jsCounts(t, b.stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.stdout, &b.stdout)
+	assert.Equal(t, n, sa+sb+da+db)
+	deadA := deadIDs(t, filepath.Join(dir, "a-dead.jsonl"))
+	deadB := deadIDs(t, filepath.Join(dir, "b-dead.jsonl"))
+	assert.Len(t, deadA, da)
+	assert.Len(t, deadB, db)
+	for id := range deadA {
+		_, twice := deadB[id]
+		assert.False(t, twice, "job %d dead-lettered by both workers", id)
+	}
+	for _, id := range refused(3, 0.05, n) {
+		_, inA := deadA[id]
+		_, inB := deadB[id]
+		assert.True(t, inA || inB, "refused job %d not dead-lettered", id)
+	}
+}
+
+// The jetstream flags are checked: an unknown broker or role, and a role or
+// a server URL without -broker jetstream, which would be ignored.
+func TestJetStreamFlagsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		change func(*config)
+		want   string
+	}{
+		{func(c *config) { c.broker = "redis" }, `-broker "redis"`},
+		{func(c *config) { c.broker, c.role = "jetstream", "boss" }, `-role "boss"`},
+		{func(c *config) { c.role = "worker" }, "-role worker: needs -broker jetstream"},
+		{func(c *config) { c.natsURL = "nats://x:4222" }, "-nats nats://x:4222: needs -broker jetstream"},
+		{func(c *config) { c.broker, c.metrics = "jetstream", ":9090" }, "-metrics"},
+		{func(c *config) { c.broker, c.port = "jetstream", 70000 }, "-port 70000"},
+	} {
+		cfg, _ := testConfig(t, 1)
+		tc.change(&cfg)
+		err := cfg.check()
+		require.Error(t, err, tc.want)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	cfg, _ := testConfig(t, 1)
+	cfg.broker, cfg.role, cfg.natsURL = "jetstream", "producer", "nats://x:4222"
+	assert.NoError(t, cfg.check())
+}
+
+// A worker whose drain is cut short hands its running jobs back to the
+// server, and another worker runs them: between the two, every job is
+// processed exactly once.
+func TestJetStreamJobsCutShortRunElsewhere(t *testing.T) {
+	const n = 100
+	dir := t.TempDir()
+	a := start(t, append(jsArgs(dir, "a"), "-role", "worker", "-workers", "4",
+		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
+	line := a.waitLine("the server's address", hasPrefix("jobs: NATS server at "))
+	url := strings.TrimSuffix(strings.Fields(line)[4], ",")
+
+	// b's jobs take a minute each: only a drain cut short ends them.
+	b := start(t, append(jsArgs(dir, "b"), "-role", "worker", "-workers", "4", "-nats", url,
+		"-latency", "1m", "-drain", "100ms", "-progress", "20ms")...)
+	prod := start(t, append(jsArgs(dir, "producer"), "-role", "producer", "-jobs", strconv.Itoa(n), "-nats", url)...)
+	require.Equal(t, 0, prod.wait(), "producer's stderr:\n%s", &prod.stderr)
+	b.waitLine("a progress line with running jobs", func(line string) bool {
+		var done, running int
+		_, err := fmt.Sscanf(line, "jobs: %d done, %d running", &done, &running)
+		return err == nil && running > 0
+	})
+	b.signal(syscall.SIGINT)
+	handedBack := b.waitLine("the jobs handed back", func(l string) bool {
+		return strings.HasSuffix(l, "interrupted jobs handed back to the server")
+	})
+	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
+	var interrupted int
+	_, err := fmt.Sscanf(handedBack, "jobs: %d interrupted", &interrupted)
+	require.NoError(t, err)
+	assert.Positive(t, interrupted)
+
+	nc, err := nats.Connect(url)
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s, err := js.Stream(context.Background(), queueName)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	}, 30*time.Second, 20*time.Millisecond)
+	nc.Close()
+	a.signal(syscall.SIGINT)
+	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
+
+	pa, sa, da := jsCounts(t, a.stdout.String())
+	pb, sb, db := jsCounts(t, b.stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.stdout, &b.stdout)
+	assert.Equal(t, n, sa+sb+da+db)
+	assert.Len(t, deadIDs(t, filepath.Join(dir, "a-dead.jsonl")), da)
+	assert.Len(t, deadIDs(t, filepath.Join(dir, "b-dead.jsonl")), db)
 }
