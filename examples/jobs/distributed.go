@@ -179,8 +179,8 @@ func startJetStreamWorkers(cfg config, q *jetstream.Queue[Job], dead *deadLetter
 			Calls: down.callsOf(l.Item.ID), First: l.First, Last: l.Last})
 	})
 	return jetstream.NewWorkers(context.Background(), q, cfg.workers, handle,
-		jetstream.WithRetry(policy),
-		jetstream.WithDeadLetter[Job](sink),
+		jetstream.Retry(policy),
+		jetstream.DeadLetter[Job](sink),
 		jetstream.OnDone(func(_ Job, err error) {
 			if err == nil {
 				n := succeeded.Add(1)
