@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
@@ -43,7 +42,12 @@ func newTelemetry() *telemetry {
 
 // metrics collects the metrics and returns one line per data point, sorted:
 // name, unit, attributes and value (count and sum for a histogram).
-func (tel *telemetry) metrics(t testing.TB) []string {
+// t is a *testing.T or a *rapid.T.
+func (tel *telemetry) metrics(t interface {
+	require.TestingT
+	Helper()
+	Fatalf(format string, args ...any)
+}) []string {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, tel.reader.Collect(context.Background(), &rm))
