@@ -58,7 +58,7 @@ func TestInterruptAndRerun(t *testing.T) {
 	_, err = pipe.Write(half)
 	require.NoError(t, err)
 	var before summary
-	p.waitLine("a progress line with every row sent loaded, rejected or a duplicate", func(line string) bool {
+	p.WaitLine("a progress line with every row sent loaded, rejected or a duplicate", func(line string) bool {
 		m := progressLine.FindStringSubmatch(line)
 		if m == nil {
 			return false
@@ -66,11 +66,11 @@ func TestInterruptAndRerun(t *testing.T) {
 		before = counts(m)
 		return before.read == sent && before.written+before.duplicates+before.rejected == sent
 	})
-	p.signal(syscall.SIGINT)
-	require.Equal(t, 130, p.wait(), "stderr:\n%s", &p.stderr)
-	assert.Contains(t, p.stdout.String(), fmt.Sprintf("interrupted: rows read %d, written %d, duplicates %d, rejected %d in ",
+	p.Signal(syscall.SIGINT)
+	require.Equal(t, 130, p.Wait(), "stderr:\n%s", &p.Stderr)
+	assert.Contains(t, p.Stdout.String(), fmt.Sprintf("interrupted: rows read %d, written %d, duplicates %d, rejected %d in ",
 		before.read, before.written, before.duplicates, before.rejected))
-	assert.Contains(t, p.stdout.String(), "\nrun again with the same -in and -db to complete (database "+db+")\n")
+	assert.Contains(t, p.Stdout.String(), "\nrun again with the same -in and -db to complete (database "+db+")\n")
 	assert.Len(t, tableLines(t, db), int(before.written))
 	require.NoError(t, pipe.Close())
 
@@ -78,9 +78,9 @@ func TestInterruptAndRerun(t *testing.T) {
 	require.NoError(t, os.Remove(in))
 	require.NoError(t, os.WriteFile(in, all, 0o600))
 	p = start(t, "-in", in, "-db", db, "-progress", "0")
-	require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
-	m := summaryLine.FindStringSubmatch(p.stdout.String())
-	require.NotNil(t, m, "no summary in %q", p.stdout.String())
+	require.Equal(t, 0, p.Wait(), "stderr:\n%s", &p.Stderr)
+	m := summaryLine.FindStringSubmatch(p.Stdout.String())
+	require.NotNil(t, m, "no summary in %q", p.Stdout.String())
 	after := counts(m)
 	checkEveryRowOnce(t, config{db: db, rejects: rejectsPath(db)}, after, 2, rows+1)
 	assert.NotZero(t, after.duplicates)

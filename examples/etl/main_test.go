@@ -20,13 +20,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	var err error
-	if binDir, err = os.MkdirTemp("", "etl-test"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		os.RemoveAll(binDir)
+		program.Remove()
 		os.Exit(code)
 	}))
 }
@@ -326,9 +321,9 @@ func TestConfigCheck(t *testing.T) {
 func TestDefaultDatabaseInCurrentDirectory(t *testing.T) {
 	dir := t.TempDir()
 	p := startIn(t, dir, "-rows", "1000", "-progress", "0")
-	require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
-	assert.Contains(t, p.stdout.String(), "rows read 1000, written 980, duplicates 0, rejected 20 in ")
-	assert.Contains(t, p.stdout.String(), "table orders in orders.db; rejected and duplicate rows in orders.rejects.csv\n")
+	require.Equal(t, 0, p.Wait(), "stderr:\n%s", &p.Stderr)
+	assert.Contains(t, p.Stdout.String(), "rows read 1000, written 980, duplicates 0, rejected 20 in ")
+	assert.Contains(t, p.Stdout.String(), "table orders in orders.db; rejected and duplicate rows in orders.rejects.csv\n")
 	assert.Len(t, tableLines(t, filepath.Join(dir, "orders.db")), 980)
 	assert.Len(t, readRejects(t, filepath.Join(dir, "orders.rejects.csv")), 20)
 	entries, err := os.ReadDir(dir)
@@ -345,8 +340,8 @@ func TestDefaultDatabaseInCurrentDirectory(t *testing.T) {
 func TestStrayArgumentRefused(t *testing.T) {
 	dir := t.TempDir()
 	p := startIn(t, dir, "orders.csv", "-rows", "10")
-	assert.Equal(t, 2, p.wait())
-	assert.Contains(t, p.stderr.String(), `unexpected argument "orders.csv"`)
-	assert.Empty(t, p.stdout.String())
+	assert.Equal(t, 2, p.Wait())
+	assert.Contains(t, p.Stderr.String(), `unexpected argument "orders.csv"`)
+	assert.Empty(t, p.Stdout.String())
 	assert.NoFileExists(t, filepath.Join(dir, "orders.db"))
 }

@@ -24,13 +24,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	var err error
-	if binDir, err = os.MkdirTemp("", "jobs-test"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		os.RemoveAll(binDir)
+		program.Remove()
 		os.Exit(code)
 	}))
 }
@@ -258,9 +253,9 @@ func TestFlagsChecked(t *testing.T) {
 func TestStrayArgumentRefused(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, "foo", "-jobs", "10", "-not-run", filepath.Join(dir, "notrun.jsonl"))
-	assert.Equal(t, 2, p.wait())
-	assert.Contains(t, p.stderr.String(), `unexpected argument "foo"`)
-	assert.Empty(t, p.stdout.String())
+	assert.Equal(t, 2, p.Wait())
+	assert.Contains(t, p.Stderr.String(), `unexpected argument "foo"`)
+	assert.Empty(t, p.Stdout.String())
 	assert.NoFileExists(t, filepath.Join(dir, "notrun.jsonl"))
 }
 
@@ -327,16 +322,16 @@ func TestInterruptAndResume(t *testing.T) {
 			// Calls of 200ms and a drain of 20ms: the stop interrupts
 			// the jobs in flight.
 			p = start(t, append(args, "-latency", "200ms", "-drain", "20ms")...)
-			p.waitLine("a progress line with jobs done", progress(20, 1, 0))
-			p.signal(syscall.SIGINT)
-			p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining "))
-			p.waitLine("the end of the drain", hasPrefix("jobs: -drain 20ms has passed: interrupting "))
+			p.WaitLine("a progress line with jobs done", progress(20, 1, 0))
+			p.Signal(syscall.SIGINT)
+			p.WaitLine("the stopping message", hasPrefix("jobs: stopping: draining "))
+			p.WaitLine("the end of the drain", hasPrefix("jobs: -drain 20ms has passed: interrupting "))
 		} else {
 			p = start(t, append(args, "-latency", "100us")...)
 		}
-		require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
+		require.Equal(t, 0, p.Wait(), "stderr:\n%s", &p.Stderr)
 
-		s, d, n := summaryCounts(t, p.stdout.String())
+		s, d, n := summaryCounts(t, p.Stdout.String())
 		dead := readLetters(t, deadLetters)
 		notRunIDs := readJobs(t, notRun)
 		assert.Equal(t, len(want), s+d+n, "cycle %d: succeeded %d + dead %d + not run %d, want %d jobs", cycle, s, d, n, len(want))
@@ -359,7 +354,7 @@ func TestInterruptAndResume(t *testing.T) {
 		if cycle < 3 {
 			assert.NotZero(t, s, "cycle %d: the stop came before any job succeeded", cycle)
 			assert.NotZero(t, n, "cycle %d: the stop left nothing unprocessed", cycle)
-			assert.Contains(t, p.stdout.String(), "run again with -in "+notRun)
+			assert.Contains(t, p.Stdout.String(), "run again with -in "+notRun)
 		}
 		t.Logf("run %d: %d jobs given: %d succeeded, %d dead-lettered, %d not run", cycle, len(want), s, d, n)
 		succeeded += s
@@ -382,13 +377,13 @@ func TestSecondSignalAborts(t *testing.T) {
 	deadLetters := filepath.Join(dir, "dead.jsonl")
 	p := start(t, "-jobs", strconv.Itoa(jobs), "-workers", "16", "-queue", "32", "-latency", "1h", "-drain", "1h",
 		"-not-run", notRun, "-dead-letters", deadLetters, "-progress", "10ms")
-	p.waitLine("a progress line with every worker busy and the queue full", progress(0, 16, 32))
-	p.signal(syscall.SIGINT)
-	p.waitLine("the stopping message", hasPrefix("jobs: stopping: draining 48 jobs for up to 1h0m0s (Ctrl-C again to abort; unfinished jobs are written to "+notRun+")"))
-	p.signal(syscall.SIGINT)
-	require.Equal(t, 130, p.wait(), "stderr:\n%s", &p.stderr)
-	assert.Contains(t, p.stderr.String(), "jobs: aborting: interrupting 16 running jobs")
-	s, d, n := summaryCounts(t, p.stdout.String())
+	p.WaitLine("a progress line with every worker busy and the queue full", progress(0, 16, 32))
+	p.Signal(syscall.SIGINT)
+	p.WaitLine("the stopping message", hasPrefix("jobs: stopping: draining 48 jobs for up to 1h0m0s (Ctrl-C again to abort; unfinished jobs are written to "+notRun+")"))
+	p.Signal(syscall.SIGINT)
+	require.Equal(t, 130, p.Wait(), "stderr:\n%s", &p.Stderr)
+	assert.Contains(t, p.Stderr.String(), "jobs: aborting: interrupting 16 running jobs")
+	s, d, n := summaryCounts(t, p.Stdout.String())
 	assert.Equal(t, [3]int{0, 0, jobs}, [3]int{s, d, n})
 	assert.Len(t, readJobs(t, notRun), jobs)
 	assert.Empty(t, readLetters(t, deadLetters))
@@ -448,11 +443,11 @@ func TestJetStreamBothAccountsForEveryJob(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, append(jsArgs(dir, "both"), "-role", "both", "-jobs", strconv.Itoa(n),
 		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
-	require.Equal(t, 0, p.wait(), "stderr:\n%s", &p.stderr)
-	p.waitLine("the server's address", hasPrefix("jobs: NATS server at nats://127.0.0.1:"))
-	p.waitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
+	require.Equal(t, 0, p.Wait(), "stderr:\n%s", &p.Stderr)
+	p.WaitLine("the server's address", hasPrefix("jobs: NATS server at nats://127.0.0.1:"))
+	p.WaitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
 
-	processed, succeeded, dead := jsCounts(t, p.stdout.String())
+	processed, succeeded, dead := jsCounts(t, p.Stdout.String())
 	assert.Equal(t, n, processed)
 	assert.Equal(t, n, succeeded+dead)
 	ids := deadIDs(t, filepath.Join(dir, "both-dead.jsonl"))
@@ -475,15 +470,15 @@ func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
 	dir := t.TempDir()
 	a := start(t, append(jsArgs(dir, "a"), "-role", "worker", "-workers", "8",
 		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
-	line := a.waitLine("the server's address", hasPrefix("jobs: NATS server at "))
+	line := a.WaitLine("the server's address", hasPrefix("jobs: NATS server at "))
 	url := strings.TrimSuffix(strings.Fields(line)[4], ",")
 	require.True(t, strings.HasPrefix(url, "nats://127.0.0.1:"), "address in %q", line)
 
 	b := start(t, append(jsArgs(dir, "b"), "-role", "worker", "-workers", "8", "-nats", url)...)
 	prod := start(t, append(jsArgs(dir, "producer"), "-role", "producer", "-jobs", strconv.Itoa(n), "-nats", url)...)
-	require.Equal(t, 0, prod.wait(), "producer's stderr:\n%s", &prod.stderr)
-	prod.waitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
-	assert.Empty(t, prod.stdout.String(), "a producer runs no jobs, so it prints no summary")
+	require.Equal(t, 0, prod.Wait(), "producer's stderr:\n%s", &prod.Stderr)
+	prod.WaitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
+	assert.Empty(t, prod.Stdout.String(), "a producer runs no jobs, so it prints no summary")
 
 	nc, err := nats.Connect(url)
 	require.NoError(t, err)
@@ -504,15 +499,15 @@ func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
 
 	// The worker without the server first, so that its connection does not
 	// lose the server while it drains.
-	b.signal(syscall.SIGINT)
-	b.waitLine("the stopping line", hasPrefix("jobs: stopping: draining 0 running jobs"))
-	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
-	a.signal(syscall.SIGINT)
-	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
+	b.Signal(syscall.SIGINT)
+	b.WaitLine("the stopping line", hasPrefix("jobs: stopping: draining 0 running jobs"))
+	require.Equal(t, 0, b.Wait(), "worker b's stderr:\n%s", &b.Stderr)
+	a.Signal(syscall.SIGINT)
+	require.Equal(t, 0, a.Wait(), "worker a's stderr:\n%s", &a.Stderr)
 
-	pa, sa, da := jsCounts(t, a.stdout.String())
-	pb, sb, db := jsCounts(t, b.stdout.String())
-	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.stdout, &b.stdout)
+	pa, sa, da := jsCounts(t, a.Stdout.String())
+	pb, sb, db := jsCounts(t, b.Stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.Stdout, &b.Stdout)
 	assert.Equal(t, n, sa+sb+da+db)
 	deadA := deadIDs(t, filepath.Join(dir, "a-dead.jsonl"))
 	deadB := deadIDs(t, filepath.Join(dir, "b-dead.jsonl"))
@@ -562,24 +557,24 @@ func TestJetStreamJobsCutShortRunElsewhere(t *testing.T) {
 	dir := t.TempDir()
 	a := start(t, append(jsArgs(dir, "a"), "-role", "worker", "-workers", "4",
 		"-port", "0", "-data", filepath.Join(dir, "nats"))...)
-	line := a.waitLine("the server's address", hasPrefix("jobs: NATS server at "))
+	line := a.WaitLine("the server's address", hasPrefix("jobs: NATS server at "))
 	url := strings.TrimSuffix(strings.Fields(line)[4], ",")
 
 	// b's jobs take a minute each: only a drain cut short ends them.
 	b := start(t, append(jsArgs(dir, "b"), "-role", "worker", "-workers", "4", "-nats", url,
 		"-latency", "1m", "-drain", "100ms", "-progress", "20ms")...)
 	prod := start(t, append(jsArgs(dir, "producer"), "-role", "producer", "-jobs", strconv.Itoa(n), "-nats", url)...)
-	require.Equal(t, 0, prod.wait(), "producer's stderr:\n%s", &prod.stderr)
-	b.waitLine("a progress line with running jobs", func(line string) bool {
+	require.Equal(t, 0, prod.Wait(), "producer's stderr:\n%s", &prod.Stderr)
+	b.WaitLine("a progress line with running jobs", func(line string) bool {
 		var done, running int
 		_, err := fmt.Sscanf(line, "jobs: %d done, %d running", &done, &running)
 		return err == nil && running > 0
 	})
-	b.signal(syscall.SIGINT)
-	handedBack := b.waitLine("the jobs handed back", func(l string) bool {
+	b.Signal(syscall.SIGINT)
+	handedBack := b.WaitLine("the jobs handed back", func(l string) bool {
 		return strings.HasSuffix(l, "interrupted jobs handed back to the server")
 	})
-	require.Equal(t, 0, b.wait(), "worker b's stderr:\n%s", &b.stderr)
+	require.Equal(t, 0, b.Wait(), "worker b's stderr:\n%s", &b.Stderr)
 	var interrupted int
 	_, err := fmt.Sscanf(handedBack, "jobs: %d interrupted", &interrupted)
 	require.NoError(t, err)
@@ -599,12 +594,12 @@ func TestJetStreamJobsCutShortRunElsewhere(t *testing.T) {
 		return err == nil && info.State.Msgs == 0
 	}, 30*time.Second, 20*time.Millisecond)
 	nc.Close()
-	a.signal(syscall.SIGINT)
-	require.Equal(t, 0, a.wait(), "worker a's stderr:\n%s", &a.stderr)
+	a.Signal(syscall.SIGINT)
+	require.Equal(t, 0, a.Wait(), "worker a's stderr:\n%s", &a.Stderr)
 
-	pa, sa, da := jsCounts(t, a.stdout.String())
-	pb, sb, db := jsCounts(t, b.stdout.String())
-	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.stdout, &b.stdout)
+	pa, sa, da := jsCounts(t, a.Stdout.String())
+	pb, sb, db := jsCounts(t, b.Stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.Stdout, &b.Stdout)
 	assert.Equal(t, n, sa+sb+da+db)
 	assert.Len(t, deadIDs(t, filepath.Join(dir, "a-dead.jsonl")), da)
 	assert.Len(t, deadIDs(t, filepath.Join(dir, "b-dead.jsonl")), db)
