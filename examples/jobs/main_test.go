@@ -480,22 +480,7 @@ func TestJetStreamProducerAndTwoWorkers(t *testing.T) {
 	prod.WaitLine("the submit count", hasPrefix(fmt.Sprintf("jobs: submitted %d jobs", n)))
 	assert.Empty(t, prod.Stdout.String(), "a producer runs no jobs, so it prints no summary")
 
-	nc, err := nats.Connect(url)
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := natsjs.New(nc)
-	require.NoError(t, err)
-	// Polls the server until the stream is empty: every job acknowledged
-	// or terminated.
-	require.Eventually(t, func() bool {
-		s, err := js.Stream(context.Background(), queueName)
-		if err != nil {
-			return false
-		}
-		info, err := s.Info(context.Background())
-		return err == nil && info.State.Msgs == 0
-	}, 30*time.Second, 20*time.Millisecond)
-	nc.Close()
+	waitStreamEmpty(t, url)
 
 	// The worker without the server first, so that its connection does not
 	// lose the server while it drains.
@@ -580,6 +565,22 @@ func TestJetStreamJobsCutShortRunElsewhere(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, interrupted)
 
+	waitStreamEmpty(t, url)
+	a.Signal(syscall.SIGINT)
+	require.Equal(t, 0, a.Wait(), "worker a's stderr:\n%s", &a.Stderr)
+
+	pa, sa, da := jsCounts(t, a.Stdout.String())
+	pb, sb, db := jsCounts(t, b.Stdout.String())
+	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.Stdout, &b.Stdout)
+	assert.Equal(t, n, sa+sb+da+db)
+	assert.Len(t, deadIDs(t, filepath.Join(dir, "a-dead.jsonl")), da)
+	assert.Len(t, deadIDs(t, filepath.Join(dir, "b-dead.jsonl")), db)
+}
+
+// waitStreamEmpty polls the server at url until the jobs stream is empty:
+// every job acknowledged or terminated.
+func waitStreamEmpty(t *testing.T, url string) {
+	t.Helper()
 	nc, err := nats.Connect(url)
 	require.NoError(t, err)
 	defer nc.Close()
@@ -593,14 +594,4 @@ func TestJetStreamJobsCutShortRunElsewhere(t *testing.T) {
 		info, err := s.Info(context.Background())
 		return err == nil && info.State.Msgs == 0
 	}, 30*time.Second, 20*time.Millisecond)
-	nc.Close()
-	a.Signal(syscall.SIGINT)
-	require.Equal(t, 0, a.Wait(), "worker a's stderr:\n%s", &a.Stderr)
-
-	pa, sa, da := jsCounts(t, a.Stdout.String())
-	pb, sb, db := jsCounts(t, b.Stdout.String())
-	assert.Equal(t, n, pa+pb, "worker a: %s\nworker b: %s", &a.Stdout, &b.Stdout)
-	assert.Equal(t, n, sa+sb+da+db)
-	assert.Len(t, deadIDs(t, filepath.Join(dir, "a-dead.jsonl")), da)
-	assert.Len(t, deadIDs(t, filepath.Join(dir, "b-dead.jsonl")), db)
 }
