@@ -146,7 +146,15 @@ func NewQueue[J any](ctx context.Context, js jetstream.JetStream, name string, o
 			(i == 0 && cfg.Retention != jetstream.WorkQueuePolicy) {
 			return nil, fmt.Errorf("jetstream: new queue %s: ConfigureStream changed the name, subjects or retention of %s", name, want.Name)
 		}
-		if _, err := js.CreateOrUpdateStream(ctx, *cfg); err != nil {
+		// Create, and update only a stream whose configuration differs:
+		// many processes start against one queue at once, and an update
+		// that changes nothing would still rewrite the stream while
+		// another process creates its consumer.
+		_, err := js.CreateStream(ctx, *cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			_, err = js.UpdateStream(ctx, *cfg)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("jetstream: new queue %s: stream %s: %w", name, cfg.Name, ctxErr(ctx, err))
 		}
 	}
