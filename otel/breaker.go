@@ -52,10 +52,15 @@ func Breaker(name string, opts ...Option) []breaker.Option {
 		metric.WithUnit("s"),
 		metric.WithDescription("Durations of the successful calls the circuit breaker counted as slow."))
 	check(err)
-	_, err = in.meter.Int64ObservableGauge("weft.breaker.state",
+	m.gauge, err = in.meter.Int64ObservableGauge("weft.breaker.state",
 		metric.WithUnit("{state}"),
-		metric.WithDescription("1 for the circuit breaker's current state, 0 for the others."),
-		metric.WithInt64Callback(m.observe))
+		metric.WithDescription("1 for the circuit breaker's current state, 0 for the others."))
+	check(err)
+	// Registered apart from the gauge: the SDK keeps only the first
+	// callback given when an instrument of the same name is made again, so
+	// a callback passed with WithInt64Callback would report only the first
+	// breaker of a MeterProvider.
+	_, err = in.meter.RegisterCallback(m.observe, m.gauge)
 	check(err)
 	return []breaker.Option{
 		breaker.Name(name),
@@ -76,6 +81,7 @@ type breakerMetrics struct {
 	transitions metric.Int64Counter
 	rejections  metric.Int64Counter
 	slow        metric.Float64Histogram
+	gauge       metric.Int64ObservableGauge
 }
 
 func (m *breakerMetrics) changed(e breaker.Event) {
@@ -98,14 +104,14 @@ func (m *breakerMetrics) slowCall(took time.Duration) {
 }
 
 // observe reports the state as of the last change the breaker delivered.
-func (m *breakerMetrics) observe(_ context.Context, o metric.Int64Observer) error {
+func (m *breakerMetrics) observe(_ context.Context, o metric.Observer) error {
 	cur := breaker.State(m.state.Load())
 	for i, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
 		v := int64(0)
 		if s == cur {
 			v = 1
 		}
-		o.Observe(v, metric.WithAttributeSet(m.states[i]))
+		o.ObserveInt64(m.gauge, v, metric.WithAttributeSet(m.states[i]))
 	}
 	return nil
 }

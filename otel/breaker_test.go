@@ -59,3 +59,17 @@ func TestBreakerMetricsOfAScriptedRun(t *testing.T) {
 		assert.Equal(t, "db", b.Name())
 	})
 }
+
+// Two breakers recorded by one MeterProvider each report their state: the
+// SDK ignores a second callback passed when an instrument is made again.
+func TestBreakerStateOfEveryBreakerOnOneMeterProvider(t *testing.T) {
+	tel := newTelemetry()
+	a := breaker.New(append(weftotel.Breaker("a", tel.opts...), breaker.ConsecutiveFailures(1))...)
+	breaker.New(weftotel.Breaker("b", tel.opts...)...)
+	require.Error(t, a.Run(context.Background(), func(context.Context) error { return errors.New("down") }))
+
+	assert.Subset(t, tel.metrics(t), []string{
+		"weft.breaker.state gauge {state} {weft.breaker.name=a,weft.breaker.state=open} 1",
+		"weft.breaker.state gauge {state} {weft.breaker.name=b,weft.breaker.state=closed} 1",
+	})
+}
