@@ -16,7 +16,16 @@
 // By default the program starts the downstream services itself, simulated on
 // loopback; -details-url, -price-url and -recs-url call real ones (GET
 // URL/{id}), and -slow and -fail change how the simulators answer. It also
-// serves /readyz, /livez and Prometheus /metrics.
+// serves /readyz, /livez and /metrics.
+//
+// /metrics has OpenTelemetry metrics in Prometheus' format: those of the
+// breakers, retry policies and fan-out, recorded by weft's otel module
+// (weft_breaker_state, weft_breaker_rejections_total, weft_retry_attempts,
+// weft_retry_delay_seconds, weft_fanout_call_duration_seconds), and the
+// gateway's own gateway_request_duration_seconds, by outcome. With -trace the
+// gateway writes a trace of every request to stdout, a span a line: the
+// request, Gather, each downstream call with its retries as events, and each
+// attempt with the breaker's verdict and the downstream's status.
 //
 // On SIGTERM or SIGINT it logs "received SIGTERM, draining (ready=false)",
 // answers 503 on /readyz, and keeps serving for -drain-delay (5s), answering
@@ -29,6 +38,7 @@
 //	curl -s localhost:8080/product/42
 //	go -C examples run ./gateway -slow recommendations   # degraded answers
 //	go -C examples run ./gateway -fail price             # 502, then 503 once the breaker opens
+//	go -C examples run ./gateway -trace | jq -c '{Name, Attributes}'
 //
 // Try signals on a built binary: under go run, a SIGTERM sent to go's own
 // process ends go run and leaves the gateway running, orphaned.
@@ -58,11 +68,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/weftgo/weft/breaker"
 	"github.com/weftgo/weft/fanout"
+	weftotel "github.com/weftgo/weft/otel"
 	"github.com/weftgo/weft/retry"
 	"github.com/weftgo/weft/shutdown"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The downstream services, in the order the gateway calls them.
@@ -84,6 +98,7 @@ type config struct {
 	drainDelay  time.Duration          // time between turning not-ready and stopping the server
 	out         io.Writer              // the log
 	sims        map[string]*downstream // simulators for the names without a URL; tests keep them to break them
+	traces      io.Writer              // where spans go, a JSON object a line; nowhere when nil
 	ready       func(addr string)      // when set, called with the gateway's address once it serves
 }
 
@@ -127,6 +142,7 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	fs.DurationVar(&cfg.drainDelay, "drain-delay", 5*time.Second, "time between turning not-ready and stopping, on SIGTERM: longer than the load balancers take to notice")
 	slow := fs.String("slow", "", "comma-separated simulated services that answer after 300ms")
 	fail := fs.String("fail", "", "comma-separated simulated services that answer 503")
+	traces := fs.Bool("trace", false, "write the spans of every request to stdout, a JSON object a line")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(usage)
@@ -146,6 +162,9 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	case cfg.drainDelay < 0:
 		return cfg, fmt.Errorf("-drain-delay %v: must not be negative", cfg.drainDelay)
 	}
+	if *traces {
+		cfg.traces = os.Stdout
+	}
 	var err error
 	cfg.sims, err = simulators(cfg.urls, *slow, *fail)
 	return cfg, err
@@ -154,7 +173,10 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 // run serves until ctx is done, then shuts down gracefully.
 func run(ctx context.Context, cfg config) error {
 	log := slog.New(slog.NewTextHandler(cfg.out, nil))
-	m := newMetrics()
+	tel, err := newTelemetry(cfg.traces)
+	if err != nil {
+		return err
+	}
 	// The default Timeout, 25s with the drain delay in it, fits Kubernetes'
 	// default grace period of 30s; see the shutdown package's doc for a
 	// preStop hook.
@@ -165,8 +187,10 @@ func run(ctx context.Context, cfg config) error {
 		}),
 	)
 
-	// The simulators are added first so that they stop last: the requests
-	// the gateway finishes during shutdown still reach them.
+	// Telemetry is added first so that it stops last, with the spans of
+	// every request written; the simulators next, so that the requests the
+	// gateway finishes during shutdown still reach them.
+	g.Add("telemetry", shutdown.Func(nil, tel.stop))
 	urls := map[string]string{}
 	for _, name := range names {
 		if urls[name] = cfg.urls[name]; urls[name] != "" {
@@ -200,9 +224,15 @@ func run(ctx context.Context, cfg config) error {
 		ResponseHeaderTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	gw := &gateway{cfg: cfg, client: &http.Client{Transport: transport}, m: m, deps: map[string]*dependency{}}
+	gw := &gateway{
+		cfg:    cfg,
+		client: &http.Client{Transport: transport},
+		tel:    tel,
+		fan:    weftotel.NewFanout("product", tel.opts...),
+		deps:   map[string]*dependency{},
+	}
 	for _, name := range names {
-		gw.deps[name] = newDependency(name, urls[name], cfg.openFor, m, log)
+		gw.deps[name] = newDependency(name, urls[name], cfg.openFor, tel)
 	}
 	// Added before the server, so stopped after it: once no handler is left
 	// to use the client, its idle connections are closed.
@@ -220,7 +250,7 @@ func run(ctx context.Context, cfg config) error {
 	mux.HandleFunc("GET /product/{id}", gw.product)
 	mux.Handle("GET /readyz", g.Ready())
 	mux.Handle("GET /livez", g.Live())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", tel.handler)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	g.Add("http", shutdown.HTTPServer(srv, shutdown.Listener(ln)))
 
@@ -268,7 +298,8 @@ type gateway struct {
 	cfg    config
 	client *http.Client
 	deps   map[string]*dependency
-	m      *metrics
+	tel    *telemetry
+	fan    *weftotel.Fanout // records the three calls of each request
 }
 
 // answer is the body of a successful /product/{id}.
@@ -290,20 +321,25 @@ type failure struct {
 
 func (gw *gateway) product(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	ctx, span := gw.tel.tracer.Start(r.Context(), "GET /product/{id}",
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.route", "/product/{id}")))
+	defer span.End()
 	id := r.PathValue("id")
 	if n, err := strconv.ParseUint(id, 10, 63); err != nil || n == 0 {
-		gw.reply(w, start, "bad_request", http.StatusBadRequest, failure{Error: fmt.Sprintf("product id %q is not a positive integer", id)})
+		gw.reply(ctx, w, start, "bad_request", http.StatusBadRequest, failure{Error: fmt.Sprintf("product id %q is not a positive integer", id)})
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), gw.cfg.budget)
+	ctx, cancel := context.WithTimeout(ctx, gw.cfg.budget)
 	defer cancel()
-	res, err := fanout.Gather(ctx,
-		fanout.Required(details, 0, gw.deps[details].get(gw.client, id)),
-		fanout.Required(price, 0, gw.deps[price].get(gw.client, id)),
-		fanout.Optional(recs, gw.cfg.recsTimeout, gw.deps[recs].get(gw.client, id)),
+	// Gather recorded: a span for the fan-out, a child span and a duration
+	// for each call.
+	res, err := weftotel.Gather(ctx, gw.fan,
+		fanout.Required(details, 0, gw.deps[details].get(gw.client, gw.tel.tracer, id)),
+		fanout.Required(price, 0, gw.deps[price].get(gw.client, gw.tel.tracer, id)),
+		fanout.Optional(recs, gw.cfg.recsTimeout, gw.deps[recs].get(gw.client, gw.tel.tracer, id)),
 	)
-	gw.m.gathered(res)
 
 	if err != nil {
 		ce := err.(*fanout.CallError) // Gather's error is always one
@@ -328,7 +364,7 @@ func (gw *gateway) product(w http.ResponseWriter, r *http.Request) {
 		}
 		// The message is for whoever reads the logs of the client; a public
 		// API would say less about its insides.
-		gw.reply(w, start, outcome, code, failure{Error: err.Error(), Call: ce.Name})
+		gw.reply(ctx, w, start, outcome, code, failure{Error: err.Error(), Call: ce.Name})
 		return
 	}
 
@@ -342,13 +378,19 @@ func (gw *gateway) product(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	gw.reply(w, start, outcome, http.StatusOK, a)
+	gw.reply(ctx, w, start, outcome, http.StatusOK, a)
 }
 
-// reply counts the request and writes body as JSON. It counts first, so that
-// a client that has its answer finds it counted in /metrics.
-func (gw *gateway) reply(w http.ResponseWriter, start time.Time, outcome string, code int, body any) {
-	gw.m.answered(outcome, time.Since(start))
+// reply records the request, in /metrics and on the span in ctx, and writes
+// body as JSON. It records first, so that a client that has its answer finds
+// it counted in /metrics.
+func (gw *gateway) reply(ctx context.Context, w http.ResponseWriter, start time.Time, outcome string, code int, body any) {
+	gw.tel.requests.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("outcome", outcome)))
+	span := trace.SpanFromContext(ctx)
+	span.SetAttributes(attribute.String("outcome", outcome), attribute.Int("http.response.status_code", code))
+	if code >= 500 {
+		span.SetStatus(codes.Error, outcome)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(body)
@@ -357,6 +399,7 @@ func (gw *gateway) reply(w http.ResponseWriter, start time.Time, outcome string,
 // dependency is one downstream service as the gateway sees it: where it is,
 // the breaker in front of it, and how calls to it are retried.
 type dependency struct {
+	name    string
 	url     string
 	breaker *breaker.Breaker
 	retry   retry.Policy
@@ -365,11 +408,13 @@ type dependency struct {
 // errNotFound is a downstream's 404: an answer, not a failure.
 var errNotFound = errors.New("not found")
 
-// newDependency sets up the breaker and the retry policy of a downstream.
-func newDependency(name, url string, openFor time.Duration, m *metrics, log *slog.Logger) *dependency {
-	d := &dependency{url: url}
-	d.breaker = breaker.New(
-		breaker.Name(name),
+// newDependency sets up the breaker and the retry policy of a downstream,
+// both recorded by tel under the downstream's name.
+func newDependency(name, url string, openFor time.Duration, tel *telemetry) *dependency {
+	d := &dependency{name: name, url: url}
+	// weftotel.Breaker names the breaker and sets its hooks: its state,
+	// transitions and rejections go to /metrics.
+	d.breaker = breaker.New(append(weftotel.Breaker(name, tel.opts...),
 		// Trip on the share of failures over the last 10s, and only once
 		// 20 calls are in the window: a burst of timeouts while the machine
 		// is busy (a few calls out of many) or at startup (a few calls in
@@ -386,9 +431,11 @@ func newDependency(name, url string, openFor time.Duration, m *metrics, log *slo
 			}
 			return breaker.DefaultOutcome(err)
 		}),
-		breaker.OnStateChange(func(e breaker.Event) { log.Warn("breaker", "event", e.String()) }),
-	)
+	)...)
+	// weftotel.Retry records the attempts of each call in /metrics, and each
+	// retry as an event on the call's span.
 	d.retry = retry.New(
+		weftotel.Retry(name, tel.opts...),
 		retry.Attempts(3),
 		// Short waits, for a request budget of 200ms; the policy gives up at
 		// once rather than wait past the call's deadline.
@@ -396,9 +443,7 @@ func newDependency(name, url string, openFor time.Duration, m *metrics, log *slo
 		// One budget for all the calls to this service: when it fails for
 		// everyone, retries stop instead of tripling its load.
 		retry.WithBudget(retry.NewBudget(10, 0.1)),
-		retry.OnRetry(func(int, error, time.Duration) { m.retries.WithLabelValues(name).Inc() }),
 	)
-	m.watch(d.breaker)
 	return d
 }
 
@@ -410,12 +455,32 @@ func newDependency(name, url string, openFor time.Duration, m *metrics, log *slo
 // through here, and a GET is idempotent, so repeating one after a timeout
 // cannot do anything twice. A call that changes something (placing an order)
 // must not be retried like this without an idempotency key.
-func (d *dependency) get(client *http.Client, id string) func(context.Context) (json.RawMessage, error) {
+//
+// Each attempt has a span, a child of the call's, that says whether the
+// breaker admitted it (gateway.breaker.verdict) and, if it did, how the
+// downstream answered.
+func (d *dependency) get(client *http.Client, tracer trace.Tracer, id string) func(context.Context) (json.RawMessage, error) {
 	return func(ctx context.Context) (json.RawMessage, error) {
+		attempt := 0
 		return retry.Do(ctx, d.retry, func(ctx context.Context) (json.RawMessage, error) {
-			return breaker.Do(ctx, d.breaker, func(ctx context.Context) (json.RawMessage, error) {
+			attempt++
+			ctx, span := tracer.Start(ctx, "GET "+d.name,
+				trace.WithSpanKind(trace.SpanKindClient),
+				trace.WithAttributes(attribute.Int("gateway.attempt", attempt)))
+			defer span.End()
+			v, err := breaker.Do(ctx, d.breaker, func(ctx context.Context) (json.RawMessage, error) {
+				span.SetAttributes(attribute.String("gateway.breaker.verdict", "admitted"))
 				return fetch(ctx, client, d.url, id)
 			})
+			var open *breaker.OpenError
+			if errors.As(err, &open) {
+				span.SetAttributes(attribute.String("gateway.breaker.verdict", "rejected"),
+					attribute.String("gateway.breaker.state", open.State.String()))
+			}
+			if err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
+			return v, err
 		})
 	}
 }
@@ -433,6 +498,7 @@ func fetch(ctx context.Context, client *http.Client, base, id string) (json.RawM
 		return nil, err // refused, reset, timed out: worth another attempt
 	}
 	defer resp.Body.Close()
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
 	// Read the body (up to 1 MiB) to its end even on errors, so that the
 	// connection goes back to the pool instead of being closed.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

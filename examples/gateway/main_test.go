@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -133,29 +134,6 @@ func (g *testGateway) get(path string) response {
 	return r
 }
 
-// metric returns the value of the sample named series (name and labels,
-// as /metrics writes them), or fails the test if there is none.
-func (g *testGateway) metric(series string) float64 {
-	g.t.Helper()
-	resp, err := g.client.Get(g.url + "/metrics")
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				g.t.Fatalf("/metrics: %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	g.t.Fatalf("/metrics has no %s", series)
-	return 0
-}
-
 // status returns the status code of a GET of path.
 func (g *testGateway) status(path string) int {
 	g.t.Helper()
@@ -186,15 +164,19 @@ func TestFullAnswer(t *testing.T) {
 	}
 	t.Logf("full answer in %v: %s", r.took, got)
 
-	for series, want := range map[string]float64{
-		`gateway_requests_total{outcome="full"}`:                                              1,
-		`gateway_requests_total{outcome="degraded"}`:                                          0,
-		`gateway_downstream_duration_seconds_count{downstream="price",status="ok"}`:           1,
-		`gateway_downstream_duration_seconds_count{downstream="recommendations",status="ok"}`: 1,
-		`gateway_breaker_state{downstream="price"}`:                                           0,
+	for _, tt := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"gateway_request_duration_seconds_count", []string{"outcome=full"}, 1},
+		{"weft_fanout_call_duration_seconds_count", []string{"weft_fanout_call=price", "outcome=ok"}, 1},
+		{"weft_fanout_call_duration_seconds_count", []string{"weft_fanout_call=recommendations", "outcome=ok"}, 1},
+		{"weft_retry_attempts_count", []string{"weft_retry_name=details", "outcome=success"}, 1},
+		{"weft_breaker_state", []string{"weft_breaker_name=price", "weft_breaker_state=closed"}, 1},
 	} {
-		if got := gw.metric(series); got != want {
-			t.Errorf("%s = %v, want %v", series, got, want)
+		if got := gw.metric(tt.name, tt.labels...); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
 }
@@ -222,13 +204,11 @@ func TestDegradedAnswer(t *testing.T) {
 				t.Fatalf("answer %+v, want details and price, no recommendations", r.answer)
 			}
 			t.Logf("degraded answer (recommendations %s) in %v", tt.name, r.took)
-			for series, want := range map[string]float64{
-				`gateway_requests_total{outcome="degraded"}`:                                                         1,
-				`gateway_downstream_duration_seconds_count{downstream="recommendations",status="` + tt.status + `"}`: 1,
-			} {
-				if got := gw.metric(series); got != want {
-					t.Errorf("%s = %v, want %v", series, got, want)
-				}
+			if got := gw.metric("gateway_request_duration_seconds_count", "outcome=degraded"); got != 1 {
+				t.Errorf("degraded requests = %v, want 1", got)
+			}
+			if got := gw.metric("weft_fanout_call_duration_seconds_count", "weft_fanout_call=recommendations", "outcome="+tt.status); got != 1 {
+				t.Errorf("recommendations calls %s = %v, want 1", tt.status, got)
 			}
 		})
 	}
@@ -255,7 +235,7 @@ func TestFailedAnswer(t *testing.T) {
 			if r.code != tt.code || r.failure.Call != tt.sim || !strings.Contains(r.failure.Error, `"`+tt.sim+`"`) {
 				t.Fatalf("GET /product/7 = %d %+v, want %d naming %q", r.code, r.failure, tt.code, tt.sim)
 			}
-			if got := gw.metric(`gateway_requests_total{outcome="failed"}`); got != 1 {
+			if got := gw.metric("gateway_request_duration_seconds_count", "outcome=failed"); got != 1 {
 				t.Errorf("failed requests = %v, want 1", got)
 			}
 		})
@@ -289,8 +269,21 @@ func TestRetriesWithinBudget(t *testing.T) {
 			t.Fatalf("after request %d price was called %d times, want %d", i+1, got, tt.hits)
 		}
 	}
-	if got := gw.metric(`gateway_retries_total{downstream="price"}`); got != 3 {
-		t.Fatalf("retries = %v, want 3", got)
+	// One wait per retry; the calls' attempts by how they ended.
+	for _, tt := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"weft_retry_delay_seconds_count", []string{"weft_retry_name=price"}, 3},
+		{"weft_retry_attempts_count", []string{"weft_retry_name=price", "outcome=exhausted"}, 1},
+		{"weft_retry_attempts_sum", []string{"weft_retry_name=price", "outcome=exhausted"}, 3},
+		{"weft_retry_attempts_count", []string{"weft_retry_name=price", "outcome=budget"}, 2},
+		{"weft_retry_attempts_sum", []string{"weft_retry_name=price", "outcome=budget"}, 3},
+	} {
+		if got := gw.metric(tt.name, tt.labels...); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
 	}
 }
 
@@ -330,12 +323,12 @@ func TestBreakerOpens(t *testing.T) {
 		}
 	}
 	burst(19) // under MinCalls: the circuit stays closed
-	if got := gw.metric(`gateway_breaker_state{downstream="price"}`); got != 0 {
-		t.Fatalf("price breaker state = %v after 19 failures, want 0 (closed)", got)
+	if got := gw.metric("weft_breaker_state", "weft_breaker_name=price", "weft_breaker_state=closed"); got != 1 {
+		t.Fatalf("price breaker closed = %v after 19 failures, want 1", got)
 	}
 	burst(1) // the twentieth
-	if got := gw.metric(`gateway_breaker_state{downstream="price"}`); got != 1 {
-		t.Fatalf("price breaker state = %v, want 1 (open)", got)
+	if got := gw.metric("weft_breaker_state", "weft_breaker_name=price", "weft_breaker_state=open"); got != 1 {
+		t.Fatalf("price breaker open = %v, want 1", got)
 	}
 	hits := gw.sims[price].hits.Load()
 	for i := range 5 {
@@ -357,8 +350,11 @@ func TestBreakerOpens(t *testing.T) {
 	if got := gw.sims[price].hits.Load(); got != hits {
 		t.Fatalf("price called %d times with its breaker open", got-hits)
 	}
-	if got := gw.metric(`gateway_requests_total{outcome="failed"}`); got != 25 {
+	if got := gw.metric("gateway_request_duration_seconds_count", "outcome=failed"); got != 25 {
 		t.Fatalf("failed requests = %v, want 25", got)
+	}
+	if got := gw.metric("weft_breaker_rejections_total", "weft_breaker_name=price", "weft_breaker_state=open"); got != 5 {
+		t.Fatalf("price breaker rejections = %v, want 5", got)
 	}
 }
 
@@ -493,8 +489,8 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 	for _, name := range names {
-		if got := gw.metric(`gateway_breaker_state{downstream="` + name + `"}`); got != 0 {
-			t.Errorf("%s breaker state = %v after 404s, want 0 (closed)", name, got)
+		if got := gw.metric("weft_breaker_state", "weft_breaker_name="+name, "weft_breaker_state=closed"); got != 1 {
+			t.Errorf("%s breaker closed = %v after 404s, want 1", name, got)
 		}
 	}
 }
@@ -506,6 +502,12 @@ func TestFlags(t *testing.T) {
 	}
 	if cfg.urls[price] != "http://prices.internal/v1" || cfg.sims[price] != nil || cfg.budget != 200*time.Millisecond || cfg.drainDelay != 5*time.Second {
 		t.Fatalf("config %+v", cfg)
+	}
+	if cfg.traces != nil {
+		t.Errorf("traces go to %v without -trace, want nowhere", cfg.traces)
+	}
+	if cfg, err := parseFlags([]string{"-trace"}, io.Discard); err != nil || cfg.traces != os.Stdout {
+		t.Errorf("-trace: traces go to %v, %v; want stdout", cfg.traces, err)
 	}
 	if b := cfg.sims[recs].get(); b.Delay != 300*time.Millisecond {
 		t.Errorf("-slow recommendations: delay %v", b.Delay)
