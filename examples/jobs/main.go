@@ -27,6 +27,10 @@
 // -role splits the program into a producer and any number of workers; jobs
 // a worker leaves stay on the server, so there is no not-run file.
 //
+// -metrics serves /metrics in Prometheus' format: the breaker's and the
+// retry policy's, recorded with OpenTelemetry by weft's otel module
+// (weft_breaker_*, weft_retry_*), and the pool's (jobs_*).
+//
 //	go -C examples run ./jobs
 //	go -C examples build -o /tmp/jobs ./jobs && /tmp/jobs -jobs 200000 -metrics :9090
 package main
@@ -52,6 +56,7 @@ import (
 	"time"
 
 	"github.com/weftgo/weft/breaker"
+	weftotel "github.com/weftgo/weft/otel"
 	"github.com/weftgo/weft/pool"
 	"github.com/weftgo/weft/retry"
 	"github.com/weftgo/weft/shutdown"
@@ -109,6 +114,9 @@ type config struct {
 	// done, when set, is called with the number of jobs succeeded so far
 	// after each success; tests use it to stop a run part way.
 	done func(succeeded int64)
+	// scrape, when set, is called with the handler of /metrics once the
+	// jobs are over; tests read the run's metrics there.
+	scrape func(metrics http.Handler)
 }
 
 // summary is what a run did. Every job read is in exactly one of succeeded,
@@ -260,7 +268,11 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	}
 	defer src.Close()
 
-	m := newMetrics()
+	m, err := newMetrics()
+	if err != nil {
+		return sum, err
+	}
+	defer m.mp.Shutdown(context.Background())
 	dead, err := newDeadLetterFile(cfg.deadLetters, runID, m.deadLettered.Inc)
 	if err != nil {
 		return sum, err
@@ -280,27 +292,28 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	down := &downstream{cfg: cfg, start: start}
 	// The breaker stops calling the downstream while it is down; its open
 	// error says when to try again.
-	br := breaker.New(breaker.Name("downstream"),
+	// weftotel.Breaker names it and records its state, transitions and
+	// rejections.
+	br := breaker.New(append(weftotel.Breaker("downstream", m.opts...),
 		breaker.ConsecutiveFailures(20),
-		breaker.OpenFor(100*time.Millisecond),
-		breaker.OnStateChange(func(e breaker.Event) { m.breakerState.Set(stateValue(e.To)) }))
+		breaker.OpenFor(100*time.Millisecond))...)
 	// A job is given up on after -attempts calls that reached the
 	// downstream, or after -give-up-after in all. The handler counts the
 	// calls, because a call the breaker turned away is not one: it says
 	// nothing about the job, and during an outage a job is turned away many
 	// times before the downstream is back. So the policy's own attempts are
-	// unlimited and it only bounds the time.
+	// unlimited and it only bounds the time. weftotel.Retry records the
+	// attempts of each job and the waits before its retries.
 	var retriedBreaker atomic.Int64
 	policy := retry.New(
+		weftotel.Retry("jobs", m.opts...),
 		retry.Attempts(retry.Unlimited),
 		retry.MaxElapsed(cfg.giveUpAfter),
 		retry.Exponential(5*time.Millisecond, 2, 500*time.Millisecond),
 		retry.FullJitter(),
 		retry.OnRetry(func(_ int, err error, _ time.Duration) {
-			m.retried.Inc()
 			if errors.Is(err, breaker.ErrOpen) {
 				retriedBreaker.Add(1)
-				m.retriedOpen.Inc()
 			}
 		}),
 	)
@@ -502,6 +515,9 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	}
 	if err := nr.commit(notRunPath); err != nil {
 		return sum, err
+	}
+	if cfg.scrape != nil {
+		cfg.scrape(m.handler())
 	}
 
 	st := w.Stats()

@@ -10,41 +10,65 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/schollz/progressbar/v3"
-	"github.com/weftgo/weft/breaker"
+	weftotel "github.com/weftgo/weft/otel"
 	"github.com/weftgo/weft/pool"
+	"go.opentelemetry.io/otel/attribute"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
 	"golang.org/x/term"
 )
 
-// metrics are the program's Prometheus metrics, in a registry of their own so
-// that tests can run several programs in one process.
+// metrics are the program's metrics, in a registry of their own so that
+// tests can run several programs in one process. The breaker and the retry
+// policy record theirs with OpenTelemetry, through weft's otel module, and
+// the registry exports them in Prometheus' format (weft_breaker_state,
+// weft_breaker_rejections_total, weft_retry_attempts,
+// weft_retry_delay_seconds). The pool's are Prometheus metrics of the
+// program's own (jobs_*).
 type metrics struct {
-	reg          *prometheus.Registry
+	reg  *prometheus.Registry
+	mp   *sdkmetric.MeterProvider
+	opts []weftotel.Option // for the breaker and the retry policy
+
 	processed    prometheus.Counter
-	retried      prometheus.Counter
-	retriedOpen  prometheus.Counter
 	deadLettered prometheus.Counter
 	queueDepth   prometheus.Gauge
-	breakerState prometheus.Gauge
 	latency      prometheus.Histogram
 }
 
-func newMetrics() *metrics {
+func newMetrics() (*metrics, error) {
+	reg := prometheus.NewRegistry()
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo())
+	if err != nil {
+		return nil, err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp),
+		sdkmetric.WithResource(resource.NewSchemaless(attribute.String("service.name", "jobs"))),
+		// Buckets from 0.1ms to 0.8s for every duration, such as the
+		// waits before retries: the SDK's default buckets go up to 10000,
+		// for milliseconds.
+		sdkmetric.WithView(sdkmetric.NewView(
+			sdkmetric.Instrument{Name: "*", Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
+			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
+				Boundaries: prometheus.ExponentialBuckets(0.0001, 2, 14),
+			}},
+		)))
 	m := &metrics{
-		reg:          prometheus.NewRegistry(),
+		reg:          reg,
+		mp:           mp,
+		opts:         []weftotel.Option{weftotel.WithMeterProvider(mp)},
 		processed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_processed_total", Help: "Jobs that succeeded."}),
-		retried:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_total", Help: "Retries scheduled."}),
-		retriedOpen:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_retried_breaker_open_total", Help: "Retries scheduled for jobs the breaker turned away, open or half-open."}),
 		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_dead_lettered_total", Help: "Jobs written to the dead-letter file."}),
 		queueDepth:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_queue_depth", Help: "Jobs queued or waiting out a retry delay."}),
-		breakerState: prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_breaker_state", Help: "Downstream breaker: 0 closed, 1 open, 2 half-open."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "jobs_call_seconds",
 			Help:    "Latency of downstream calls, rejections by the breaker included.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
 		}),
 	}
-	m.reg.MustRegister(m.processed, m.retried, m.retriedOpen, m.deadLettered, m.queueDepth, m.breakerState, m.latency)
-	return m
+	reg.MustRegister(m.processed, m.deadLettered, m.queueDepth, m.latency)
+	return m, nil
 }
 
 func (m *metrics) handler() http.Handler {
@@ -105,17 +129,4 @@ func reportProgress(cfg config, w *pool.Workers[*task], m *metrics, deadLettered
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// stateValue is the gauge value of a breaker state, as the metric's help
-// text documents it; the mapping is spelled out rather than taken from the
-// State constants' numbers, which are not part of breaker's API.
-func stateValue(s breaker.State) float64 {
-	switch s {
-	case breaker.Open:
-		return 1
-	case breaker.HalfOpen:
-		return 2
-	}
-	return 0
 }
