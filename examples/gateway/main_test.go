@@ -182,19 +182,25 @@ func TestFullAnswer(t *testing.T) {
 }
 
 // When recommendations are slow or fail, the answer goes out without them,
-// marked degraded.
+// marked degraded. Failing recommendations have all the time they need for
+// their three attempts, so that a loaded machine cannot turn the failure
+// into a timeout.
 func TestDegradedAnswer(t *testing.T) {
 	tests := []struct {
-		name   string
-		b      behaviour
-		status string
+		name        string
+		b           behaviour
+		recsTimeout time.Duration
+		status      string
 	}{
-		{"slow", behaviour{Delay: time.Minute}, "timed_out"},
-		{"failing", behaviour{Fail: true}, "failed"},
+		{"slow", behaviour{Delay: time.Minute}, 150 * time.Millisecond, "timed_out"},
+		{"failing", behaviour{Fail: true}, wait, "failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gw, _ := start(t, nil)
+			gw, _ := start(t, func(cfg *config) {
+				cfg.budget = max(cfg.budget, tt.recsTimeout)
+				cfg.recsTimeout = tt.recsTimeout
+			})
 			gw.sims[recs].set(tt.b)
 			r := gw.get("/product/7")
 			if r.code != http.StatusOK || !r.answer.Degraded || len(r.answer.LeftOut) != 1 || r.answer.LeftOut[0] != recs {

@@ -75,12 +75,19 @@ func value(m *dto.Metric, suffix string) float64 {
 	return m.GetGauge().GetValue()
 }
 
+// generous gives every request, and its recommendations, as much time as
+// the tests wait for anything: what a request's calls do then does not
+// depend on how loaded the machine is.
+func generous(cfg *config) {
+	cfg.budget, cfg.recsTimeout = wait, wait
+}
+
 // After n full answers, /metrics has the families of the gateway's requests
 // and of its breakers, retry policies and fan-out, each histogram counting
 // what happened.
 func TestMetricsAfterRequests(t *testing.T) {
 	const n = 5
-	gw, _ := start(t, nil)
+	gw, _ := start(t, generous)
 	for i := range n {
 		r := gw.get("/product/" + strconv.Itoa(i+1))
 		require.Equal(t, http.StatusOK, r.code)
@@ -201,7 +208,10 @@ func subtree(lines []string, first string) []string {
 // failed, the breaker rejects the next one.
 func TestTraceOfARequest(t *testing.T) {
 	var out bytes.Buffer // written by the gateway until stop returns
-	gw, stop := start(t, func(cfg *config) { cfg.traces = &out })
+	gw, stop := start(t, func(cfg *config) {
+		generous(cfg)
+		cfg.traces = &out
+	})
 	gw.sims[price].set(behaviour{Fail: true})
 	requests := 0
 	for code := 0; code != http.StatusServiceUnavailable; requests++ {
