@@ -60,9 +60,10 @@ func Packages(root string) ([]string, error) {
 //
 // A name counts as shown by an example named for it (ExampleName,
 // ExampleName_suffix, ExampleName_Method); an option (a function returning
-// one of the package's ...Option types) by any example that calls it; a
-// constructor NewT by an example of T that calls it. Option interfaces are
-// covered by the options that return them.
+// one of the package's ...Option types) by any example that uses it; a
+// constructor NewT by an example of T that uses it. Option interfaces are
+// covered by the options that return them. Uses are found through the
+// package's import path, whatever name an example file imports it under.
 func Missing(dirs []string, exempt map[string]string) ([]string, error) {
 	var problems []string
 	declared := map[string]bool{}
@@ -103,7 +104,7 @@ type pkg struct {
 	name     string
 	exported []decl
 	examples map[string]bool // the names of the Example functions
-	bodies   string          // the bodies of the Example functions
+	used     map[string]bool // the package's names the Example functions use
 }
 
 type decl struct {
@@ -117,9 +118,13 @@ func parseDir(dir string) (*pkg, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pkg{examples: map[string]bool{}}
-	var bodies strings.Builder
+	path, err := importPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &pkg{examples: map[string]bool{}, used: map[string]bool{}}
 	fset := token.NewFileSet()
+	var tests []*ast.File
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".go") {
@@ -134,39 +139,108 @@ func parseDir(dir string) (*pkg, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !strings.HasSuffix(name, "_test.go") {
-			p.name = f.Name.Name
-			p.exported = append(p.exported, exportedDecls(f)...)
+		if strings.HasSuffix(name, "_test.go") {
+			tests = append(tests, f)
 			continue
 		}
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv != nil || !strings.HasPrefix(fd.Name.Name, "Example") || fd.Body == nil {
-				continue
-			}
-			p.examples[fd.Name.Name] = true
-			bodies.Write(src[fset.Position(fd.Body.Pos()).Offset:fset.Position(fd.Body.End()).Offset])
-		}
+		p.name = f.Name.Name
+		p.exported = append(p.exported, exportedDecls(f)...)
 	}
 	if p.name == "" {
 		return nil, fmt.Errorf("examplecheck: %s holds no Go package", dir)
 	}
-	p.bodies = bodies.String()
+	for _, f := range tests {
+		p.readExamples(f, path)
+	}
 	return p, nil
+}
+
+// readExamples records the Example functions of the test file f and the
+// names of the package (import path path) they use.
+func (p *pkg) readExamples(f *ast.File, path string) {
+	// In the package's own test files its names are used bare; in an
+	// external test package, through the name the file imports it under.
+	local := ""
+	if f.Name.Name != p.name {
+		local = "-" // the package is not imported
+		for _, imp := range f.Imports {
+			if strings.Trim(imp.Path.Value, "`\"") != path {
+				continue
+			}
+			local = p.name
+			if imp.Name != nil {
+				local = imp.Name.Name
+			}
+		}
+	}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv != nil || !strings.HasPrefix(fd.Name.Name, "Example") || fd.Body == nil {
+			continue
+		}
+		p.examples[fd.Name.Name] = true
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == local {
+					p.used[n.Sel.Name] = true
+				}
+			case *ast.Ident:
+				if local == "" {
+					p.used[n.Name] = true
+				}
+			}
+			return true
+		})
+	}
+}
+
+// importPath returns the import path of the package in dir, from the
+// module path in the nearest go.mod at or above it.
+func importPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			mod := modfileModule(data)
+			if mod == "" {
+				return "", fmt.Errorf("examplecheck: %s has no module line", filepath.Join(d, "go.mod"))
+			}
+			rel, err := filepath.Rel(d, abs)
+			if err != nil || rel == "." {
+				return mod, err
+			}
+			return mod + "/" + filepath.ToSlash(rel), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("examplecheck: no go.mod at or above %s", dir)
+		}
+	}
+}
+
+// modfileModule returns the module path a go.mod declares, or "".
+func modfileModule(data []byte) string {
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }
 
 // shows reports whether an example of p shows d.
 func (p *pkg) shows(d decl) bool {
-	called := func(name string) bool {
-		return strings.Contains(p.bodies, p.name+"."+name+"(") || strings.Contains(p.bodies, p.name+"."+name+"[")
-	}
+	used := func(name string) bool { return p.used[name] }
 	switch {
 	case p.namedFor(d.name):
 		return true
-	case d.option && called(d.name):
+	case d.option && used(d.name):
 		return true
 	case strings.HasPrefix(d.name, "New") && d.result != "" && !strings.HasSuffix(d.result, "Option") &&
-		p.namedFor(d.result) && called(d.name):
+		p.namedFor(d.result) && used(d.name):
 		return true // a constructor, shown by its type's example
 	case strings.HasSuffix(d.name, "Option") && !d.option && d.result == "":
 		return true // an option interface: its constructors are checked

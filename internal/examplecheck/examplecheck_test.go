@@ -19,7 +19,7 @@ func TestPackagesListsPublicPackagesOfTheModuleOnly(t *testing.T) {
 	dirs, err := examplecheck.Packages(dir())
 	require.NoError(t, err)
 	// Not internal/, testdata/, the nested module or docs/ (no Go files).
-	assert.Equal(t, []string{dir(), dir("bad"), dir("good")}, dirs)
+	assert.Equal(t, []string{dir(), dir("alias"), dir("bad"), dir("good")}, dirs)
 }
 
 func TestPackagesFailsOnAMissingRoot(t *testing.T) {
@@ -45,6 +45,15 @@ func TestMissingNamesEachNameWithoutAnExample(t *testing.T) {
 	// The message says what to add.
 	assert.Contains(t, problems[0], "add ExampleLost")
 	assert.Contains(t, problems[0], `or list "bad.Lost" in exampleExempt`)
+}
+
+func TestMissingFindsUsesThroughTheImportPath(t *testing.T) {
+	problems, err := examplecheck.Missing([]string{dir("alias")}, nil)
+	require.NoError(t, err)
+	// Opt is used as al.Opt and Bare bare in the package's own test file;
+	// alias.Other names another package imported as alias.
+	require.Len(t, problems, 1)
+	assert.Contains(t, problems[0], "alias.Other ")
 }
 
 func TestMissingExemptsListedNames(t *testing.T) {
@@ -75,12 +84,15 @@ func TestMissingReportsStaleAndUnreasonedExemptions(t *testing.T) {
 func TestMissingFailsOnWhatIsNotAPackage(t *testing.T) {
 	// A file that does not parse is written here, not kept in testdata,
 	// where gofmt -l would trip over it.
-	broken := t.TempDir()
+	broken := filepath.Join(t.TempDir(), "broken")
+	require.NoError(t, os.Mkdir(broken, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(broken, "go.mod"), []byte("module example.com/broken\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(broken, "broken.go"), []byte("package broken\n\nfunc (\n"), 0o644))
 	for _, d := range []string{
 		broken,
-		filepath.Join("testdata", "empty"),       // test files only
-		filepath.Join("testdata", "no-such-dir"), // absent
+		filepath.Join("testdata", "empty"),          // test files only
+		filepath.Join("testdata", "no-such-dir"),    // absent
+		filepath.Join("testdata", "nomodline", "p"), // no module path
 	} {
 		_, err := examplecheck.Missing([]string{d}, nil)
 		assert.Error(t, err, d)
