@@ -23,7 +23,7 @@ type Email struct {
 
 // The whole path of a job: an embedded server, a queue, workers with a
 // retry policy, and a job that fails for good ending in the dead letters.
-func ExampleNewWorkers() {
+func ExampleWorkers() {
 	dir, _ := os.MkdirTemp("", "weft-example")
 	defer os.RemoveAll(dir)
 	srv, err := embedded.Start(dir)
