@@ -18,7 +18,7 @@ type CloseError struct {
 	// Interrupted is the number of running jobs the cut-short drain handed
 	// back.
 	Interrupted int
-	// Panics holds the *weft.PanicError values of OnDone and OnError hooks.
+	// Panics holds the [*weft.PanicError] values of OnDone and OnError hooks.
 	Panics []error
 }
 

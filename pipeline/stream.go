@@ -236,7 +236,7 @@ type StageError struct {
 	// ("map#2"), or the sink's kind ("reduce", "collect", "all", "chan").
 	Stage string
 	// Err is what the stage's function returned, joined after a
-	// *weft.PanicError if one of its methods panicked when inspected.
+	// [*weft.PanicError] if one of its methods panicked when inspected.
 	Err error
 }
 
