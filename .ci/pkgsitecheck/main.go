@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"go/ast"
 	"go/doc"
 	"go/parser"
 	"go/token"
@@ -203,27 +202,28 @@ func packages(dir, modPath string) ([]page, error) {
 // synopsisOf returns the synopsis of the package in dir, as pkgsite shows
 // it, and whether dir holds a package.
 func synopsisOf(dir string) (string, bool, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments|parser.PackageClauseOnly)
-	if err != nil || len(pkgs) == 0 {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
 		return "", false, err
 	}
-	var files []*ast.File
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			files = append(files, f)
-		}
-	}
+	found := false
 	var text string
-	for _, f := range files {
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			return "", false, err
+		}
+		found = true
 		if f.Doc != nil {
 			text = f.Doc.Text()
 		}
 	}
 	p := &doc.Package{}
-	return p.Synopsis(text), true, nil
+	return p.Synopsis(text), found, nil
 }
 
 // check fetches url and says what is wrong with the page, if anything.
