@@ -139,9 +139,8 @@ func New(opts ...Option) *Group {
 }
 
 // Add appends a component under a name used in errors and hooks; components
-// start in the order added, each once the one before is ready, and stop in
-// reverse. It panics if c is nil, name is empty or taken, or Run has been
-// called.
+// start in the order added and stop in reverse. It panics if c is nil, name
+// is empty or taken, or Run has been called.
 func (g *Group) Add(name string, c Component) {
 	if c == nil {
 		panic(fmt.Sprintf("shutdown: Add(%q): nil Component", name))

@@ -156,9 +156,9 @@ func (l *stopListener) Close() error {
 type trackKey struct{}
 
 // Track tells the [HTTPServer] serving r that its handler keeps the
-// connection, as a WebSocket does, so that Stop waits, within its budget,
-// until done is called. stop is closed when Stop begins, the notice to
-// finish. Outside an HTTPServer, stop is nil and done does nothing.
+// connection, as a WebSocket does, so that the server's Stop waits, within
+// its budget, until done is called. stop is closed when that Stop begins: the
+// notice to finish. Outside an HTTPServer, stop is nil and done does nothing.
 func Track(r *http.Request) (stop <-chan struct{}, done func()) {
 	// A tracked connection may be hijacked or not: the count, not the
 	// connection's state, is what Stop waits for.
@@ -401,9 +401,10 @@ type GracefulServer interface {
 }
 
 // Graceful makes a Component of a server with a graceful and a hard stop,
-// such as a *grpc.Server; serve is its blocking serve call on a listener
-// opened beforehand. Stop calls GracefulStop, and Stop if its budget runs
-// out; whatever serve returns once Stop has begun ends the component cleanly.
+// such as a *grpc.Server; Start marks it ready and runs serve, its blocking
+// serve call on a listener opened beforehand. Stop calls srv.GracefulStop, or
+// srv.Stop once its budget runs out, then returning the budget's error;
+// whatever serve returns once the stop has begun ends the component cleanly.
 func Graceful(srv GracefulServer, serve func() error) Component {
 	if srv == nil || serve == nil {
 		panic("shutdown: Graceful with a nil server or serve function")

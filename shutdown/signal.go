@@ -30,8 +30,8 @@ func (e *SignalError) Is(target error) bool { return target == ErrSignal }
 // OnSignal returns a copy of ctx cancelled, with a [*SignalError] as its
 // cause, when one of sigs (by default SIGINT and SIGTERM) arrives; a second
 // signal other than SIGTERM exits the process with status 128 plus its
-// number. stop restores the signals' default effect, cancels the context and
-// waits for OnSignal's goroutine; it may be called twice.
+// number. The returned function restores the signals' default effect, cancels
+// the context and waits for OnSignal's goroutine; it may be called twice.
 func OnSignal(ctx context.Context, sigs ...os.Signal) (context.Context, context.CancelFunc) {
 	return Signals{Signals: sigs}.Notify(ctx)
 }
