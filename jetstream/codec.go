@@ -30,9 +30,9 @@ func (JSON[J]) Decode(data []byte) (J, error) {
 // cannot encode a job; the codec's error is in the chain too.
 var ErrEncode = errors.New("jetstream: cannot encode job")
 
-// DecodeError is the error of a message the codec could not decode: the job
-// goes to the dead letters at once, never reaching the handler, with a zero
-// job and this error, which keeps the bytes.
+// DecodeError is the error of a message the codec could not decode: its job
+// goes straight to the dead letters, with J's zero value, never reaching the
+// handler.
 type DecodeError struct {
 	// Data is the message body as it was stored.
 	Data []byte

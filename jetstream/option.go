@@ -33,9 +33,10 @@ func (f optionFunc) apply(c *config) { f(c) }
 // Retry makes Workers retry failed jobs under p, the server holding each job
 // through its delay; the attempt is the message's delivery count, and a
 // delivery cut short by a crash or Close counts. A job p gives up on goes to
-// the dead letters with p's [*github.com/weftgo/weft/retry.Error]. Each
-// attempt runs with p's AttemptTimeout, and MaxElapsed counts from when the
-// job was stored; p's OnRetry and Budget are not used.
+// the dead letters with p's [*github.com/weftgo/weft/retry.Error]; without
+// Retry, a failed job goes there at once. Each attempt runs with p's
+// AttemptTimeout, and MaxElapsed counts from when the job was stored; p's
+// OnRetry and Budget are not used.
 func Retry(p retry.Policy) Option {
 	return optionFunc(func(c *config) { c.policy = &p; c.workersOnly = append(c.workersOnly, "Retry") })
 }
@@ -55,12 +56,12 @@ func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 	})
 }
 
-// OnDone sets a hook called for every job that ran to its end in this
-// process, not for retries or jobs Close hands back: with nil, or with its
-// final error once the dead-letter sink has it (joined to the sink's error if
-// the sink refused it, and the job comes back). hook runs on the job's
-// goroutine and must be short and safe for concurrent use; a panic in it is
-// returned by Close. J must be the Workers' job type, or NewWorkers panics.
+// OnDone sets a hook called for every job that ran to its end in this process
+// (not for retries or jobs Close hands back), with nil or with its final
+// error once the dead-letter sink has it, joined to the sink's error if the
+// sink refused it. hook runs on the job's goroutine, must be short and safe
+// for concurrent use, and a panic in it is returned by Close; J must be the
+// Workers' job type, or NewWorkers panics.
 func OnDone[J any](hook func(job J, err error)) Option {
 	if hook == nil {
 		panic("jetstream: OnDone(nil)")
