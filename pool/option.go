@@ -37,6 +37,8 @@ type config struct {
 	hasPolicy  bool
 	deadLetter any // retry.DeadLetter[J] for the Workers' job type J
 	onDone     any // func(J, error) for the Workers' job type J
+	onEvent    any // func(context.Context, Event[J]) context.Context
+	values     bool
 }
 
 // Each option's type says which constructors take it, so that an option

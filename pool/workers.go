@@ -60,6 +60,9 @@ type Workers[J any] struct {
 	hasPolicy  bool
 	sink       retry.DeadLetter[J]
 	onDone     func(J, error)
+	hook       func(context.Context, Event[J]) context.Context
+	values     bool      // PropagateValues
+	epoch      time.Time // with a hook: what item.at counts from
 	idle       time.Duration
 	needsClock bool // a policy or a sink wants the times of attempts
 	done       chan struct{}
@@ -102,18 +105,23 @@ type stats struct {
 	queued, running, waiting, retried, undelivered, blocked, highWater       uint64
 }
 
-// item is a job with its retry state, nil until its first failure.
+// item is a job with its retry state, nil until its first failure; its
+// context under PropagateValues, else nil; and, with a hook, when it
+// entered the queue.
 type item[J any] struct {
 	job   J
 	retry *retry.State
+	ctx   context.Context
+	at    time.Duration // since Workers.epoch
 }
 
 // NewWorkers returns a Workers that runs handle on each submitted job, on at
 // most workers goroutines at once, with a context derived from ctx. It
 // starts workers only as jobs arrive, and [Workers.Close] joins them. Its
-// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter] and [OnDone];
-// it panics if workers < 1, if ctx, handle or an option is nil, or if a
-// DeadLetter or OnDone option is for another job type than J.
+// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter], [OnDone],
+// [OnEvent] and [PropagateValues]; it panics if workers < 1, if ctx, handle
+// or an option is nil, or if a DeadLetter, OnDone or OnEvent option is for
+// another job type than J.
 func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...WorkersOption) *Workers[J] {
 	if ctx == nil {
 		panic("pool: NewWorkers: nil Context")
@@ -131,6 +139,8 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 		hasPolicy: cfg.hasPolicy,
 		sink:      deadLetter[J](cfg),
 		onDone:    onDone[J](cfg),
+		hook:      onEvent[J](cfg),
+		values:    cfg.values,
 		idle:      cfg.idle,
 		done:      make(chan struct{}),
 		capacity:  cfg.queue,
@@ -141,6 +151,9 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 		w.capacity = addSat(workers, workers)
 	}
 	w.needsClock = w.hasPolicy || w.sink != nil
+	if w.hook != nil {
+		w.epoch = time.Now()
+	}
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
 	return w
 }

@@ -21,8 +21,10 @@ type delayed[J any] struct {
 	taken bool
 }
 
-// delay puts a failed job to wait for its retry on a timer.
-func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) {
+// delay puts a failed job to wait for its retry on a timer. It returns true
+// if the pool was stopped while the attempt ran: the job is then returned
+// unrun.
+func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) (unrun bool) {
 	if it.retry == nil {
 		it.retry = new(retry.State)
 	}
@@ -32,37 +34,53 @@ func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) {
 	w.st.running--
 	w.st.retried++
 	if w.state == stopped {
-		// Stopped while the attempt ran: the job is returned unrun.
 		w.st.canceled++
 		w.unrun = append(w.unrun, it.job)
-		return
+		return true
 	}
 	w.st.waiting++
 	w.delays++
 	dj := &delayed[J]{it: it, due: time.Now().Add(d), seq: w.delays}
 	w.retrying[dj] = struct{}{}
 	dj.timer = time.AfterFunc(d, func() { w.retryDue(dj) })
+	return false
 }
 
 // retryDue brings a job back from its retry delay.
 func (w *Workers[J]) retryDue(dj *delayed[J]) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if _, ok := w.retrying[dj]; !ok {
+		w.mu.Unlock()
 		return // taken off the pool by a stop
 	}
 	delete(w.retrying, dj)
 	if dj.taken {
 		w.checkDone()
+		w.mu.Unlock()
 		return // a stop returned it unrun
 	}
 	if w.state == stopped {
 		w.st.waiting--
 		w.st.canceled++
 		w.unrun = append(w.unrun, dj.it.job)
+		cause := w.cause
+		if w.hook != nil {
+			// Told before Close may return, which it cannot while this
+			// job is in retrying.
+			w.retrying[dj] = struct{}{}
+			w.mu.Unlock()
+			w.unrunEvent(dj.it, cause)
+			w.mu.Lock()
+			delete(w.retrying, dj)
+		}
 		w.checkDone()
+		w.mu.Unlock()
 		return
+	}
+	if w.hook != nil {
+		dj.it.at = time.Since(w.epoch)
 	}
 	w.place(dj.it, true)
 	w.admit()
+	w.mu.Unlock()
 }
