@@ -135,26 +135,57 @@ func PropagateValues(on bool) WorkersOption {
 // Workers' deadline, cancellation and cause.
 type jobContext struct {
 	context.Context                 // the Workers'
-	values          context.Context // the submitter's, without its cancellation
+	sub             context.Context // the submitter's
 }
 
 // newJobContext returns the context of a job submitted with sub to a
 // Workers whose context is pool.
 func newJobContext(pool, sub context.Context) context.Context {
-	// context.WithoutCancel hides sub's cancellation from lookups through
-	// Value too: context.Cause and a context derived from this one find
-	// the Workers' cancellation, so they see its cause and attach to it
-	// without a goroutine of their own.
-	return &jobContext{Context: pool, values: context.WithoutCancel(sub)}
+	if cancelKey == nil {
+		// The probe found no key: hide sub's cancellation the documented
+		// way, at an allocation per lookup.
+		sub = context.WithoutCancel(sub)
+	}
+	return &jobContext{Context: pool, sub: sub}
 }
 
 func (c *jobContext) Value(key any) any {
-	if v := c.values.Value(key); v != nil {
-		return v
+	// The key context.Cause, and a context derived from this one, look up
+	// to find the cancellation they attach to must find the Workers', as
+	// context.WithoutCancel would have it, so that they see its cause and
+	// attach without a goroutine of their own.
+	if key != cancelKey {
+		if v := c.sub.Value(key); v != nil {
+			return v
+		}
 	}
 	return c.Context.Value(key)
 }
 
 func (c *jobContext) String() string {
-	return fmt.Sprintf("%v.WithValuesOf(%v)", c.Context, c.values)
+	return fmt.Sprintf("%v.WithValuesOf(%v)", c.Context, c.sub)
+}
+
+// cancelKey is the key under which a cancellable context of package context
+// finds itself, which context.Cause looks up: read once with a probe,
+// because context.WithoutCancel, which hides it, allocates at every lookup.
+var cancelKey = func() any {
+	var p keyProbe
+	_ = context.Cause(&p)
+	return p.key
+}()
+
+// keyProbe is a context that remembers the first key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Err() error { return context.Canceled }
+
+func (p *keyProbe) Value(key any) any {
+	if p.key == nil {
+		p.key = key
+	}
+	return nil
 }

@@ -39,6 +39,11 @@ import (
 // [Workers.Resize] lowers the limit). Resize changes the limit, and
 // [IdleTimeout] lets idle workers exit. Handlers must return when their
 // context is done, or Close cannot return.
+//
+// A handler's context is the Workers', not the submitter's: with
+// [PropagateValues] it also carries the values of the context given to
+// Submit, such as a trace span, but never its cancellation. [OnEvent]
+// reports every job's submission, attempts and end, for metrics and traces.
 type Workers[J any] struct {
 	// A job that arrives while a worker is idle goes straight to it; otherwise,
 	// if fewer workers run than the limit, a new worker starts with it;
