@@ -93,8 +93,8 @@ type Event[J any] struct {
 // metrics and traces: see [Event]. It runs on the goroutine that took the
 // step (the submitter's, a worker's, a retry timer's or Close's), never
 // under the pool's lock, so it must be short and safe for concurrent use.
-// ctx is the submitter's at Submitted and Rejected, and otherwise the job's
-// context; what the hook returns at Started is the context the attempt's
+// ctx is the submitter's at Submitted and Rejected (context.Background for
+// TrySubmit), and otherwise the job's context; what the hook returns at Started is the context the attempt's
 // handler and its Ended event get, and is not used otherwise. A panic in it
 // at Started fails the attempt as a handler's panic does; elsewhere it is
 // returned by [Workers.Close]. J must be the Workers' job type, or NewWorkers
@@ -140,13 +140,13 @@ type jobContext struct {
 
 // newJobContext returns the context of a job submitted with sub to a
 // Workers whose context is pool.
-func newJobContext(pool, sub context.Context) context.Context {
+func newJobContext(pool, sub context.Context) jobContext {
 	if cancelKey == nil {
 		// The probe found no key: hide sub's cancellation the documented
 		// way, at an allocation per lookup.
 		sub = context.WithoutCancel(sub)
 	}
-	return &jobContext{Context: pool, sub: sub}
+	return jobContext{Context: pool, sub: sub}
 }
 
 func (c *jobContext) Value(key any) any {

@@ -372,3 +372,18 @@ func TestPropagateValuesThroughRetries(t *testing.T) {
 		assert.Equal(t, uint64(1), w.Stats().Succeeded)
 	})
 }
+
+// Under PropagateValues the dead-letter sink sees the job's values too.
+func TestPropagateValuesToTheSink(t *testing.T) {
+	ctx := context.Background()
+	var got any
+	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return errBoom },
+		pool.PropagateValues(true),
+		pool.DeadLetter[int](retry.DeadLetterFunc[int](func(ctx context.Context, _ retry.Letter[int]) error {
+			got = ctx.Value(requestID{})
+			return nil
+		})))
+	require.NoError(t, w.Submit(context.WithValue(ctx, requestID{}, "r-3"), 1))
+	require.NoError(t, w.Close(ctx))
+	assert.Equal(t, "r-3", got)
+}

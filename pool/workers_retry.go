@@ -49,38 +49,20 @@ func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) (unrun 
 // retryDue brings a job back from its retry delay.
 func (w *Workers[J]) retryDue(dj *delayed[J]) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if _, ok := w.retrying[dj]; !ok {
-		w.mu.Unlock()
 		return // taken off the pool by a stop
 	}
 	delete(w.retrying, dj)
 	if dj.taken {
 		w.checkDone()
-		w.mu.Unlock()
-		return // a stop returned it unrun
+		return // a stop returned it unrun, and told the hook
 	}
-	if w.state == stopped {
-		w.st.waiting--
-		w.st.canceled++
-		w.unrun = append(w.unrun, dj.it.job)
-		cause := w.cause
-		if w.hook != nil {
-			// Told before Close may return, which it cannot while this
-			// job is in retrying.
-			w.retrying[dj] = struct{}{}
-			w.mu.Unlock()
-			w.unrunEvent(dj.it, cause)
-			w.mu.Lock()
-			delete(w.retrying, dj)
-		}
-		w.checkDone()
-		w.mu.Unlock()
-		return
-	}
+	// Not stopped: a stop takes every job in retrying, and delay adds none
+	// once stopped.
 	if w.hook != nil {
-		dj.it.at = time.Since(w.epoch)
+		dj.it.x.at = time.Since(w.epoch)
 	}
 	w.place(dj.it, true)
 	w.admit()
-	w.mu.Unlock()
 }

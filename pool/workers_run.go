@@ -165,10 +165,7 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		}
 		return false
 	}
-	a := attempt[J]{it: it, ctx: w.ctx, n: 1}
-	if it.ctx != nil {
-		a.ctx = it.ctx
-	}
+	a := attempt[J]{it: it, ctx: it.context(w.ctx), n: 1}
 	if w.needsClock {
 		a.start = time.Now()
 	}
@@ -208,7 +205,7 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 // context it returns the attempt's.
 func (w *Workers[J]) startAttempt(a *attempt[J]) {
 	a.began = time.Since(w.epoch)
-	ctx := w.hook(a.ctx, Event[J]{Kind: Started, Job: a.it.job, Attempt: a.n, Wait: a.began - a.it.at})
+	ctx := w.hook(a.ctx, Event[J]{Kind: Started, Job: a.it.job, Attempt: a.n, Wait: a.began - a.it.x.at})
 	if ctx != nil {
 		a.ctx = ctx
 	}
@@ -332,7 +329,7 @@ func (w *Workers[J]) settleFailure(a *attempt[J], err error, recovered bool) {
 	}
 	refused = &l
 	dlErr := catch.Call(func() error {
-		return w.sink.DeadLetter(context.WithoutCancel(w.ctx), l)
+		return w.sink.DeadLetter(context.WithoutCancel(a.ctx), l)
 	})
 	settled = true
 	if dlErr == nil {
@@ -391,10 +388,7 @@ func (w *Workers[J]) ended(a *attempt[J], o Outcome, err error, delay time.Durat
 
 // unrunEvent tells the hook that Close returns it unrun, for cause.
 func (w *Workers[J]) unrunEvent(it item[J], cause error) {
-	ctx := it.ctx
-	if ctx == nil {
-		ctx = w.ctx
-	}
+	ctx := it.context(w.ctx)
 	n := 0
 	if it.retry != nil {
 		n = it.retry.Attempts()
