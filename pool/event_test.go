@@ -387,3 +387,27 @@ func TestPropagateValuesToTheSink(t *testing.T) {
 	require.NoError(t, w.Close(ctx))
 	assert.Equal(t, "r-3", got)
 }
+
+// A job's context under PropagateValues names both contexts it is made of.
+func TestPropagateValuesContextString(t *testing.T) {
+	ctx := context.Background()
+	var s string
+	w := pool.NewWorkers(ctx, 1, func(ctx context.Context, _ int) error {
+		s = fmt.Sprint(ctx)
+		return nil
+	}, pool.PropagateValues(true))
+	require.NoError(t, w.Submit(context.WithValue(ctx, requestID{}, "r-4"), 1))
+	require.NoError(t, w.Close(ctx))
+	assert.Contains(t, s, ".WithValuesOf(")
+	assert.Contains(t, s, "r-4")
+}
+
+// TrySubmit after Close is seen submitted and rejected.
+func TestOnEventTrySubmitAfterClose(t *testing.T) {
+	ctx := context.Background()
+	ev := &events{}
+	w := pool.NewWorkers(ctx, 1, sleeper(nil), pool.OnEvent(ev.hook))
+	require.NoError(t, w.Close(ctx))
+	require.ErrorIs(t, w.TrySubmit(5), pool.ErrClosed)
+	assert.Equal(t, []string{"submitted job=5", "unrun job=5 attempt=0 rejected err=\"pool: closed\""}, ev.take())
+}
