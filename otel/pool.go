@@ -55,6 +55,12 @@ func Workers[J any](name string, opts ...Option) pool.WorkersOption {
 	})
 }
 
+// secondsBuckets are the bucket boundaries of the pool's histograms: those
+// OpenTelemetry's semantic conventions give durations in seconds, and a few
+// minutes more for jobs that wait or run long. The SDK's default, made for
+// milliseconds, would put nearly every job in its first bucket.
+var secondsBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300}
+
 type poolMetrics struct {
 	in instruments
 	// Options made once, so that a job allocates nothing here: by outcome.
@@ -76,10 +82,12 @@ func newPoolMetrics(name string, opts []Option) *poolMetrics {
 	var err error
 	m.queueWait, err = in.meter.Float64Histogram("weft.pool.job.queue_wait",
 		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(secondsBuckets...),
 		metric.WithDescription("Time jobs waited in the worker pool before an attempt started: since Submit, or since a retry delay ended."))
 	check(err)
 	m.duration, err = in.meter.Float64Histogram("weft.pool.job.duration",
 		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(secondsBuckets...),
 		metric.WithDescription("Run time of the attempts of the worker pool's jobs, by the attempt's outcome."))
 	check(err)
 	m.outcomeCtr, err = in.meter.Int64Counter("weft.pool.job.outcomes",

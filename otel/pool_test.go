@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	weftotel "github.com/weftgo/weft/otel"
 	"github.com/weftgo/weft/pool"
@@ -109,4 +110,26 @@ func TestWorkersSpanTree(t *testing.T) {
 				" | weft.retry.done {outcome=success,weft.retry.attempt=2,weft.retry.name=mail}",
 		}, tel.spans())
 	})
+}
+
+// The pool's histograms have buckets for seconds, not the SDK's default
+// made for milliseconds.
+func TestWorkersHistogramBucketsAreSeconds(t *testing.T) {
+	tel := newTelemetry()
+	ctx := context.Background()
+	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return nil }, weftotel.Workers[int]("mail", tel.opts...))
+	require.NoError(t, w.Submit(ctx, 1))
+	require.NoError(t, w.Close(ctx))
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, tel.reader.Collect(ctx, &rm))
+	found := 0
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
+			found++
+			bounds := h.DataPoints[0].Bounds
+			assert.Equal(t, 0.005, bounds[0], m.Name)
+			assert.Equal(t, 300.0, bounds[len(bounds)-1], m.Name)
+		}
+	}
+	assert.Equal(t, 2, found)
 }

@@ -292,7 +292,8 @@ type requestID struct{}
 // context ends with the Workers' context, never with the submitter's.
 func TestPropagateValues(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		poolCtx, stopPool := context.WithCancelCause(context.WithValue(context.Background(), "pool", "p"))
+		type poolKey struct{}
+		poolCtx, stopPool := context.WithCancelCause(context.WithValue(context.Background(), poolKey{}, "p"))
 		type seen struct {
 			id, pool any
 			err      error
@@ -302,7 +303,7 @@ func TestPropagateValues(t *testing.T) {
 		release := make(chan struct{})
 		w := pool.NewWorkers(poolCtx, 2, func(ctx context.Context, job int) error {
 			<-release
-			s := seen{id: ctx.Value(requestID{}), pool: ctx.Value("pool"), err: ctx.Err()}
+			s := seen{id: ctx.Value(requestID{}), pool: ctx.Value(poolKey{}), err: ctx.Err()}
 			if job == 2 {
 				<-ctx.Done()
 				s.err, s.cause = ctx.Err(), context.Cause(ctx)
