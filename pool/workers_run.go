@@ -135,17 +135,20 @@ func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 	return item[J]{}, false, false
 }
 
-// attempt is one attempt of a job on a worker.
+// attempt is one attempt of a job on a worker. It lives in the frame of
+// run, on every job's way to the handler: keep it small (see settle).
 type attempt[J any] struct {
-	it item[J]
+	it *item[J]
 	// ctx is the job's context as the hook returned it at Started, before
 	// any attempt timeout: the handler's parent, and the retry policy's.
-	ctx   context.Context
-	n     int           // the attempt's number, 1 for the first
-	began time.Duration // with a hook: when it started, since the epoch
-	ran   time.Duration // with a hook: how long the handler ran
-	st    retry.State
-	start time.Time // with needsClock: when it started
+	ctx context.Context
+	// With a hook: when the attempt started, since the epoch, and once
+	// the handler has returned, how long it ran.
+	took   time.Duration
+	n      int                // the attempt's number, 1 for the first
+	cancel context.CancelFunc // the attempt timeout's, if begin set one
+	st     retry.State
+	start  time.Time // with needsClock: when it started
 }
 
 // run runs one attempt of a job and settles its outcome, except that of a
@@ -165,7 +168,7 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		}
 		return false
 	}
-	a := attempt[J]{it: it, ctx: it.context(w.ctx), n: 1}
+	a := attempt[J]{it: &it, ctx: it.context(w.ctx), n: 1}
 	if w.needsClock {
 		a.start = time.Now()
 	}
@@ -179,16 +182,11 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 	}
 	returned := false
 	catch.Guard(func() error {
-		if w.hook != nil {
+		ctx := a.ctx
+		if w.hook != nil || w.hasPolicy {
 			// Inside the guard: a panic or runtime.Goexit in the hook
 			// ends the attempt as one in the handler would.
-			w.startAttempt(&a)
-		}
-		ctx := a.ctx
-		if w.hasPolicy {
-			var cancel context.CancelFunc
-			ctx, cancel = a.st.Context(ctx)
-			defer cancel()
+			ctx = w.begin(&a)
 		}
 		err := w.handle(ctx, it.job)
 		returned = true
@@ -201,14 +199,29 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 	return succeeded
 }
 
-// startAttempt tells the hook that a's attempt starts, and makes the
-// context it returns the attempt's.
-func (w *Workers[J]) startAttempt(a *attempt[J]) {
-	a.began = time.Since(w.epoch)
-	ctx := w.hook(a.ctx, Event[J]{Kind: Started, Job: a.it.job, Attempt: a.n, Wait: a.began - a.it.x.at})
-	if ctx != nil {
-		a.ctx = ctx
+// begin starts a's attempt: it tells the hook, and gives the attempt the
+// policy's timeout, which settle cancels. It returns the handler's context.
+//
+// Not inlined, and neither are the hooks' helpers: their frames, an Event
+// and the timeout's, are gone before the handler runs, while in the frames
+// on a job's way to the handler they would grow the stack every worker
+// keeps (see settle).
+//
+//go:noinline
+func (w *Workers[J]) begin(a *attempt[J]) context.Context {
+	if w.hook != nil {
+		a.took = time.Since(w.epoch)
+		ctx := w.hook(a.ctx, Event[J]{Kind: Started, Job: a.it.job, Attempt: a.n, Wait: a.took - a.it.x.at})
+		if ctx != nil {
+			a.ctx = ctx
+		}
 	}
+	if !w.hasPolicy {
+		return a.ctx
+	}
+	var ctx context.Context
+	ctx, a.cancel = a.st.Context(a.ctx)
+	return ctx
 }
 
 // settle decides what becomes of a job after an attempt: success, a retry,
@@ -225,8 +238,11 @@ func (w *Workers[J]) startAttempt(a *attempt[J]) {
 // a handler that called runtime.Goexit; the same values returned by the
 // handler are errors like any other.
 func (w *Workers[J]) settle(a *attempt[J], err error, recovered bool) bool {
+	if a.cancel != nil {
+		a.cancel()
+	}
 	if w.hook != nil {
-		a.ran = time.Since(w.epoch) - a.began
+		a.took = time.Since(w.epoch) - a.took
 	}
 	if err != nil {
 		w.settleFailure(a, err, recovered)
@@ -254,7 +270,7 @@ func (w *Workers[J]) settle(a *attempt[J], err error, recovered bool) bool {
 
 // settleFailure is settle for an attempt that did not succeed.
 func (w *Workers[J]) settleFailure(a *attempt[J], err error, recovered bool) {
-	it, st := a.it, &a.st
+	it, st := *a.it, &a.st
 	var now time.Time
 	if w.needsClock {
 		now = time.Now()
@@ -382,11 +398,15 @@ func (w *Workers[J]) notify(job J, err error) {
 }
 
 // ended tells the hook that a's attempt ended with o.
+//
+//go:noinline
 func (w *Workers[J]) ended(a *attempt[J], o Outcome, err error, delay time.Duration) {
-	w.event(a.ctx, Event[J]{Kind: Ended, Job: a.it.job, Attempt: a.n, Run: a.ran, Outcome: o, Delay: delay, Err: err})
+	w.event(a.ctx, Event[J]{Kind: Ended, Job: a.it.job, Attempt: a.n, Run: a.took, Outcome: o, Delay: delay, Err: err})
 }
 
 // unrunEvent tells the hook that Close returns it unrun, for cause.
+//
+//go:noinline
 func (w *Workers[J]) unrunEvent(it item[J], cause error) {
 	ctx := it.context(w.ctx)
 	n := 0
