@@ -138,7 +138,7 @@ func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 // attempt is one attempt of a job on a worker. It lives in the frame of
 // run, on every job's way to the handler: keep it small (see settle).
 type attempt[J any] struct {
-	it *item[J]
+	it item[J]
 	// ctx is the job's context as the hook returned it at Started, before
 	// any attempt timeout: the handler's parent, and the retry policy's.
 	ctx context.Context
@@ -168,7 +168,10 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		}
 		return false
 	}
-	a := attempt[J]{it: &it, ctx: it.context(w.ctx), n: 1}
+	// Set field by field: a composite literal would be built in a
+	// temporary of its own in this frame, and copied.
+	var a attempt[J]
+	a.it, a.ctx, a.n = it, it.context(w.ctx), 1
 	if w.needsClock {
 		a.start = time.Now()
 	}
@@ -270,7 +273,7 @@ func (w *Workers[J]) settle(a *attempt[J], err error, recovered bool) bool {
 
 // settleFailure is settle for an attempt that did not succeed.
 func (w *Workers[J]) settleFailure(a *attempt[J], err error, recovered bool) {
-	it, st := *a.it, &a.st
+	it, st := a.it, &a.st
 	var now time.Time
 	if w.needsClock {
 		now = time.Now()
