@@ -697,7 +697,9 @@ type Stats struct {
 	Ignored  uint64 // results classified [Ignore] since New
 }
 
-// String formats s as lowercase name=value pairs: "state=closed …".
+// String formats s as lowercase name=value pairs in field order, multi-word
+// names in snake_case: "state=closed forced=false successes=3 … rejected=0
+// ignored=0".
 func (s Stats) String() string {
 	return fmt.Sprintf("state=%v forced=%t successes=%d failures=%d slow=%d consecutive_failures=%d probes_in_flight=%d probe_successes=%d open_remaining=%v rejected=%d ignored=%d",
 		s.State, s.Forced, s.Successes, s.Failures, s.Slow, s.ConsecutiveFailures,

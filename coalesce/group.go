@@ -158,7 +158,7 @@ type shard[K comparable, V any] struct {
 // Result is the outcome of a call to [Flight.DoResult] or [Flight.DoChan].
 type Result[V any] struct {
 	Value  V     // fn's value; zero if the caller's context ended first
-	Err    error // fn's error, a *weft.PanicError, or the caller's context.Cause
+	Err    error // fn's error, a [*weft.PanicError], or the caller's [context.Cause]
 	Shared bool  // more than one caller joined the execution, left or not
 }
 

@@ -39,7 +39,7 @@ const (
 	Failed                     // Fn returned an error, or called runtime.Goexit
 	TimedOut                   // Fn returned an error after its deadline
 	Canceled                   // Fn returned an error after a cancel, or never ran
-	Panicked                   // Fn panicked; Err is the *weft.PanicError
+	Panicked                   // Fn panicked; Err is the [*weft.PanicError]
 )
 
 // String returns "ok", "failed", "timed out", "canceled" or "panicked".
@@ -64,7 +64,7 @@ type Result[R any] struct {
 	Name     string // the call's
 	Optional bool   // the call's
 	Value    R      // what Fn returned, even with an error
-	Err      error  // Fn's error, a *weft.PanicError, or the cause of ctx if Fn never ran
+	Err      error  // Fn's error, a [*weft.PanicError], or the cause of ctx if Fn never ran
 	Status   Status
 	Duration time.Duration // how long Fn ran
 }

@@ -6,9 +6,8 @@ import (
 	"fmt"
 )
 
-// Codec turns jobs into message bodies and back. Encode runs in
-// [Queue.Submit] and Decode on the worker that fetched the message; both
-// must be safe for concurrent use.
+// Codec turns jobs into message bodies and back; its methods must be safe for
+// concurrent use.
 type Codec[J any] interface {
 	Encode(job J) ([]byte, error)
 	Decode(data []byte) (J, error)
@@ -28,13 +27,12 @@ func (JSON[J]) Decode(data []byte) (J, error) {
 }
 
 // ErrEncode is matched by the error [Queue.Submit] returns when the codec
-// cannot encode a job; the codec's own error is in the chain too.
+// cannot encode a job; the codec's error is in the chain too.
 var ErrEncode = errors.New("jetstream: cannot encode job")
 
-// DecodeError is the error of a message whose body the codec could not
-// decode. Such a message never reaches the handler: it goes to the dead
-// letters at once, with a zero job and this error, which keeps the bytes.
-// Match it with errors.As.
+// DecodeError is the error of a message the codec could not decode: its job
+// goes straight to the dead letters, with J's zero value, never reaching the
+// handler.
 type DecodeError struct {
 	// Data is the message body as it was stored.
 	Data []byte

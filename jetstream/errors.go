@@ -8,23 +8,17 @@ import (
 // ErrClosed is returned by a second call to [Workers.Close].
 var ErrClosed = errors.New("jetstream: closed")
 
-// CloseError is what [Workers.Close] returns when it did not stop cleanly:
-// its context ended before the running jobs did, and some of them were
-// interrupted, or an OnDone or OnError hook panicked. No job is lost either way: an
-// interrupted job was handed back to the server, which delivers it again,
-// to this process or another.
-//
-// errors.Is sees through it to Cause, so errors.Is(err,
-// context.DeadlineExceeded) reports a drain cut short by a deadline.
+// CloseError is what [Workers.Close] returns when its context ended before
+// the running jobs did, or a hook panicked. The interrupted jobs were handed
+// back to the server; [errors.Is] sees through it to Cause.
 type CloseError struct {
 	// Cause is the context.Cause of the context that cut the drain
 	// short, or nil if the drain completed.
 	Cause error
-	// Interrupted is the number of jobs that were running when the drain
-	// was cut short, failed, and were handed back to the server.
+	// Interrupted is the number of running jobs the cut-short drain handed
+	// back.
 	Interrupted int
-	// Panics holds the panics recovered from OnDone and OnError hooks, as
-	// *weft.PanicError values.
+	// Panics holds the [*weft.PanicError] values of OnDone and OnError hooks.
 	Panics []error
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ type Email struct {
 
 // The whole path of a job: an embedded server, a queue, workers with a
 // retry policy, and a job that fails for good ending in the dead letters.
-func ExampleNewWorkers() {
+func ExampleWorkers() {
 	dir, _ := os.MkdirTemp("", "weft-example")
 	defer os.RemoveAll(dir)
 	srv, err := embedded.Start(dir)
@@ -44,7 +45,7 @@ func ExampleNewWorkers() {
 		}
 	}
 
-	done := make(chan struct{}, 3)
+	done := make(chan string, 3)
 	send := func(ctx context.Context, e Email) error {
 		if e.To == "bob@invalid" {
 			return retry.Permanent(errors.New("no such domain"))
@@ -54,19 +55,20 @@ func ExampleNewWorkers() {
 	w, err := wjs.NewWorkers(ctx, q, 1, send,
 		wjs.Retry(retry.New(retry.Attempts(5))),
 		wjs.OnDone(func(e Email, err error) {
-			fmt.Printf("%s: %v\n", e.To, err)
-			done <- struct{}{}
+			// OnDone runs once the job's worker is free: the calls for
+			// different jobs may come in any order.
+			done <- fmt.Sprintf("%s: %v", e.To, err)
 		}),
 	)
 	if err != nil {
 		panic(err)
 	}
-	for range 3 {
-		<-done
-	}
+	outcomes := []string{<-done, <-done, <-done}
 	if err := w.Close(ctx); err != nil {
 		panic(err)
 	}
+	slices.Sort(outcomes)
+	fmt.Println(strings.Join(outcomes, "\n"))
 	st := w.Stats()
 	fmt.Println("succeeded:", st.Succeeded, "dead letters:", st.DeadLettered)
 	// Output:

@@ -29,9 +29,8 @@ const (
 	HeaderSequence = "Weft-Sequence"
 )
 
-// Letter is a dead letter as the default sink stores it in the queue's
-// dead-letter stream: a job that the retry policy gave up on, that
-// panicked, or that could not be decoded.
+// Letter is a dead letter as the default sink stores it: a job the retry
+// policy gave up on, that panicked, or that could not be decoded.
 type Letter struct {
 	// Data is the job's message body: decode it with the queue's codec.
 	Data []byte
@@ -39,19 +38,17 @@ type Letter struct {
 	JobID string
 	// Err is the job's final error, as its Error method wrote it.
 	Err string
-	// Attempts is the number of times the job was delivered to a worker.
+	// Attempts is how many times the job was delivered.
 	Attempts int
-	// First is when the job was stored in the queue, which is at or just
-	// before its first attempt; Last is when the last attempt ended.
+	// First is when the job was stored; Last, when its last attempt ended.
 	First, Last time.Time
 	// Sequence is the job's sequence number in the queue's stream.
 	Sequence uint64
 }
 
-// ParseLetter reads a dead letter from a message of the dead-letter stream,
-// given its headers and body (a jetstream.Msg's Headers() and Data(), or a
-// *nats.Msg's Header and Data). It returns an error if a header is missing
-// or malformed.
+// ParseLetter reads a dead letter from a message's headers and body, such as
+// a jetstream.Msg's Headers() and Data(). It returns an error if a header is
+// missing or malformed.
 func ParseLetter(h nats.Header, data []byte) (Letter, error) {
 	l := Letter{Data: data, JobID: h.Get(HeaderJobID), Err: h.Get(HeaderError)}
 	var errs []error

@@ -7,11 +7,9 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Option configures a [Workers] or a [Source]. Options are applied in
-// order; the last one of a kind wins. Retry and OnDone apply to Workers
-// only: a Source leaves retries to its pipeline. Retry, DeadLetter and OnDone mean what they mean
-// for pool.Workers, so a service moves from one process to many by changing
-// its constructor.
+// Option configures a [Workers] or a [Source]; the last of a kind wins.
+// [Retry] and [OnDone] apply to Workers only: a Source leaves retries to its
+// pipeline.
 type Option interface{ apply(*config) }
 
 type config struct {
@@ -32,34 +30,23 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Retry makes Workers retry failed jobs under p, with the server
-// holding each job while it waits: a job whose handler fails gets p's
-// decision for its attempt, whose number is the message's delivery count,
-// and is handed back to the server with NakWithDelay for p's delay, or,
-// if p gives up, goes to the dead letters with p's *retry.Error. A panic is
-// never retried. Each attempt runs with p's AttemptTimeout, if it has one;
-// p's MaxElapsed counts from when the job was stored.
-//
-// p's OnRetry hook and Budget are not used: they keep state in one process,
-// and the next attempt may run in another. Count retries with
-// [Workers.Stats]. Without Retry a job that fails is not retried.
+// Retry makes Workers retry failed jobs under p, the server holding each job
+// through its delay; the attempt is the message's delivery count, and a
+// delivery cut short by a crash or Close counts. A job p gives up on goes to
+// the dead letters with p's [*github.com/weftgo/weft/retry.Error]; without
+// Retry, a failed job goes there at once. Each attempt runs with p's
+// AttemptTimeout, and MaxElapsed counts from when the job was stored; p's
+// OnRetry and Budget are not used.
 func Retry(p retry.Policy) Option {
 	return optionFunc(func(c *config) { c.policy = &p; c.workersOnly = append(c.workersOnly, "Retry") })
 }
 
-// DeadLetter replaces the default dead-letter sink, which publishes a
-// letter to the queue's dead-letter stream (see [Letter]), with dl. Workers
-// hand dl every job that did not succeed and will not be retried: the
-// jobs the policy gave up on, those that failed without a policy, those
-// that panicked, and those that could not be decoded, which come with J's
-// zero value and a *[DecodeError] that holds their bytes. The message is
-// terminated only once dl has returned nil; if dl returns an error or
-// panics, it is handed back to the server to be delivered again after a
-// delay, and never lost.
-//
-// dl runs on the job's goroutine with a context that is never cancelled,
-// so it must bound its own work. J must be the job type of the Workers it
-// is given to, or NewWorkers panics.
+// DeadLetter replaces the default sink, which publishes a [Letter] to the
+// queue's dead-letter stream, with dl, which gets every job that failed for
+// good; an undecodable one comes as J's zero value with a [*DecodeError]. The
+// message is terminated once dl returns nil, and comes again if dl fails or
+// panics. dl's context is never cancelled, so dl bounds its own work; J must
+// be the Workers' job type, or NewWorkers panics.
 func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 	if dl == nil {
 		panic("jetstream: DeadLetter(nil)")
@@ -69,16 +56,12 @@ func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 	})
 }
 
-// OnDone sets a hook called for every job that ran to its end in this
-// process: with nil when it succeeded, and otherwise with its final error,
-// once the dead-letter sink has it. If the sink refused it, hook gets that
-// error joined to the job's, and the job comes back later. It is not
-// called for retries or for jobs [Workers.Close] hands back.
-//
-// hook runs on the job's goroutine once its worker is free for the next
-// job, so keep it short; it must be safe for concurrent use. A panic in it is recovered and
-// returned by Close. J must be the job type of the Workers it is given to,
-// or NewWorkers panics.
+// OnDone sets a hook called for every job that ran to its end in this process
+// (not for retries or jobs Close hands back), with nil or with its final
+// error once the dead-letter sink has it, joined to the sink's error if the
+// sink refused it. hook runs on the job's goroutine, must be short and safe
+// for concurrent use, and a panic in it is returned by Close; J must be the
+// Workers' job type, or NewWorkers panics.
 func OnDone[J any](hook func(job J, err error)) Option {
 	if hook == nil {
 		panic("jetstream: OnDone(nil)")
@@ -89,12 +72,10 @@ func OnDone[J any](hook func(job J, err error)) Option {
 	})
 }
 
-// AckWait sets how long the server waits for a worker's answer about a
-// delivered job before it delivers the job again, as it does when a worker
-// process dies. Workers tell the server that a long job is still running
-// every third of d, so d bounds how long a crashed worker's jobs wait, not
-// how long a job may run. The default is 30 seconds. It panics if d is less
-// than 100ms.
+// AckWait sets how long the server waits for an answer about a delivered job
+// before it delivers it again (default 30s). Workers report a long job in
+// progress every third of d, so d bounds how long a crashed worker's jobs
+// wait, not how long a job may run. It panics if d is less than 100ms.
 func AckWait(d time.Duration) Option {
 	if d < 100*time.Millisecond {
 		panic(fmt.Sprintf("jetstream: AckWait(%v): less than 100ms", d))
@@ -102,11 +83,10 @@ func AckWait(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.ackWait = d })
 }
 
-// Consumer sets the name of the durable consumer that the Workers of every
-// process share; the default is the queue's name with "_workers" appended.
-// All Workers of one queue must use the same name, since a work-queue
-// stream allows only one consumer of its subject. It panics if name is
-// empty.
+// Consumer names the durable consumer that the Workers and Sources of every
+// process share (default: the queue's name with "_workers" appended); all of
+// one queue must use the same name, as a work-queue stream allows only one
+// consumer. It panics if name is empty.
 func Consumer(name string) Option {
 	if name == "" {
 		panic("jetstream: Consumer(\"\")")
@@ -114,9 +94,8 @@ func Consumer(name string) Option {
 	return optionFunc(func(c *config) { c.consumer = name })
 }
 
-// MaxAckPending sets the most jobs the consumer lets run at once across
-// every process, beyond which the server holds jobs back from all of them.
-// The default is the server's, 1,000. It panics if n < 1.
+// MaxAckPending sets the most jobs running at once across every process
+// (default the server's, 1,000). It panics if n < 1.
 func MaxAckPending(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("jetstream: MaxAckPending(%d): less than 1", n))
@@ -125,9 +104,8 @@ func MaxAckPending(n int) Option {
 }
 
 // FetchWait sets how long one pull request waits on the server for jobs
-// before it is renewed. [Workers.Close] waits up to this long for the
-// requests in flight to end, handing back at once any job they still
-// bring. The default is 1 second. It panics if d is less than 10ms.
+// (default 1s); a Close or a stopping Source waits up to this long for the
+// requests in flight. It panics if d is less than 10ms.
 func FetchWait(d time.Duration) Option {
 	if d < 10*time.Millisecond {
 		panic(fmt.Sprintf("jetstream: FetchWait(%v): less than 10ms", d))
@@ -135,14 +113,11 @@ func FetchWait(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.fetchWait = d })
 }
 
-// OnError sets a hook for the errors that belong to no job: a fetch that
-// failed (the connection is down, the consumer was deleted), an
-// acknowledgement, a NAK or an in-progress notice that could not be sent.
-// None of them loses a job (the server delivers it again after the
-// AckWait) and Workers and Sources keep going, fetching again after a
-// pause that grows while fetches fail; the hook is for logs and metrics.
-// It may be called from several goroutines at once. A panic in it is
-// recovered, and returned by [Workers.Close] or by the Source's pipeline.
+// OnError sets a hook for the errors that belong to no job: a failed fetch,
+// or an acknowledgement, NAK or progress notice that could not be sent. None
+// loses a job; Workers and Sources keep going, fetching again after a growing
+// pause. It may run concurrently, and a panic in it is returned by Close or
+// the Source's sink.
 func OnError(hook func(err error)) Option {
 	if hook == nil {
 		panic("jetstream: OnError(nil)")

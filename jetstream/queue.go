@@ -11,12 +11,8 @@ import (
 )
 
 // Queue is a durable queue of jobs of type J on a JetStream work-queue
-// stream: [Queue.Submit] stores a job and returns once the server has
-// acknowledged it, and the [Workers] of any process take it from there.
-// Jobs that fail for good are kept in a second stream, the dead letters.
-//
-// A Queue holds no goroutine and needs no Close. It is safe for concurrent
-// use and must not be copied.
+// stream, with a second stream for the dead letters. It holds no goroutine
+// and needs no Close; it is safe for concurrent use and must not be copied.
 type Queue[J any] struct {
 	js       jetstream.JetStream
 	name     string
@@ -53,9 +49,8 @@ func WithCodec[J any](c Codec[J]) QueueOption {
 	})
 }
 
-// Replicas sets how many servers of a cluster keep a copy of both streams:
-// 3 survives the loss of any one server. The default is 1, which is all a
-// single server can hold. It panics if n is not within [1, 5].
+// Replicas sets how many servers of a cluster keep each stream (default 1); 3
+// survives the loss of any one. It panics if n is not within [1, 5].
 func Replicas(n int) QueueOption {
 	if n < 1 || n > 5 {
 		panic(fmt.Sprintf("jetstream: Replicas(%d): must be within [1, 5]", n))
@@ -69,10 +64,9 @@ func MemoryStorage() QueueOption {
 	return queueOptionFunc(func(q *queueConfig) { q.storage = jetstream.MemoryStorage })
 }
 
-// DuplicateWindow sets how long the stream remembers job IDs given to
-// [Queue.SubmitID], within which a second submit with the same ID is
-// dropped as a duplicate. The default is the server's, 2 minutes. It panics
-// if d < 0.
+// DuplicateWindow sets how long the stream remembers the IDs given to
+// [Queue.SubmitID] (default the server's, 2 minutes); cover the longest a
+// producer may retry a submit. It panics if d < 0.
 func DuplicateWindow(d time.Duration) QueueOption {
 	if d < 0 {
 		panic(fmt.Sprintf("jetstream: DuplicateWindow(%v): negative", d))
@@ -80,11 +74,11 @@ func DuplicateWindow(d time.Duration) QueueOption {
 	return queueOptionFunc(func(q *queueConfig) { q.dupWindow = d })
 }
 
-// ConfigureStream lets f change the configuration of each of the two
-// streams after the other options: limits on age, size or count, placement,
-// compression. f is called once for the jobs' stream and once for the dead
-// letters' (tell them apart by Name); NewQueue fails if f changes a name,
-// the subjects, or the jobs stream's work-queue retention.
+// ConfigureStream lets f change each stream's configuration after the other
+// options: limits of age or size for the dead letters, placement,
+// compression. f is called once per stream (tell them apart by Name);
+// NewQueue fails if f changes a name, the subjects, or the jobs stream's
+// work-queue retention.
 func ConfigureStream(f func(cfg *jetstream.StreamConfig)) QueueOption {
 	if f == nil {
 		panic("jetstream: ConfigureStream(nil)")
@@ -92,17 +86,13 @@ func ConfigureStream(f func(cfg *jetstream.StreamConfig)) QueueOption {
 	return queueOptionFunc(func(q *queueConfig) { q.configure = f })
 }
 
-// NewQueue returns the queue called name, creating or updating its two
-// streams: name, a work-queue stream of the subject name+".jobs" whose
-// messages are removed once a worker acknowledges them, and name+"_DLQ",
-// which keeps the dead letters on the subject name+".dead" until someone
-// removes them. Both use file storage and one replica unless the options
-// say otherwise. name must be a valid stream name (no spaces, dots, '*',
-// '>', path separators).
-//
-// It returns the server's error if a stream cannot be created or updated,
-// for example when another stream already takes the subjects, and panics
-// if ctx or js is nil, name is empty, or an option is for another job type.
+// NewQueue returns the queue called name, creating its two streams, or
+// updating one whose configuration differs: name, a work-queue stream on the
+// subject name+".jobs", and name+"_DLQ", which keeps dead letters on
+// name+".dead". Both use file storage, one replica and the server's duplicate
+// window unless the options say otherwise. It returns the server's error if a
+// stream cannot be created or updated, and panics if ctx or js is nil, name
+// is empty, or an option is for another job type.
 func NewQueue[J any](ctx context.Context, js jetstream.JetStream, name string, opts ...QueueOption) (*Queue[J], error) {
 	if ctx == nil || js == nil {
 		panic("jetstream: NewQueue with nil context or JetStream")
@@ -164,31 +154,24 @@ func NewQueue[J any](ctx context.Context, js jetstream.JetStream, name string, o
 // Name returns the queue's name, which is also the name of its stream.
 func (q *Queue[J]) Name() string { return q.name }
 
-// DeadLetterStream returns the name of the stream that keeps the dead
-// letters, name+"_DLQ". Read a letter with [ParseLetter].
+// DeadLetterStream returns the name of the dead letters' stream, name+"_DLQ";
+// read a letter with [ParseLetter].
 func (q *Queue[J]) DeadLetterStream() string { return q.dead }
 
-// Submit stores job in the queue. It returns nil once the server has
-// acknowledged that the job is stored (in a cluster, by a majority of the
-// stream's replicas); from then on a worker runs it until it succeeds or
-// becomes a dead letter. It blocks until then, or until ctx is done (a ctx
-// without a deadline gets the JetStream client's default timeout, 5
-// seconds unless set).
-//
-// It returns an error that matches [ErrEncode] if the codec cannot encode
-// job, context.Cause(ctx) if ctx ends first, and the server's or the
-// connection's error otherwise. After an error the job may or may not have
-// been stored: submit it again with [Queue.SubmitID] where a duplicate
-// would matter.
+// Submit stores job and returns nil once the server has acknowledged it (in a
+// cluster, a majority of the replicas). Otherwise it returns [context.Cause]
+// of ctx (a ctx without a deadline gets the client's default timeout), an
+// error matching [ErrEncode], or the server's or connection's error; the job
+// may then have been stored, so submit it again with [Queue.SubmitID] where a
+// duplicate matters.
 func (q *Queue[J]) Submit(ctx context.Context, job J) error {
 	return q.submit(ctx, "", job)
 }
 
-// SubmitID is Submit with a job ID: the server drops a later submit with
-// the same ID, within the stream's [DuplicateWindow], so a submit retried
-// after an error or a crash stores the job once. The ID goes in the
-// message's Nats-Msg-Id header, and into the job's dead letter. An empty id
-// is the same as Submit. A duplicate returns nil: the job is stored.
+// SubmitID is Submit with a job ID: the server stores a job once per ID
+// within the stream's [DuplicateWindow], and a duplicate returns nil. The ID
+// goes in the message's Nats-Msg-Id header and into the job's dead letter; an
+// empty id is Submit.
 func (q *Queue[J]) SubmitID(ctx context.Context, id string, job J) error {
 	return q.submit(ctx, id, job)
 }

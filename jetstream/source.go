@@ -14,10 +14,9 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Delivery is a job that a [Source] took from its queue and handed to a
-// pipeline. The job stays in the queue until the pipeline settles it:
-// [Delivery.Ack] once the sink has taken it, or [Delivery.Nak] to have it
-// delivered again. A Delivery is settled once; later calls do nothing.
+// Delivery is a job that a [Source] handed to a pipeline. It stays in the
+// queue until settled, once, by [Delivery.Ack] or [Delivery.Nak]; later calls
+// do nothing.
 type Delivery[J any] struct {
 	// Job is the decoded job.
 	Job J
@@ -35,11 +34,10 @@ func (d *Delivery[J]) Attempt() int {
 	return int(md.NumDelivered)
 }
 
-// Ack tells the server that the job is done, which removes it from the
-// queue, and frees its place in the Source's window. Call it from the sink,
-// once the item is kept. It returns the connection's error if the
-// acknowledgement could not be sent; the job is then delivered again after
-// the AckWait.
+// Ack removes the job from the queue and frees its place in the Source's
+// window; call it from the sink once the item is kept. If the acknowledgement
+// cannot be sent, it returns the connection's error and the job comes again
+// after the [AckWait].
 func (d *Delivery[J]) Ack() error {
 	if !d.src.settle(d.m) {
 		return nil
@@ -79,28 +77,17 @@ func (s *source) settle(m jetstream.Msg) bool {
 	return ok
 }
 
-// Source returns a pipeline stream of the jobs of q, for pipelines that
-// must not lose a job when they fail or their process dies. Each job stays
-// in the queue until the pipeline calls [Delivery.Ack], from the sink once
-// the item is kept; with stages that keep order (Map, Filter, Batch) the
-// sink sees, and acknowledges, jobs in the stream's order. At most window
-// jobs are in the pipeline at once: the Source fetches more only as the
-// pipeline settles them.
+// Source returns a pipeline stream of the jobs of q, each of which stays in
+// the queue until the pipeline calls [Delivery.Ack], from the sink once the
+// item is kept. At most window jobs are in the pipeline at once.
 //
-// When the pipeline stops (its context is done, or a stage failed), the
-// Source hands every unsettled job back to the server at once, so the next
-// pipeline takes it without waiting for the AckWait; a process that dies
-// leaves them to the AckWait. The Source lets the pull request in flight
-// end on the server first, so the sink returns up to [FetchWait] after the
-// stop. Jobs the codec cannot decode go to the
-// dead-letter sink, as with Workers. Long-lived jobs are kept alive with
-// in-progress acknowledgements.
+// When the pipeline stops, the Source hands its unsettled jobs back to the
+// server at once, and the sink returns up to [FetchWait] later. Like
+// [Workers], with which it shares the queue's consumer, it sends undecodable
+// jobs to the dead-letter sink and keeps long jobs alive.
 //
-// The Source shares its durable consumer with the queue's Workers (see
-// [Consumer]). It applies the options AckWait, FetchWait, MaxAckPending,
-// Consumer, OnError and DeadLetter, and panics if given Retry or OnDone, if
-// window < 1, or if ctx or q is nil. Errors in creating the consumer come
-// out of the pipeline's sink.
+// It panics given [Retry] or [OnDone], if window < 1, or if ctx or q is nil;
+// an error creating the consumer comes out of the pipeline's sink.
 func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option) *pipeline.Stream[*Delivery[J]] {
 	if ctx == nil || q == nil {
 		panic("jetstream: Source with nil context or queue")

@@ -15,62 +15,19 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// Stats is the snapshot [Workers.Stats] returns: pool.Stats itself, so
-// that metrics written for pool.Workers read it unchanged.
+// Stats is the snapshot [Workers.Stats] returns, a
+// [github.com/weftgo/weft/pool.Stats] counting this process's deliveries:
+// each ends in Succeeded, DeadLettered, Failed (handed back for a retry, in
+// Retried too, or its letter refused, in Undelivered), Panicked (its letter
+// refused) or Canceled (handed back by Close), or is Running. Queued,
+// Waiting, Rejected and Blocked stay zero.
 type Stats = pool.Stats
 
-// Workers runs a handler over the jobs of a [Queue], in this process and in
-// as many others as run Workers on the same queue: the distributed
-// counterpart of pool.Workers, with the same handler, Retry,
-// DeadLetter and OnDone. Jobs are delivered at least once: a job whose
-// worker dies, or whose answer is lost, runs again, so handlers must be
-// idempotent.
-//
-//	w, err := jetstream.NewWorkers(ctx, q, 8, send,
-//		jetstream.Retry(retry.New(retry.Attempts(5))),
-//	)
-//	...
-//	err = w.Close(shutdownCtx) // drains; on timeout hands running jobs back
-//
-// # Fetching
-//
-// Workers pull jobs from a durable consumer shared by every process, and
-// ask for only as many as they have free workers, so a slow process takes
-// less and jobs wait on the server, not in memory. Each job runs on a
-// goroutine of its own, at most workers at once. While a job runs, the
-// server is told every third of the [AckWait] that it is in progress.
-//
-// # Retries and dead letters
-//
-// A failed attempt is retried by the server: the job is handed back with
-// NakWithDelay for the delay the policy gives that attempt, counted by the
-// message's delivery count, so no process holds a timer and a crash loses
-// no retry. Deliveries cut short by a crash or by Close count as attempts
-// too. A job the policy gives up on, one that fails without a policy,
-// one that panics (a *weft.PanicError, never retried) and one that cannot be
-// decoded go to the dead-letter sink; the message is terminated once the
-// sink has kept the letter, and handed back to be delivered again if it
-// has not.
-//
-// # Stopping
-//
-// Close stops fetching, lets the running jobs finish, and hands back any
-// job that arrives meanwhile. If its context ends first, it cancels the
-// running jobs' context and hands back those that then fail, at once, so
-// another process takes them. The same happens when the context given to
-// NewWorkers is done; Close must still be called.
-//
-// # Stats
-//
-// Stats counts deliveries, the jobs as this process saw them: each
-// delivery is Submitted once and ends in one of Succeeded, DeadLettered,
-// Failed (the attempt failed and was handed back for a retry, counted in
-// Retried too, or its letter was refused, counted in Undelivered), Panicked
-// (its letter was refused), or Canceled (Close handed it back), or is
-// Running. The law of pool.Stats holds at every snapshot; Queued, Waiting,
-// Rejected and Blocked stay zero, since waiting jobs are on the server.
-//
-// A Workers must not be copied. Its methods are safe for concurrent use.
+// Workers runs a handler over the jobs of a [Queue], in this process and
+// every other that runs Workers on the same queue. A process fetches only as
+// many jobs as it has free workers, so jobs wait on the server, not in
+// memory, and a slow process takes less. Its methods are safe for concurrent
+// use; a Workers must not be copied.
 type Workers[J any] struct {
 	q         *Queue[J]
 	cons      jetstream.Consumer
@@ -113,15 +70,11 @@ type task struct {
 	ended    bool      // counted by end; under Workers.mu
 }
 
-// NewWorkers creates or updates q's durable consumer and starts fetching
-// jobs from it, running handle on at most workers of them at once, each
-// with a context derived from ctx. It starts a goroutine that fetches, one
-// that keeps long jobs alive, one per fetch in flight and one per running
-// job; Close ends them all.
-//
-// It returns the server's error if the consumer cannot be created. It panics
-// if workers < 1, if ctx, q or handle is nil, or if an option is for another
-// job type.
+// NewWorkers creates or updates q's durable consumer and runs handle on its
+// jobs, at most workers at once, each with a context derived from ctx;
+// [Workers.Close] ends every goroutine it starts. It returns the server's
+// error if the consumer cannot be created, and panics if workers < 1, if ctx,
+// q or handle is nil, or if an option is for another job type.
 func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle func(ctx context.Context, job J) error, opts ...Option) (*Workers[J], error) {
 	if ctx == nil || q == nil || handle == nil {
 		panic("jetstream: NewWorkers with nil context, queue or handler")
@@ -531,31 +484,24 @@ func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 	}
 }
 
-// Stats returns a snapshot of what this process's Workers have done, taken
-// at one instant; see [Workers] for what each count means here.
+// Stats returns a snapshot of this process's counts, taken at one instant;
+// see [Stats].
 func (w *Workers[J]) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.st
 }
 
-// Close stops fetching jobs, waits for the running ones to finish, and
-// waits for every goroutine of the Workers to exit, then up to 5 seconds
-// more for its acknowledgements to reach the server. A job that a fetch
-// still brings after Close was called (the fetches in flight end within
-// [FetchWait]) is handed back at once.
+// Close stops fetching, waits for the running jobs and every goroutine of the
+// Workers, then up to 5 seconds for the acknowledgements to reach the server.
+// If ctx, or the Workers' own context, is done first, Close cancels the
+// running jobs' context, hands back at once each job that then fails, waits
+// for the handlers and returns a [*CloseError]; it returns one too if a hook
+// panicked. Handlers must return when their context is done, or Close cannot
+// return.
 //
-// If ctx is done first, or the context the Workers was made with, Close
-// cancels the running jobs' context with its cause, hands back at once each
-// job that then fails (one that succeeds anyway is acknowledged), waits for
-// the handlers to return, and returns a *[CloseError] saying how many were
-// interrupted. It returns one too if an OnDone or OnError hook panicked, and nil
-// otherwise. Handlers must return when their context is done, or Close
-// cannot return.
-//
-// Close may be called more than once, from any goroutine but a handler's:
-// every call waits for the Workers to stop, and the calls after the first
-// return ErrClosed. It panics if ctx is nil.
+// Later calls wait too and return [ErrClosed]. Close must not be called from
+// a handler; it panics if ctx is nil.
 func (w *Workers[J]) Close(ctx context.Context) error {
 	if ctx == nil {
 		panic("jetstream: Close with nil context")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/weftgo/weft/breaker"
 	weftotel "github.com/weftgo/weft/otel"
+	"github.com/weftgo/weft/pool"
 	"github.com/weftgo/weft/retry"
 )
 
@@ -46,4 +47,17 @@ func BenchmarkBreakerReject(b *testing.B) {
 	for b.Loop() {
 		_ = br.Run(ctx, ok)
 	}
+}
+
+// BenchmarkWorkersSubmitRecorded is a job through a Workers recorded by
+// Workers, without a span: two histograms and a counter per job.
+func BenchmarkWorkersSubmitRecorded(b *testing.B) {
+	tel := newTelemetry()
+	ctx := context.Background()
+	w := pool.NewWorkers(ctx, 1, func(context.Context, int) error { return nil }, weftotel.Workers[int]("mail", tel.opts...))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = w.Submit(ctx, 1)
+	}
+	_ = w.Close(ctx)
 }

@@ -1,24 +1,27 @@
 // Package otel records OpenTelemetry metrics and traces of weft's values.
 //
 // Each function turns one value's hooks into instruments and spans with one
-// call: [Breaker], [Retry], [Flight] and [Broadcast] return the options to
-// build the value with, and [Gather], [First] and [Hedged] run a fan-out
-// recorded by a [Fanout]. Metrics go to the global MeterProvider and spans
-// to the global TracerProvider unless [WithMeterProvider] or
-// [WithTracerProvider] say otherwise. The package is a module of its own, so
+// call: [Breaker], [Retry], [Flight], [Broadcast] and [Workers] return the
+// options to build the value with, [PoolStats] gauges a pool's Stats, and
+// [Gather], [First] and [Hedged] run a fan-out recorded by a [Fanout].
+// Metrics go to the global MeterProvider and spans to the global
+// TracerProvider unless [WithMeterProvider] or [WithTracerProvider] say
+// otherwise. The package is a module of its own, so
 // that only its users depend on OpenTelemetry.
 //
 //	import weftotel "github.com/weftgo/weft/otel"
 //
 //	b := breaker.New(append(weftotel.Breaker("payments"), breaker.OpenFor(10*time.Second))...)
 //	policy := retry.New(weftotel.Retry("payments"), retry.Attempts(4))
+//	w := pool.NewWorkers(ctx, 8, send, weftotel.Workers[Email]("emails"), pool.PropagateValues(true))
+//	defer weftotel.PoolStats("emails", w.Stats).Unregister()
 //
 // # Rules
 //
 //   - The options set the value's hooks ([breaker.OnStateChange],
 //     [breaker.OnReject], [breaker.OnSlowCall], [retry.OnEvent],
-//     [coalesce.OnDone], [fanout.OnDrop]); a hook of the same kind passed
-//     after them replaces theirs, before them is replaced.
+//     [coalesce.OnDone], [fanout.OnDrop], [pool.OnEvent]); a hook of the
+//     same kind passed after them replaces theirs, before them is replaced.
 //   - Every measurement carries the value's name attribute, then those of
 //     [WithAttributes]. Durations are in seconds.
 //   - Nothing here starts goroutines. Gauges are read at collection time, so
@@ -39,6 +42,12 @@
 //	weft.coalesce.callers        counter    {call}         weft.coalesce.name, outcome
 //	weft.fanout.drops            counter    {value}        weft.fanout.name, weft.fanout.output
 //	weft.fanout.call.duration    histogram  s              weft.fanout.name, weft.fanout.call, outcome
+//	weft.pool.job.queue_wait     histogram  s              weft.pool.name
+//	weft.pool.job.duration       histogram  s              weft.pool.name, outcome
+//	weft.pool.job.outcomes       counter    {job}          weft.pool.name, outcome
+//	weft.pool.jobs               gauge      {job}          weft.pool.name, weft.pool.job.state
+//	weft.pool.workers            gauge      {worker}       weft.pool.name
+//	weft.pool.submits.blocked    gauge      {call}         weft.pool.name
 //
 // weft.breaker.state is 1 for the breaker's state (closed, open, half_open)
 // and 0 for the others, as of the last change the breaker delivered: an open
@@ -48,7 +57,12 @@
 // A retry's outcome is success, or why the policy gave up: exhausted,
 // not_retryable, max_elapsed, deadline, budget, abandoned or canceled (the
 // caller's context ended the call). A coalesce outcome is ok or error; a
-// fan-out call's is ok, failed, timed_out, canceled or panicked.
+// fan-out call's is ok, failed, timed_out, canceled or panicked. A pool
+// job's outcome is a [pool.Outcome]: succeeded, failed, panicked, canceled,
+// dead_lettered or rejected, and for an attempt's duration also retried;
+// queue_wait counts from Submit, or from the end of a retry delay.
+// weft.pool.job.state is queued, running or waiting (to retry), as of the
+// collection; the gauges are [PoolStats]'s.
 //
 // # Spans
 //
@@ -58,4 +72,11 @@
 //	span weft.fanout.gather, weft.fanout.first, weft.fanout.hedged
 //	                       a child of the caller's span    weft.fanout.name
 //	span weft.fanout.call  a child of the fan-out's span   weft.fanout.name, weft.fanout.call, outcome
+//	span weft.pool.job     a child of the job's span, per attempt
+//	                                                      weft.pool.name, weft.pool.job.attempt, weft.pool.job.queue_wait (s),
+//	                                                      outcome, weft.pool.job.retry_delay (s) if retried
+//
+// A pool job's span is there only when the job's context carries a span: with
+// [pool.PropagateValues], the submitter's. Its status is Error when the
+// attempt failed, and the retry policy's events go on it.
 package otel

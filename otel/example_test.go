@@ -189,7 +189,7 @@ func ExampleHedged() {
 	// weft.fanout.call.duration {outcome=ok,weft.fanout.call=1,weft.fanout.name=replicas} count 1
 }
 
-func ExampleNewFanout() {
+func ExampleFanout() {
 	f := weftotel.NewFanout("search") // the global providers
 	v, err := weftotel.First(context.Background(), f, func(context.Context) (int, error) { return 42, nil })
 	fmt.Println(v, err)

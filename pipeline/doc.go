@@ -1,10 +1,11 @@
-// Package pipeline chains typed, concurrent stages from a source to a sink that returns one error.
+// Package pipeline chains typed, concurrent stages from a source to a sink
+// that returns one error.
 //
-// Use it when items flow through steps: read, parse, filter, batch, write.
-// Use [github.com/weftgo/weft/pool] for independent tasks,
-// [github.com/weftgo/weft/fanout] to send items to several consumers and
-// [github.com/weftgo/weft/fanin] to merge channels; [Stream.Chan] and
-// [FromChan] connect a pipeline to them.
+// Use it when items flow through steps (read, parse, filter, batch, write);
+// for independent tasks use [github.com/weftgo/weft/pool], to send items to
+// several consumers [github.com/weftgo/weft/fanout], to merge channels
+// [github.com/weftgo/weft/fanin]. [Stream.Chan] and [FromChan] connect to
+// them.
 //
 //	rows := pipeline.Generate(ctx, readRows)
 //	recs := pipeline.Map(rows, parse, pipeline.Concurrency(8), pipeline.Name("parse"))
@@ -22,23 +23,20 @@
 //     [*github.com/weftgo/weft.PanicError]. Errors caused by the cancellation
 //     are dropped; a later panic is not, unless an error came first. [OnError]
 //     turns failed items aside instead.
-//   - When the source's context is done, the stages stop and the sink returns
-//     [context.Cause] of it, or nil if it had received every item. Each
-//     worker finishes at most the call in progress; items already handed to
-//     the sink may still reach it.
-//   - [Map], [Filter], [FlatMap], [Tap] and [Batch] keep input order with any
-//     number of [Concurrency]; [MapUnordered] and a multi-worker [ForEach] do not.
-//   - A stage blocks while its output [Buffer] is full. It holds that buffer
-//     and, per worker, its current input and one output [Chunk]; only
-//     [FlatMap] with several workers holds more: what f emits for a share of
-//     input, until its turn.
-//   - An item waits between stages only while the next stage is busy, or,
-//     behind a cheap stage function, for a few of its calls.
-//   - The emit function of [Generate] and [FlatMap] blocks while the consumer
-//     is behind (unless held, as above) and returns nil for an item it took;
-//     once the pipeline has stopped it returns why, and the function should
-//     return that error. It is safe for concurrent use until the function
-//     returns, and fails after.
+//   - When the source's context is done, each worker finishes at most its
+//     current call and the sink returns [context.Cause] of it, or nil if it
+//     had received every item.
+//   - Every stage keeps input order at any [Concurrency], except
+//     [MapUnordered] and a concurrent [ForEach].
+//   - A stage blocks while its output [Buffer] is full. An item waits there
+//     only while the next stage is busy or, behind a cheap function, for a few
+//     of its calls.
+//   - emit, in [Generate] and [FlatMap], blocks while the consumer is behind;
+//     once the pipeline has stopped it returns why, for the function to
+//     return. It is safe for concurrent use until the function returns.
 //
-// Costs are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
+// Costs: see the [benchmark page].
+//
+// [benchmark page]:
+// https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
 package pipeline

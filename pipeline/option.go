@@ -7,8 +7,7 @@ import (
 )
 
 // Option configures a source, a stage or a sink; the last of a kind wins.
-// Sources and [Batch], which have no per-item function, panic given [Concurrency]
-// or [OnError].
+// Sources and [Batch] panic given [Concurrency] or [OnError].
 type Option interface {
 	apply(*config)
 }
@@ -78,10 +77,9 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Concurrency runs a stage's function on up to n goroutines (default 1), which
-// pays off when it is slow (I/O, parsing), not when it is cheap. A worker
-// starts only when items wait and none is idle, so a large n costs nothing
-// until there is work for it. It panics if n < 1 or n > 65536.
+// Concurrency runs a stage's function on up to n goroutines (default 1),
+// started only as items wait; it pays off when the function is slow, not when
+// it is cheap. It panics if n < 1 or n > 65536.
 func Concurrency(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Concurrency(%d): need at least one worker", n))
@@ -105,11 +103,10 @@ func Buffer(n int) Option {
 	return optionFunc(func(c *config) { c.buffer = n })
 }
 
-// Chunk sets the most items a stage hands on in one channel operation (default
-// 64); items gather while the consumer is busy and, behind a cheap stage
-// function, for a few of its calls while it waits. A smaller Chunk bounds the
-// items one worker of the next stage takes at a time. It panics if n < 1 or n >
-// 1<<20.
+// Chunk sets the most items a stage hands on in one channel operation
+// (default 64), and so the most one worker of the next stage takes at a time.
+// A stage holds at most its [Buffer] and, per worker, one input and one
+// output chunk. It panics if n < 1 or n > 1<<20.
 func Chunk(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Chunk(%d): need at least one item per chunk", n))
@@ -126,11 +123,10 @@ func Name(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }
 
-// OnError makes a stage pass each item its function failed on, with the error,
-// to handle and go on: the dead-letter path. An error from handle fails the
-// pipeline; a panic in the function does too, without reaching handle. handle
-// runs on the stage's workers, concurrently if there are several; T must be the
-// stage's input type, or building the stage panics.
+// OnError makes a stage hand each item its function failed on, with the
+// error, to handle, and go on: the dead-letter path. An error from handle, or
+// a panic in the function, fails the pipeline. handle runs on the stage's
+// workers; T must be the stage's input type, or building the stage panics.
 func OnError[T any](handle func(ctx context.Context, item T, err error) error) Option {
 	if handle == nil {
 		panic("pipeline: OnError(nil)")

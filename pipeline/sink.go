@@ -64,8 +64,8 @@ func run[T any](s *Stream[T], kind string, passPanics bool, each func(items []T)
 	return sc.finish(func() bool { return err == nil && !early && s.drained(src) })
 }
 
-// Collect runs the pipeline and returns its items in order, or no items and the
-// pipeline's error, once every stage goroutine has exited.
+// Collect runs the pipeline and returns its items in order, or no items and
+// the pipeline's error.
 func Collect[T any](s *Stream[T]) ([]T, error) {
 	s.consume()
 	var out []T
@@ -79,10 +79,9 @@ func Collect[T any](s *Stream[T]) ([]T, error) {
 	return out, nil
 }
 
-// Reduce runs the pipeline and returns f folded over its items in order, from
-// init, once every stage goroutine has exited. f runs on the caller's
-// goroutine; an error or panic in it fails the pipeline as a stage's would, and
-// Reduce returns the zero A.
+// Reduce runs the pipeline and folds f over its items in order, from init, on
+// the caller's goroutine. An error or panic in f fails the pipeline as a
+// stage's would, and Reduce then returns the zero A.
 func Reduce[T, A any](s *Stream[T], init A, f func(acc A, item T) (A, error)) (A, error) {
 	if f == nil {
 		panic("pipeline: Reduce with a nil function")
@@ -105,10 +104,9 @@ func Reduce[T, A any](s *Stream[T], init A, f func(acc A, item T) (A, error)) (A
 	return acc, nil
 }
 
-// ForEach runs the pipeline, calls f for every item of s, and returns the
-// pipeline's error once every stage goroutine has exited. With [Concurrency](n)
-// above one, n goroutines call f at once, in no set order. An error from f
-// fails the pipeline unless [OnError] takes it.
+// ForEach runs the pipeline and calls f for every item; with Concurrency(n),
+// n goroutines call it at once, in no set order. An error from f fails the
+// pipeline unless [OnError] takes it.
 func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Option) error {
 	if f == nil {
 		panic("pipeline: ForEach with a nil function")
@@ -129,11 +127,10 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 	return run(done, "foreach", false, func([]struct{}) (bool, error) { return true, nil })
 }
 
-// All runs the pipeline as a range-over-func sequence of its items, in order,
-// each with a nil error; a failure ends it with T's zero value and the error.
-// Breaking out of the loop, or a panic in its body (which goes on up
-// unchanged), stops the pipeline, and the loop ends once every stage goroutine
-// has exited. A second range yields only an error.
+// All runs the pipeline as a sequence of its items, in order, with nil
+// errors; a failure ends it with the zero T and the error. Breaking out of
+// the loop, or a panic in its body, stops the pipeline, and the loop ends
+// once every stage goroutine has exited. A second range yields only an error.
 func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	s.consume()
 	started := false
@@ -163,8 +160,8 @@ func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 
 // Chan runs the pipeline and returns a channel of its items, in order, closed
 // once every stage goroutine has exited; [Stream.Err] then returns the
-// pipeline's error. Receive until it is closed, or cancel the pipeline's
-// context: otherwise the pipeline stays blocked.
+// pipeline's error. Receive until it closes or cancel the pipeline's context,
+// or the pipeline stays blocked.
 func (s *Stream[T]) Chan() <-chan T {
 	s.consume()
 	out := make(chan T)
@@ -186,8 +183,8 @@ func (s *Stream[T]) Chan() <-chan T {
 	return out
 }
 
-// Err waits until the channel returned by [Stream.Chan] is closed and returns
-// the pipeline's error, as [Collect] would. It panics if Chan was not called.
+// Err waits for the channel of [Stream.Chan] to close and returns the
+// pipeline's error; it panics if Chan was not called.
 func (s *Stream[T]) Err() error {
 	if s.done == nil {
 		panic("pipeline: Err called before Chan")

@@ -2,10 +2,9 @@ package pipeline
 
 import "context"
 
-// Map returns a stream of f applied to every item of s, in the order of s
-// whatever the number of [Concurrency]. An error from f fails the pipeline unless
-// the stage has an [OnError] handler. A result waits to be handed on only while
-// the next stage is busy, or, when f is cheap, for a few more calls of f.
+// Map returns a stream of f applied to every item of s, in the order of s at
+// any [Concurrency]. An error from f fails the pipeline unless the stage has
+// an [OnError] handler.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, true, mapKernel(f))
 }
@@ -41,8 +40,8 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 	}
 }
 
-// Filter returns a stream of the items of s for which keep returns true, in
-// the order of s whatever the number of [Concurrency].
+// Filter returns a stream of the items of s, in order, for which keep returns
+// true.
 func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), opts ...Option) *Stream[T] {
 	if keep == nil {
 		panic("pipeline: Filter with a nil function")
@@ -71,9 +70,9 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 	})
 }
 
-// FlatMap returns a stream of the items f emits for the items of s, any number
-// each, in input order whatever the number of [Concurrency]; with several, what f
-// emits for a share of input waits for its turn.
+// FlatMap returns a stream of the items f emits for each item of s, in input
+// order at any [Concurrency]; with several workers, what f emits for a share
+// of input waits for its turn.
 func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
 	if f == nil {
 		panic("pipeline: FlatMap with a nil function")
@@ -93,8 +92,8 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	})
 }
 
-// Tap calls f for every item of s and passes the item on unchanged, for metrics
-// and logs. f must not modify an item that later stages share.
+// Tap calls f for every item of s, for metrics and logs, and passes it on
+// unchanged; f must not modify items that later stages share.
 func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Stream[T] {
 	if f == nil {
 		panic("pipeline: Tap with a nil function")

@@ -229,15 +229,14 @@ func (sc *scope) finish(complete func() bool) error {
 
 var errFinished = errors.New("pipeline: finished")
 
-// StageError is the error a sink returns when a stage fails, wrapping what the
-// stage's function returned or a [*github.com/weftgo/weft.PanicError].
+// StageError is the error a sink returns when a stage fails: its function's
+// error or a [*github.com/weftgo/weft.PanicError].
 type StageError struct {
-	// Stage is the name given with [Name], else the stage's kind and position,
-	// such as "map#2", or the sink's kind: "reduce", "collect", "all" or "chan".
+	// Stage is the name given with [Name], else the stage's kind and position
+	// ("map#2"), or the sink's kind ("reduce", "collect", "all", "chan").
 	Stage string
-	// Err is what the stage's function returned. If a method of that error
-	// (Is, As or Unwrap) panicked when the pipeline looked into it, Err joins
-	// a *weft.PanicError for that panic, first, with the error.
+	// Err is what the stage's function returned, joined after a
+	// [*weft.PanicError] if one of its methods panicked when inspected.
 	Err error
 }
 

@@ -385,3 +385,48 @@ func idleWorkerBytes(tb testing.TB, n int) (stack, heap float64) {
 	}
 	return stack, heap
 }
+
+// BenchmarkWorkersSubmitOnEvent is BenchmarkWorkersSubmit with an OnEvent
+// hook that does nothing: the cost of the events themselves.
+func BenchmarkWorkersSubmitOnEvent(b *testing.B) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	w := pool.NewWorkers(ctx, runtime.GOMAXPROCS(0), func(_ context.Context, j int) error {
+		benchSink.Store(int64(j))
+		return nil
+	}, pool.OnEvent(func(ctx context.Context, _ pool.Event[int]) context.Context { return ctx }))
+	j := 0
+	for b.Loop() {
+		j++
+		if err := w.Submit(ctx, j); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkWorkersSubmitPropagateValues is BenchmarkWorkersSubmit with
+// PropagateValues, from a context that carries a value.
+func BenchmarkWorkersSubmitPropagateValues(b *testing.B) {
+	b.ReportAllocs()
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, 1)
+	w := pool.NewWorkers(ctx, runtime.GOMAXPROCS(0), func(ctx context.Context, j int) error {
+		if ctx.Value(key{}) != nil {
+			benchSink.Store(int64(j))
+		}
+		return nil
+	}, pool.PropagateValues(true))
+	j := 0
+	for b.Loop() {
+		j++
+		if err := w.Submit(ctx, j); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -21,9 +21,9 @@
 //     return, and by [Workers.Close], which must be called even after the
 //     Workers' context is done.
 //   - A panic in a task, a handler, a retry hook, a dead-letter sink or an
-//     [OnDone] hook is recovered on the worker, which goes on, and returned
-//     as a [*weft.PanicError] holding the stack: in Wait's or Map's error, a
-//     job's outcome, or Close's [CloseError]. [Repanic] makes Wait panic
+//     [OnDone] or [OnEvent] hook is recovered on the worker, which goes on,
+//     and returned as a [*weft.PanicError] holding the stack: in Wait's or
+//     Map's error, a job's outcome, or Close's [CloseError]. [Repanic] makes Wait panic
 //     with it instead. A function that calls runtime.Goexit fails with
 //     [weft.ErrGoexit], and its worker is replaced.
 //   - Once the pool's context is done, Go and Submit return its

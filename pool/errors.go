@@ -21,7 +21,8 @@ var (
 
 // CloseError is what [Workers.Close] returns when it could not finish every
 // job: its context or the Workers' ended before the drain did, the
-// dead-letter sink refused letters, or an [OnDone] hook panicked. A job that
+// dead-letter sink refused letters, or an [OnDone] or [OnEvent] hook
+// panicked. A job that
 // neither succeeded, failed, nor reached the sink is in Unrun or
 // Interrupted, for the caller to store or run elsewhere. [errors.Is] and
 // [errors.As] see through it to Cause alone, never to a job's own error.
@@ -45,7 +46,7 @@ type CloseError[J any] struct {
 	// Undelivered holds the first 64 letters the dead-letter sink refused;
 	// each Letter's Err joins the job's error and the sink's.
 	Undelivered []retry.Letter[J]
-	// Panics holds the first 64 panics of OnDone hooks, as
+	// Panics holds the first 64 panics of OnDone and OnEvent hooks, as
 	// [*weft.PanicError] values.
 	Panics []error
 	// OmittedLetters and OmittedPanics count the refused letters and hook

@@ -169,3 +169,46 @@ func ExampleOption() {
 	fmt.Println(p.Wait(), w.Close(ctx))
 	// Output: <nil> <nil>
 }
+
+// PropagateValues lets a job carry its submitter's context values, such as
+// a request ID or a trace span, into the worker, but not its cancellation:
+// the request may be over long before the job runs.
+func ExamplePropagateValues() {
+	type requestID struct{}
+	ctx := context.Background()
+	done := make(chan struct{})
+	w := pool.NewWorkers(ctx, 1, func(ctx context.Context, job string) error {
+		<-done
+		fmt.Println(job, "for request", ctx.Value(requestID{}), "- canceled:", ctx.Err() != nil)
+		return nil
+	}, pool.PropagateValues(true))
+
+	req, cancel := context.WithCancel(context.WithValue(ctx, requestID{}, "r-42"))
+	w.Submit(req, "resize image")
+	cancel() // the request ends; its job goes on
+	close(done)
+	w.Close(ctx)
+	// Output: resize image for request r-42 - canceled: false
+}
+
+// OnEvent sees every step of every job: for metrics, logs or traces.
+func ExampleOnEvent() {
+	ctx := context.Background()
+	w := pool.NewWorkers(ctx, 1, func(ctx context.Context, n int) error {
+		if n < 0 {
+			return errors.New("negative")
+		}
+		return nil
+	}, pool.OnEvent(func(ctx context.Context, e pool.Event[int]) context.Context {
+		if e.Kind == pool.Ended {
+			fmt.Println("job", e.Job, e.Outcome, e.Err)
+		}
+		return ctx
+	}))
+	w.Submit(ctx, 1)
+	w.Submit(ctx, -1)
+	w.Close(ctx)
+	// Output:
+	// job 1 succeeded <nil>
+	// job -1 failed negative
+}

@@ -37,6 +37,8 @@ type config struct {
 	hasPolicy  bool
 	deadLetter any // retry.DeadLetter[J] for the Workers' job type J
 	onDone     any // func(J, error) for the Workers' job type J
+	onEvent    any // func(context.Context, Event[J]) context.Context
+	values     bool
 }
 
 // Each option's type says which constructors take it, so that an option
@@ -137,8 +139,9 @@ func Retry(p retry.Policy) WorkersOption {
 // DeadLetter makes a [Workers] hand dl every job that did not succeed: those
 // the retry policy gave up on, failed without a policy, panicked, or were
 // stopped while running, as a [retry.Letter] with the final error and the
-// attempts. dl runs on the worker with a context that is never cancelled, so
-// it must bound its own work. A letter dl refuses, or panics on, is counted
+// attempts. dl runs on the worker with a context that is never cancelled
+// (with the job's values under [PropagateValues]), so it must bound its own
+// work. A letter dl refuses, or panics on, is counted
 // in [Stats.Undelivered], passed to the [OnDone] hook, and returned by
 // [Workers.Close] in [CloseError.Undelivered]. J must be the Workers' job
 // type, or NewWorkers panics; DeadLetter panics if dl is nil.

@@ -47,6 +47,8 @@ func TestOptionsApplyOnlyWhereTheyCompile(t *testing.T) {
 		{"Retry", result(pool.Retry), false, true},
 		{"DeadLetter", result(pool.DeadLetter[int]), false, true},
 		{"OnDone", result(pool.OnDone[int]), false, true},
+		{"OnEvent", result(pool.OnEvent[int]), false, true},
+		{"PropagateValues", result(pool.PropagateValues), false, true},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.pool, tt.result.AssignableTo(newPool), "%s given to New", tt.option)

@@ -65,9 +65,9 @@ type Stats struct {
 	Workers uint64
 }
 
-// String returns the counts as lowercase name=value pairs in field order,
-// with multi-word names in snake_case: "submitted=9 succeeded=6 failed=3 …
-// queue_high_water=4 workers=2".
+// String formats s as lowercase name=value pairs in field order, multi-word
+// names in snake_case: "submitted=9 succeeded=6 failed=3 … queue_high_water=4
+// workers=2".
 func (s Stats) String() string {
 	return fmt.Sprintf("submitted=%d succeeded=%d failed=%d panicked=%d canceled=%d dead_lettered=%d rejected=%d queued=%d running=%d waiting=%d retried=%d undelivered=%d blocked=%d queue_high_water=%d workers=%d",
 		s.Submitted, s.Succeeded, s.Failed, s.Panicked, s.Canceled, s.DeadLettered, s.Rejected,

@@ -39,6 +39,11 @@ import (
 // [Workers.Resize] lowers the limit). Resize changes the limit, and
 // [IdleTimeout] lets idle workers exit. Handlers must return when their
 // context is done, or Close cannot return.
+//
+// A handler's context is the Workers', not the submitter's: with
+// [PropagateValues] it also carries the values of the context given to
+// Submit, such as a trace span, but never its cancellation. [OnEvent]
+// reports every job's submission, attempts and end, for metrics and traces.
 type Workers[J any] struct {
 	// A job that arrives while a worker is idle goes straight to it; otherwise,
 	// if fewer workers run than the limit, a new worker starts with it;
@@ -60,6 +65,9 @@ type Workers[J any] struct {
 	hasPolicy  bool
 	sink       retry.DeadLetter[J]
 	onDone     func(J, error)
+	hook       func(context.Context, Event[J]) context.Context
+	values     bool      // PropagateValues
+	epoch      time.Time // with a hook: what item.at counts from
 	idle       time.Duration
 	needsClock bool // a policy or a sink wants the times of attempts
 	done       chan struct{}
@@ -102,18 +110,37 @@ type stats struct {
 	queued, running, waiting, retried, undelivered, blocked, highWater       uint64
 }
 
-// item is a job with its retry state, nil until its first failure.
+// item is a job with its retry state, nil until its first failure, and
+// what it carries under PropagateValues or a hook, else nil: kept out of
+// line, so that a job without them is moved through the queue as cheaply
+// as before they existed.
 type item[J any] struct {
 	job   J
 	retry *retry.State
+	x     *extra
+}
+
+// extra is what a job carries under PropagateValues or a hook.
+type extra struct {
+	ctx jobContext    // the job's context, if ctx.sub is set
+	at  time.Duration // with a hook: when it entered the queue, since the epoch
+}
+
+// context returns the job's context: its own, or the Workers'.
+func (it *item[J]) context(pool context.Context) context.Context {
+	if it.x != nil && it.x.ctx.sub != nil {
+		return &it.x.ctx
+	}
+	return pool
 }
 
 // NewWorkers returns a Workers that runs handle on each submitted job, on at
 // most workers goroutines at once, with a context derived from ctx. It
 // starts workers only as jobs arrive, and [Workers.Close] joins them. Its
-// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter] and [OnDone];
-// it panics if workers < 1, if ctx, handle or an option is nil, or if a
-// DeadLetter or OnDone option is for another job type than J.
+// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter], [OnDone],
+// [OnEvent] and [PropagateValues]; it panics if workers < 1, if ctx, handle
+// or an option is nil, or if a DeadLetter, OnDone or OnEvent option is for
+// another job type than J.
 func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...WorkersOption) *Workers[J] {
 	if ctx == nil {
 		panic("pool: NewWorkers: nil Context")
@@ -131,6 +158,8 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 		hasPolicy: cfg.hasPolicy,
 		sink:      deadLetter[J](cfg),
 		onDone:    onDone[J](cfg),
+		hook:      onEvent[J](cfg),
+		values:    cfg.values,
 		idle:      cfg.idle,
 		done:      make(chan struct{}),
 		capacity:  cfg.queue,
@@ -141,6 +170,9 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 		w.capacity = addSat(workers, workers)
 	}
 	w.needsClock = w.hasPolicy || w.sink != nil
+	if w.hook != nil {
+		w.epoch = time.Now()
+	}
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
 	return w
 }

@@ -18,7 +18,7 @@ import (
 // jobs' context with its cause, takes the queued and retrying jobs off the
 // pool unrun, waits for the handlers to return, and returns a [*CloseError]
 // with the jobs that never ran and those interrupted. A CloseError also
-// reports refused dead letters and OnDone panics after a full drain; Close
+// reports refused dead letters and hook panics after a full drain; Close
 // returns nil when nothing was lost. A handler or hook must not call Close,
 // which would wait for itself. It panics if ctx is nil.
 func (w *Workers[J]) Close(ctx context.Context) error {
@@ -99,10 +99,15 @@ func (w *Workers[J]) stop(cause error) {
 	}
 	w.state = stopped
 	w.cause = cause
+	var gone []item[J] // for the hook
 	for w.queue.len() > 0 {
-		w.unrun = append(w.unrun, w.queue.pop().job)
+		it := w.queue.pop()
+		w.unrun = append(w.unrun, it.job)
 		w.st.queued--
 		w.st.canceled++
+		if w.hook != nil {
+			gone = append(gone, it)
+		}
 	}
 	var stopped []*delayed[J]
 	for dj := range w.retrying {
@@ -123,11 +128,17 @@ func (w *Workers[J]) stop(cause error) {
 		w.unrun = append(w.unrun, dj.it.job)
 		w.st.waiting--
 		w.st.canceled++
+		if w.hook != nil {
+			gone = append(gone, dj.it)
+		}
 	}
 	w.dismiss(-1)
 	w.checkDone()
 	w.mu.Unlock()
 	w.cancel(cause)
+	for _, it := range gone {
+		w.unrunEvent(it, cause)
+	}
 }
 
 // checkDone closes done once the pool has been closed and nothing is left:

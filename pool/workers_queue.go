@@ -90,7 +90,7 @@ func (w *Workers[J]) admit() {
 	w.startQueued()
 	for !w.waiters.empty() && w.closedErr() == nil {
 		wt := w.waiters.front()
-		if !w.place(item[J]{job: wt.job}, false) {
+		if !w.place(wt.it, false) {
 			break
 		}
 		w.waiters.remove(wt)

@@ -21,8 +21,10 @@ type delayed[J any] struct {
 	taken bool
 }
 
-// delay puts a failed job to wait for its retry on a timer.
-func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) {
+// delay puts a failed job to wait for its retry on a timer. It returns true
+// if the pool was stopped while the attempt ran: the job is then returned
+// unrun.
+func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) (unrun bool) {
 	if it.retry == nil {
 		it.retry = new(retry.State)
 	}
@@ -32,16 +34,16 @@ func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) {
 	w.st.running--
 	w.st.retried++
 	if w.state == stopped {
-		// Stopped while the attempt ran: the job is returned unrun.
 		w.st.canceled++
 		w.unrun = append(w.unrun, it.job)
-		return
+		return true
 	}
 	w.st.waiting++
 	w.delays++
 	dj := &delayed[J]{it: it, due: time.Now().Add(d), seq: w.delays}
 	w.retrying[dj] = struct{}{}
 	dj.timer = time.AfterFunc(d, func() { w.retryDue(dj) })
+	return false
 }
 
 // retryDue brings a job back from its retry delay.
@@ -54,14 +56,12 @@ func (w *Workers[J]) retryDue(dj *delayed[J]) {
 	delete(w.retrying, dj)
 	if dj.taken {
 		w.checkDone()
-		return // a stop returned it unrun
+		return // a stop returned it unrun, and told the hook
 	}
-	if w.state == stopped {
-		w.st.waiting--
-		w.st.canceled++
-		w.unrun = append(w.unrun, dj.it.job)
-		w.checkDone()
-		return
+	// Not stopped: a stop takes every job in retrying, and delay adds none
+	// once stopped.
+	if w.hook != nil {
+		dj.it.x.at = time.Since(w.epoch)
 	}
 	w.place(dj.it, true)
 	w.admit()

@@ -122,7 +122,7 @@ func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 		w.st.blocked--
 		w.st.submitted++
 		w.st.running++
-		it := item[J]{job: wt.job} // before the send, after which wt is its Submit's again
+		it := wt.it // before the send, after which wt is its Submit's again
 		wt.decided = true
 		wt.ch <- nil
 		return it, true, true
@@ -133,6 +133,22 @@ func (w *Workers[J]) take(wk *worker[J]) (it item[J], ok, decided bool) {
 		return item[J]{}, false, true
 	}
 	return item[J]{}, false, false
+}
+
+// attempt is one attempt of a job on a worker. It lives in the frame of
+// run, on every job's way to the handler: keep it small (see settle).
+type attempt[J any] struct {
+	it item[J]
+	// ctx is the job's context as the hook returned it at Started, before
+	// any attempt timeout: the handler's parent, and the retry policy's.
+	ctx context.Context
+	// With a hook: when the attempt started, since the epoch, and once
+	// the handler has returned, how long it ran.
+	took   time.Duration
+	n      int                // the attempt's number, 1 for the first
+	cancel context.CancelFunc // the attempt timeout's, if begin set one
+	st     retry.State
+	start  time.Time // with needsClock: when it started
 }
 
 // run runs one attempt of a job and settles its outcome, except that of a
@@ -147,48 +163,69 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		w.st.canceled++
 		w.late = append(w.late, it.job)
 		w.mu.Unlock()
+		if w.hook != nil {
+			w.unrunEvent(it, context.Cause(w.ctx))
+		}
 		return false
 	}
-	var (
-		st    retry.State
-		start time.Time
-	)
+	// Set field by field: a composite literal would be built in a
+	// temporary of its own in this frame, and copied.
+	var a attempt[J]
+	a.it, a.ctx, a.n = it, it.context(w.ctx), 1
 	if w.needsClock {
-		start = time.Now()
+		a.start = time.Now()
 	}
-	ctx := w.ctx
 	if w.hasPolicy {
 		if it.retry != nil {
-			st = *it.retry
+			a.st = *it.retry
 		} else {
-			st = w.policy.Start(start)
+			a.st = w.policy.Start(a.start)
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = st.Context(ctx)
-		defer cancel()
+		a.n = a.st.Attempts() + 1
 	}
 	returned := false
 	catch.Guard(func() error {
+		ctx := a.ctx
+		if w.hook != nil || w.hasPolicy {
+			// Inside the guard: a panic or runtime.Goexit in the hook
+			// ends the attempt as one in the handler would.
+			ctx = w.begin(&a)
+		}
 		err := w.handle(ctx, it.job)
 		returned = true
 		return err
 	}, func(err error) {
 		// Also runs when the handler calls runtime.Goexit, with
 		// weft.ErrGoexit, while the worker goroutine unwinds.
-		succeeded = w.settle(it, &st, start, err, !returned)
+		succeeded = w.settle(&a, err, !returned)
 	})
 	return succeeded
 }
 
-// outcome is how a job ended.
-type outcome int
-
-const (
-	failed outcome = iota
-	panicked
-	deadLettered
-	canceled
-)
+// begin starts a's attempt: it tells the hook, and gives the attempt the
+// policy's timeout, which settle cancels. It returns the handler's context.
+//
+// Not inlined, and neither are the hooks' helpers: their frames, an Event
+// and the timeout's, are gone before the handler runs, while in the frames
+// on a job's way to the handler they would grow the stack every worker
+// keeps (see settle).
+//
+//go:noinline
+func (w *Workers[J]) begin(a *attempt[J]) context.Context {
+	if w.hook != nil {
+		a.took = time.Since(w.epoch)
+		ctx := w.hook(a.ctx, Event[J]{Kind: Started, Job: a.it.job, Attempt: a.n, Wait: a.took - a.it.x.at})
+		if ctx != nil {
+			a.ctx = ctx
+		}
+	}
+	if !w.hasPolicy {
+		return a.ctx
+	}
+	var ctx context.Context
+	ctx, a.cancel = a.st.Context(a.ctx)
+	return ctx
+}
 
 // settle decides what becomes of a job after an attempt: success, a retry,
 // the dead-letter sink, or a final failure, and counts it.
@@ -199,32 +236,44 @@ const (
 // success decide what every idle worker costs.
 //
 // It returns true for a success it leaves for the worker to count, which it
-// does when no OnDone hook must be told once the success is counted.
-// recovered is true when err is a panic recovered from the handler, or
-// weft.ErrGoexit for a handler that called runtime.Goexit; the same values
-// returned by the handler are errors like any other.
-func (w *Workers[J]) settle(it item[J], st *retry.State, start time.Time, err error, recovered bool) bool {
+// does when no hook must be told once the success is counted. recovered is
+// true when err is a panic recovered from the handler, or weft.ErrGoexit for
+// a handler that called runtime.Goexit; the same values returned by the
+// handler are errors like any other.
+func (w *Workers[J]) settle(a *attempt[J], err error, recovered bool) bool {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if w.hook != nil {
+		a.took = time.Since(w.epoch) - a.took
+	}
 	if err != nil {
-		w.settleFailure(it, st, start, err, recovered)
+		w.settleFailure(a, err, recovered)
 		return false
 	}
 	if w.hasPolicy {
-		st.Next(w.ctx, nil, time.Now()) // feeds the policy's budget
+		a.st.Next(a.ctx, nil, time.Now()) // feeds the policy's budget
 	}
-	if w.onDone == nil {
+	if w.onDone == nil && w.hook == nil {
 		return true
 	}
 	w.mu.Lock()
 	w.st.running--
 	w.st.succeeded++
-	w.admit() // the room it held is free, though this worker runs the hook
+	w.admit() // the room it held is free, though this worker runs the hooks
 	w.mu.Unlock()
-	w.notify(it.job, nil)
+	if w.hook != nil {
+		w.ended(a, Succeeded, nil, 0)
+	}
+	if w.onDone != nil {
+		w.notify(a.it.job, nil)
+	}
 	return false
 }
 
 // settleFailure is settle for an attempt that did not succeed.
-func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time, err error, recovered bool) {
+func (w *Workers[J]) settleFailure(a *attempt[J], err error, recovered bool) {
+	it, st := a.it, &a.st
 	var now time.Time
 	if w.needsClock {
 		now = time.Now()
@@ -232,7 +281,7 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 	_, isPanic := err.(*weft.PanicError)
 	isPanic = isPanic && recovered
 	final := err
-	kind := failed
+	kind := Failed
 	var refused *retry.Letter[J]
 	settled := false
 	defer func() {
@@ -247,7 +296,7 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 			if refused != nil {
 				refused.Err = final
 			}
-			w.end(it.job, kind, final, refused)
+			w.end(a, kind, final, refused)
 		}
 	}()
 	if w.hasPolicy {
@@ -261,60 +310,68 @@ func (w *Workers[J]) settleFailure(it item[J], st *retry.State, start time.Time,
 		// The policy's RetryIf, OnRetry and backoff are user code too: a
 		// panic in one ends the job with it, rather than the process.
 		if perr := catch.Call(func() error {
-			delay, gaveUp = st.Next(w.ctx, e, now)
+			delay, gaveUp = st.Next(a.ctx, e, now)
 			return nil
 		}); perr != nil {
 			gaveUp, isPanic = errors.Join(err, perr), true
 		} else if gaveUp == nil {
 			settled = true
-			w.delay(it, st, delay)
+			if w.hook != nil {
+				// Before the job can come back: an attempt's Ended
+				// precedes the next one's Started.
+				w.ended(a, Retried, err, delay)
+			}
+			if w.delay(it, st, delay) && w.hook != nil {
+				w.unrunEvent(it, w.cause)
+			}
 			return
 		}
 		final = gaveUp
 	}
 	if isPanic {
-		kind = panicked
+		kind = Panicked
 	}
 	if w.sink == nil {
 		// A job cut short by a hard stop goes back to the caller in
 		// Interrupted, unless it panicked: that is a bug to report, not
 		// a job to run again.
 		if w.ctx.Err() != nil && !isPanic {
-			kind = canceled
+			kind = Canceled
 		}
 		settled = true
-		w.end(it.job, kind, final, nil)
+		w.end(a, kind, final, nil)
 		return
 	}
-	l := retry.Letter[J]{Item: it.job, Err: final, Attempts: 1, First: start, Last: now}
+	l := retry.Letter[J]{Item: it.job, Err: final, Attempts: 1, First: a.start, Last: now}
 	if w.hasPolicy {
 		l.Attempts, l.First, l.Last = st.Attempts(), st.First(), st.Last()
 	}
 	refused = &l
 	dlErr := catch.Call(func() error {
-		return w.sink.DeadLetter(context.WithoutCancel(w.ctx), l)
+		return w.sink.DeadLetter(context.WithoutCancel(a.ctx), l)
 	})
 	settled = true
 	if dlErr == nil {
-		w.end(it.job, deadLettered, final, nil)
+		w.end(a, DeadLettered, final, nil)
 		return
 	}
 	l.Err = errors.Join(final, fmt.Errorf("pool: dead letter not kept: %w", dlErr))
-	w.end(it.job, kind, l.Err, &l)
+	w.end(a, kind, l.Err, &l)
 }
 
-// end counts a job's final outcome and calls the OnDone hook.
-func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J]) {
+// end counts a job's final outcome and calls the hooks.
+func (w *Workers[J]) end(a *attempt[J], kind Outcome, err error, refused *retry.Letter[J]) {
+	job := a.it.job
 	w.mu.Lock()
 	w.st.running--
 	switch kind {
-	case failed:
+	case Failed:
 		w.st.failed++
-	case panicked:
+	case Panicked:
 		w.st.panicked++
-	case deadLettered:
+	case DeadLettered:
 		w.st.deadLettered++
-	case canceled:
+	case Canceled:
 		w.st.canceled++
 		w.interrupt = append(w.interrupt, job)
 	}
@@ -326,9 +383,12 @@ func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J
 			w.omittedLetters++
 		}
 	}
-	w.admit() // the room it held is free, though this worker runs the hook
+	w.admit() // the room it held is free, though this worker runs the hooks
 	w.mu.Unlock()
-	if w.onDone != nil && kind != canceled {
+	if w.hook != nil {
+		w.ended(a, kind, err, 0)
+	}
+	if w.onDone != nil && kind != Canceled {
 		w.notify(job, err)
 	}
 }
@@ -336,12 +396,43 @@ func (w *Workers[J]) end(job J, kind outcome, err error, refused *retry.Letter[J
 // notify calls the OnDone hook, keeping a panic in it for Close.
 func (w *Workers[J]) notify(job J, err error) {
 	if perr := catch.Call(func() error { w.onDone(job, err); return nil }); perr != nil {
-		w.mu.Lock()
-		if len(w.panics) < maxKept {
-			w.panics = append(w.panics, perr)
-		} else {
-			w.omittedPanics++
-		}
-		w.mu.Unlock()
+		w.keep(perr)
 	}
+}
+
+// ended tells the hook that a's attempt ended with o.
+//
+//go:noinline
+func (w *Workers[J]) ended(a *attempt[J], o Outcome, err error, delay time.Duration) {
+	w.event(a.ctx, Event[J]{Kind: Ended, Job: a.it.job, Attempt: a.n, Run: a.took, Outcome: o, Delay: delay, Err: err})
+}
+
+// unrunEvent tells the hook that Close returns it unrun, for cause.
+//
+//go:noinline
+func (w *Workers[J]) unrunEvent(it item[J], cause error) {
+	ctx := it.context(w.ctx)
+	n := 0
+	if it.retry != nil {
+		n = it.retry.Attempts()
+	}
+	w.event(ctx, Event[J]{Kind: Unrun, Job: it.job, Attempt: n, Outcome: Canceled, Err: cause})
+}
+
+// event calls the OnEvent hook, keeping a panic in it for Close.
+func (w *Workers[J]) event(ctx context.Context, e Event[J]) {
+	if perr := catch.Call(func() error { w.hook(ctx, e); return nil }); perr != nil {
+		w.keep(perr)
+	}
+}
+
+// keep keeps a hook's panic for Close.
+func (w *Workers[J]) keep(perr error) {
+	w.mu.Lock()
+	if len(w.panics) < maxKept {
+		w.panics = append(w.panics, perr)
+	} else {
+		w.omittedPanics++
+	}
+	w.mu.Unlock()
 }

@@ -57,7 +57,8 @@ func (b *Budget) Stats() BudgetStats {
 	}
 }
 
-// String formats s as "tokens=T max_tokens=M retries=N refused=R".
+// String formats s as lowercase name=value pairs in field order, multi-word
+// names in snake_case: "tokens=10 max_tokens=10 retries=0 refused=0".
 func (s BudgetStats) String() string {
 	return "tokens=" + strconv.FormatFloat(s.Tokens, 'f', -1, 64) +
 		" max_tokens=" + strconv.FormatFloat(s.MaxTokens, 'f', -1, 64) +

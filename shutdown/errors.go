@@ -5,24 +5,19 @@ import (
 	"fmt"
 )
 
-// ErrExited is the error of a component whose Start returned nil while the
-// group was running, without being asked to stop: a server loop that ended
-// on its own. It ends the group's Run.
+// ErrExited is the error of a component whose Start returned nil after
+// [MarkReady] without being asked to stop. It ends Run.
 var ErrExited = errors.New("shutdown: component exited on its own")
 
-// ErrAbandoned is the error of a component whose Stop, or whose Start after
-// its Stop, had not returned when its stop budget ran out, and of an
-// [OnStop] hook call that had not returned when the hook's budget ran out.
-// The group stops waiting for it and goes on with the next component; its
-// goroutine may still be running when Run returns.
+// ErrAbandoned is the error of a Stop, a Start after its Stop, or an [OnStop]
+// call still running when its budget ran out; its goroutine may outlive Run.
 var ErrAbandoned = errors.New("shutdown: stop did not finish within its budget")
 
 // ErrRunTwice is returned by a second call to [Group.Run].
 var ErrRunTwice = errors.New("shutdown: Run called twice")
 
-// StartError reports a component that failed to start, or that ended on its
-// own while the group was running ([ErrExited], or the error its Start
-// returned).
+// StartError reports a component whose Start failed or ended on its own
+// ([ErrExited]).
 type StartError struct {
 	Name string // the component's name, as given to [Group.Add]
 	Err  error
@@ -36,8 +31,8 @@ func (e *StartError) Error() string {
 // Unwrap returns the component's error.
 func (e *StartError) Unwrap() error { return e.Err }
 
-// StopError reports a component whose Stop failed, panicked (a
-// *weft.PanicError) or did not finish within its budget ([ErrAbandoned]).
+// StopError reports a component whose Stop failed, panicked or overran its
+// budget ([ErrAbandoned]).
 type StopError struct {
 	Name string // the component's name, as given to [Group.Add]
 	Err  error

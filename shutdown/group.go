@@ -12,15 +12,9 @@ import (
 	"github.com/weftgo/weft/internal/catch"
 )
 
-// Group starts components in order, runs until its context is done or a
-// component fails, then stops the started components in reverse order within
-// a deadline. It is what a service's main uses so that a deploy or a Ctrl-C
-// drops no request and no job.
-//
-// The zero Group is not usable; create one with [New]. Add every component
-// before calling [Group.Run]. The methods that observe the group ([Group.Ready],
-// [Group.Live], [Group.ShuttingDown], [Group.Stopped], [Group.Unfinished]) are
-// safe to call from any goroutine at any time.
+// Group starts and stops a service's components, as the package doc
+// describes. Create it with [New] and add every component before [Group.Run];
+// its methods are safe for concurrent use.
 type Group struct {
 	cfg config
 
@@ -53,8 +47,8 @@ type entry struct {
 type config struct {
 	timeout     time.Duration
 	stopTimeout time.Duration
-	drain       time.Duration
-	drainSet    bool // DrainDelay was given; otherwise drain is a fifth of the timeout
+	drain       time.Duration // 0 closes idle keep-alive connections under clients that may be writing to them
+	drainSet    bool          // DrainDelay was given; otherwise drain is a fifth of the timeout
 	onStop      func(name string, err error, took time.Duration)
 }
 
@@ -70,10 +64,8 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Timeout sets the overall stop deadline (default 25s, inside Kubernetes'
-// default grace period of 30s): the time from the moment shutdown begins,
-// drain delay included, to the moment Run returns, leaving aside the time
-// of the [OnStop] hook. It panics if d <= 0.
+// Timeout sets the time from the start of shutdown, drain included, to Run's
+// return, the [OnStop] hook's time aside (default 25s). It panics if d <= 0.
 func Timeout(d time.Duration) Option {
 	if d <= 0 {
 		panic(fmt.Sprintf("shutdown: Timeout(%v): need a positive duration", d))
@@ -81,12 +73,10 @@ func Timeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })
 }
 
-// StopTimeout bounds each component's stop; its budget is the smaller of d
-// and what is left of the overall [Timeout]. By default, and with d = 0, a
-// component may use all that is left. The context given to Stop expires a twentieth of the
-// budget (at most a second) before the group gives up on it, which leaves a
-// Stop that waited for its deadline the time to force things closed and
-// return its error. It panics if d < 0.
+// StopTimeout bounds each component's stop to d or what is left of the
+// [Timeout], whichever is less (by default, what is left). Stop's context
+// expires shortly before the group gives up on it, leaving a Stop the time to
+// force things closed. It panics if d < 0.
 func StopTimeout(d time.Duration) Option {
 	if d < 0 {
 		panic(fmt.Sprintf("shutdown: StopTimeout(%v): negative duration", d))
@@ -94,15 +84,10 @@ func StopTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.stopTimeout = d })
 }
 
-// DrainDelay sets how long the group waits between turning not-ready and the
-// first Stop, so that load balancers take the instance out of rotation while
-// it still serves; [HTTPServer] meanwhile answers every request with
-// "Connection: close". The default is a fifth of the [Timeout]: 5s with the
-// default Timeout of 25s. The delay is skipped when no component had become
-// ready, as when the first Start fails. With 0, keep-alive connections idle
-// at the stop are closed without notice, which fails a request a client
-// sends on one at that moment. The delay counts toward the Timeout, so it
-// must be shorter: [New] panics if it is not. DrainDelay panics if d < 0.
+// DrainDelay sets how long the group serves on, not ready, before the first
+// Stop, so that balancers take the instance out of rotation (default: a fifth
+// of the [Timeout]). With 0, idle keep-alive connections close without
+// notice. It panics if d < 0; [New] panics unless d is less than the Timeout.
 func DrainDelay(d time.Duration) Option {
 	if d < 0 {
 		panic(fmt.Sprintf("shutdown: DrainDelay(%v): negative duration", d))
@@ -110,17 +95,10 @@ func DrainDelay(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.drain, c.drainSet = d, true })
 }
 
-// OnStop sets a hook called after each component's stop, with the
-// component's name, the errors its stop reported (a [*StopError], and a
-// [*StartError] if its Start ended with an error meanwhile, joined; nil if
-// it stopped cleanly) and how long the stop took: the place to log or
-// export stop timings. Its calls run one at a time, before the next Stop,
-// outside any lock of the group. Their time is not charged to the
-// components: it has a budget of its own of 2s in all, on top of the
-// [Timeout]. A call still running when that budget is spent is reported as
-// [ErrAbandoned], and the hook is not called again. A panic or
-// runtime.Goexit in it is reported by Run, and the other components are
-// still stopped. It panics if hook is nil.
+// OnStop sets a hook called after each component's stop with its name, its
+// errors (nil if clean) and the stop's duration. The calls have 2s in all, on
+// top of the [Timeout]; one that overruns is reported as [ErrAbandoned] and
+// ends them. It panics if hook is nil.
 func OnStop(hook func(name string, err error, took time.Duration)) Option {
 	if hook == nil {
 		panic("shutdown: OnStop(nil)")
@@ -131,6 +109,13 @@ func OnStop(hook func(name string, err error, took time.Duration)) Option {
 // New returns a Group with the given options. It panics if an option is nil
 // or if the [DrainDelay] is not shorter than the [Timeout].
 func New(opts ...Option) *Group {
+	// The defaults follow Kubernetes. When a pod is deleted, the kubelet
+	// runs the preStop hook, if any, then sends SIGTERM, while the pod is
+	// removed from its Service's endpoints; kube-proxy, ingress controllers
+	// and cloud balancers learn of it hundreds of milliseconds to seconds
+	// later and send requests to the pod until then. SIGKILL follows
+	// terminationGracePeriodSeconds (30s by default) after the deletion,
+	// preStop included: 25s, a fifth of it drained, and the hook's 2s fit.
 	cfg := config{timeout: 25 * time.Second}
 	for _, o := range opts {
 		if o == nil {
@@ -153,10 +138,9 @@ func New(opts ...Option) *Group {
 	}
 }
 
-// Add appends a component to the group under a name used in errors and
-// hooks. Components start in the order they are added and stop in reverse.
-// Add panics if c is nil, name is empty or already taken, or Run has been
-// called.
+// Add appends a component under a name used in errors and hooks; components
+// start in the order added and stop in reverse. It panics if c is nil, name
+// is empty or taken, or Run has been called.
 func (g *Group) Add(name string, c Component) {
 	if c == nil {
 		panic(fmt.Sprintf("shutdown: Add(%q): nil Component", name))
@@ -176,33 +160,15 @@ func (g *Group) Add(name string, c Component) {
 	g.entries = append(g.entries, &entry{name: name, c: c, readyCh: make(chan struct{}), startDone: make(chan struct{})})
 }
 
-// Run starts every component in order, each once the one before it is
-// ready, and then waits until ctx is done or a component fails or ends on its
-// own. Then it shuts down: [Group.Ready] turns 503, [Group.ShuttingDown]
-// closes, the [DrainDelay] passes if a component had become ready, and every
-// component that was started is stopped, once, in reverse order, each within
-// its budget. Run returns when all of them have stopped, or when the overall
-// [Timeout] (plus the [OnStop] hook's time) has passed.
+// Run starts the components and, once ctx is done or a component fails or
+// ends, shuts down as the package doc describes. Each Start's context carries
+// ctx's values but is cancelled only after its component's Stop.
 //
-// Run returns nil after a clean stop caused by ctx, such as a signal from
-// [OnSignal]. Otherwise it returns [errors.Join] of a [*StartError] for each
-// component whose Start failed or ended on its own, also during shutdown,
-// and a [*StopError] for each component whose Stop failed, panicked or
-// overran ([ErrAbandoned]); nothing collected is dropped. A Start that
-// returns its context's error once the group has cancelled that context
-// (after its Stop) has ended cleanly. [Group.Unfinished] then names the components that
-// were still running when Run gave up on them: their goroutines, and the
-// goroutines running their Start and Stop, may outlive Run. In every other
-// case, every goroutine Run started has exited when it returns.
-//
-// Each Start gets a context that carries ctx's values but is not cancelled
-// with it: a server keeps serving until its Stop. That context is cancelled
-// once the component's Stop has returned (or the group gave up on it), so a
-// Start that runs until its context is done needs no Stop of its own. A
-// panic in Start or Stop is recovered and reported as a *weft.PanicError
-// inside the component's error, and a call of [runtime.Goexit] as
-// [github.com/weftgo/weft.ErrGoexit].
-// Run may be called once; a second call returns [ErrRunTwice].
+// Run returns nil after a clean stop caused by ctx, or else [errors.Join] of
+// a [*StartError] per Start that failed or ended on its own and a
+// [*StopError] per Stop that failed, panicked or overran. When it returns,
+// every goroutine it started has exited, except those of the components
+// [Group.Unfinished] names. A second call returns [ErrRunTwice].
 func (g *Group) Run(ctx context.Context) error {
 	g.mu.Lock()
 	if g.ran {
@@ -398,8 +364,10 @@ func anyReady(started []*entry) bool {
 	return false
 }
 
-// hook calls the OnStop hook on a goroutine of its own and waits for it at
-// most budget, so that a hook that blocks cannot hold up the stop. It
+// hook calls the OnStop hook on a goroutine of its own, outside the group's
+// lock and before the next Stop, and waits for it at most budget, so that a
+// hook that blocks cannot hold up the stop. The budget is the hooks' own:
+// their time is not charged to the components. It
 // returns the hook's panic or Goexit, or ErrAbandoned.
 func (g *Group) hook(name string, err error, took, budget time.Duration) error {
 	done := make(chan error, 1)
@@ -435,6 +403,7 @@ func (g *Group) stopOne(base context.Context, deadline time.Time, e *entry) (sto
 	// Stop's own context expires a little before the group gives up on it,
 	// so that a Stop that waited for its deadline still has time to force
 	// things closed and return its error.
+	// It expires a twentieth of the budget, at most a second, early.
 	sctx := ctx
 	if left := time.Until(deadline); left > 0 {
 		var cancelStop context.CancelFunc
@@ -488,10 +457,8 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// Ready returns an http.Handler for a readiness probe: it answers 200 once
-// every component has started and is ready, and 503 before that and from the
-// moment shutdown begins, so that load balancers stop sending traffic while
-// the group drains.
+// Ready returns an http.Handler for a readiness probe: 200 once every
+// component is ready, 503 before that and from the moment shutdown begins.
 func (g *Group) Ready() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if g.ready.Load() {
@@ -502,8 +469,8 @@ func (g *Group) Ready() http.Handler {
 	})
 }
 
-// Live returns an http.Handler for a liveness probe: it answers 200 until the
-// group has stopped (Run has returned) and 503 after.
+// Live returns an http.Handler for a liveness probe: 200 until Run has
+// returned, 503 after.
 func (g *Group) Live() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		select {
@@ -515,22 +482,19 @@ func (g *Group) Live() http.Handler {
 	})
 }
 
-// Started returns a channel closed once every component has started and is
-// ready, when [Group.Ready] starts answering 200. It is never closed if a
-// Start fails or shutdown begins first.
+// Started returns a channel closed once every component is ready, when
+// [Group.Ready] turns 200; never if a Start fails or shutdown begins first.
 func (g *Group) Started() <-chan struct{} { return g.started }
 
-// ShuttingDown returns a channel closed when shutdown begins: when Run's
-// context is done or a component failed, before the drain delay and the
-// first Stop.
+// ShuttingDown returns a channel closed when shutdown begins, before the
+// drain delay.
 func (g *Group) ShuttingDown() <-chan struct{} { return g.shuttingDown }
 
 // Stopped returns a channel closed when Run returns.
 func (g *Group) Stopped() <-chan struct{} { return g.stopped }
 
-// Unfinished returns the names of the components that had not finished
-// stopping when Run gave up on them, in stop order. It is empty until Run has
-// returned.
+// Unfinished names, in stop order, the components Run gave up on before they
+// finished stopping; it is empty until Run has returned.
 func (g *Group) Unfinished() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()

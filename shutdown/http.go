@@ -17,13 +17,9 @@ type httpOptionFunc func(*httpServer)
 
 func (f httpOptionFunc) applyHTTP(h *httpServer) { f(h) }
 
-// Listener makes the server accept on ln instead of listening on its Addr;
-// tests pass a listener on 127.0.0.1:0. The server closes ln when it stops.
-// Pass a plain listener: if the server's TLSConfig holds a certificate, the
-// server adds TLS itself, and a listener that already speaks TLS would get
-// it twice.
-// If the group never starts the component (an earlier component failed, or
-// the group was cancelled first), ln stays open: close it yourself then.
+// Listener makes the server accept on ln, a plain (non-TLS) listener, instead
+// of listening on its Addr; the server closes ln when it stops, unless the
+// group never started it.
 func Listener(ln net.Listener) HTTPOption {
 	if ln == nil {
 		panic("shutdown: Listener(nil)")
@@ -31,33 +27,21 @@ func Listener(ln net.Listener) HTTPOption {
 	return httpOptionFunc(func(h *httpServer) { h.ln = ln })
 }
 
-// HTTPServer makes a Component of an http.Server.
+// HTTPServer makes a Component of an http.Server, serving on s.Addr or a
+// [Listener], over TLS when s.TLSConfig holds a certificate. From the moment
+// the group begins shutting down, every response says "Connection: close"
+// (GOAWAY over HTTP/2).
 //
-// Start listens on s.Addr (":http", or ":https" with TLS, when empty) or
-// uses the [Listener] given, marks the component ready and serves until
-// stopped: over TLS when s.TLSConfig holds a certificate (Certificates,
-// GetCertificate or GetConfigForClient), as s.ServeTLS does, and plain HTTP
-// otherwise. From the moment the group begins shutting down ([Draining]),
-// every response says "Connection: close" (a GOAWAY over HTTP/2), so that
-// keep-alive clients reconnect, through the balancer, elsewhere, while the
-// server still serves through the drain delay.
+// Stop stops accepting, gives each open connection a moment to carry one
+// more request,
+// closes the idle ones and waits for the requests in flight and for handlers
+// using [Track]. If its budget runs out first, it cancels the request
+// contexts (nothing else does), closes every connection and returns the
+// budget's error.
 //
-// Stop closes the channel that [Track] returned to long-lived handlers,
-// stops accepting, and waits, for at most a second, until every connection
-// has carried a request answered with "Connection: close"; then it calls
-// s.Shutdown, which closes the connections still idle and waits for the
-// requests in flight, and Stop waits for the tracked handlers too. If Stop's budget runs out first, the hard stop
-// cancels the request contexts, leaves handlers that answer on cancellation
-// the time to write their answer, then calls s.Close; Stop returns the
-// budget's error. Functions registered with s.RegisterOnShutdown run when
-// Shutdown begins, but nothing waits for them: use Track.
-//
-// Request contexts are not cancelled by the signal that starts the shutdown:
-// they derive from the hard-stop context. HTTPServer sets s.BaseContext and
-// s.ConnState (calling the ConnState set before), and wraps s.Handler. An
-// error from Serve other than [http.ErrServerClosed] is the component's
-// failure; the requests in flight still get the graceful stop that follows.
-// Use one HTTPServer per http.Server.
+// HTTPServer sets s.BaseContext and wraps s.ConnState, s.ConnContext and
+// s.Handler; use one per http.Server. Nothing waits for functions given to
+// s.RegisterOnShutdown.
 func HTTPServer(s *http.Server, opts ...HTTPOption) Component {
 	if s == nil {
 		panic("shutdown: HTTPServer(nil)")
@@ -171,16 +155,13 @@ func (l *stopListener) Close() error {
 
 type trackKey struct{}
 
-// Track tells the [HTTPServer] serving r that its handler keeps r's
-// connection beyond the usual request, as a WebSocket or a stream does,
-// hijacked or not, so that the server's Stop waits for it. It returns a
-// channel closed when Stop begins, the notice to finish (send a close frame,
-// end the stream), and done, to call once the handler is through with the
-// connection; Stop waits for every done within its budget before it
-// cancels request contexts. Calling done more than once is safe. For a
-// request not served by an HTTPServer, the channel is nil and done does
-// nothing: nothing waits for the connection.
+// Track tells the [HTTPServer] serving r that its handler keeps the
+// connection, as a WebSocket does, so that the server's Stop waits, within
+// its budget, until done is called. stop is closed when that Stop begins: the
+// notice to finish. Outside an HTTPServer, stop is nil and done does nothing.
 func Track(r *http.Request) (stop <-chan struct{}, done func()) {
+	// A tracked connection may be hijacked or not: the count, not the
+	// connection's state, is what Stop waits for.
 	h, ok := r.Context().Value(trackKey{}).(*httpServer)
 	if !ok {
 		return nil, func() {}
@@ -191,7 +172,8 @@ func Track(r *http.Request) (stop <-chan struct{}, done func()) {
 }
 
 // tls reports whether the server serves TLS: its TLSConfig holds a
-// certificate, as ServeTLS with no files needs.
+// certificate (Certificates, GetCertificate or GetConfigForClient), as
+// ServeTLS with no files needs.
 func (h *httpServer) tls() bool {
 	c := h.s.TLSConfig
 	return c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil)
@@ -328,7 +310,8 @@ func (h *httpServer) Stop(ctx context.Context) error {
 	sl := h.sl
 	h.mu.Unlock()
 	if sl != nil {
-		// Accept no more, and give every connection the time to carry
+		// Accept no more, and give every connection, for at most a
+		// second or a quarter of the budget, the time to carry
 		// one more request, which a handler begins and answers with
 		// "Connection: close": net/http's Shutdown drops unanswered a
 		// request it reads once it has begun, and closes idle
@@ -418,17 +401,10 @@ type GracefulServer interface {
 }
 
 // Graceful makes a Component of a server with a graceful and a hard stop,
-// such as a *grpc.Server, without importing it: serve is the blocking serve
-// call, for example func() error { return srv.Serve(ln) }.
-//
-// Start marks the component ready and runs serve; pass serve a listener
-// opened beforehand, so that the component is ready only once it listens.
-// Stop calls GracefulStop, which lets calls in flight finish; if Stop's
-// budget runs out first, it calls Stop, which ends them, waits for
-// GracefulStop to return, and returns the budget's error. Whatever serve
-// returns once Stop has begun is the server's answer to being stopped, as
-// grpc.ErrServerStopped when the stop came before Serve, and ends the
-// component cleanly; a serve not yet called then is not called.
+// such as a *grpc.Server; Start marks it ready and runs serve, its blocking
+// serve call on a listener opened beforehand. Stop calls srv.GracefulStop, or
+// srv.Stop once its budget runs out, then returning the budget's error;
+// whatever serve returns once the stop has begun ends the component cleanly.
 func Graceful(srv GracefulServer, serve func() error) Component {
 	if srv == nil || serve == nil {
 		panic("shutdown: Graceful with a nil server or serve function")
@@ -443,6 +419,9 @@ type graceful struct {
 }
 
 func (g *graceful) Start(ctx context.Context) error {
+	// Whatever serve returns once Stop has begun is the server's answer to
+	// being stopped (grpc.ErrServerStopped when the stop came before
+	// Serve), not a failure; a serve not yet called then is not called.
 	MarkReady(ctx)
 	if g.stopping.Load() {
 		return nil

@@ -9,8 +9,8 @@ import (
 	"syscall"
 )
 
-// ErrSignal is matched, with [errors.Is], by the [*SignalError] that is the
-// cause of a context cancelled by [OnSignal].
+// ErrSignal matches, with [errors.Is], the cause of a context cancelled by
+// [OnSignal].
 var ErrSignal = errors.New("shutdown: signal received")
 
 // SignalError is the [context.Cause] of a context cancelled by a signal.
@@ -27,33 +27,21 @@ func (e *SignalError) Error() string {
 // Is reports whether target is [ErrSignal].
 func (e *SignalError) Is(target error) bool { return target == ErrSignal }
 
-// OnSignal returns a copy of ctx that is cancelled when one of sigs arrives
-// (SIGINT and SIGTERM when none are named), with a [*SignalError] as its
-// [context.Cause]. A second signal other than SIGTERM exits the process at
-// once with status 128 plus the signal's number, as a shell reports a
-// process killed by it: the operator who presses Ctrl-C twice means it. A
-// repeated SIGTERM does not: supervisors send it again (a second delete with
-// a shorter grace period) and enforce their deadline with SIGKILL.
-//
-// OnSignal starts one goroutine that watches for the signals. The returned
-// stop function unregisters the handlers, so the signals have their default
-// effect again, cancels the context, and waits for that goroutine to exit;
-// call it when the program no longer needs the signals, usually with defer.
-// Calling stop more than once is safe.
-//
-// Tests that must not exit the process use [Signals.Notify] with an Exit
-// function of their own.
+// OnSignal returns a copy of ctx cancelled, with a [*SignalError] as its
+// cause, when one of sigs (by default SIGINT and SIGTERM) arrives; a second
+// signal other than SIGTERM exits the process with status 128 plus its
+// number. The returned function restores the signals' default effect, cancels
+// the context and waits for OnSignal's goroutine; it may be called twice.
 func OnSignal(ctx context.Context, sigs ...os.Signal) (context.Context, context.CancelFunc) {
 	return Signals{Signals: sigs}.Notify(ctx)
 }
 
-// Signals configures [Signals.Notify], the form of [OnSignal] with every
-// setting exposed. The zero value behaves as OnSignal.
+// Signals is [OnSignal] with an exit function a test can replace; its zero
+// value behaves as OnSignal.
 type Signals struct {
-	// Signals are the signals to watch; SIGINT and SIGTERM when empty.
+	// The signals to watch; SIGINT and SIGTERM when empty.
 	Signals []os.Signal
-	// Exit is called with 128 plus the signal's number when a second
-	// signal other than SIGTERM arrives; os.Exit when nil.
+	// Exit ends the process on a second signal; os.Exit when nil.
 	Exit func(code int)
 }
 
@@ -85,6 +73,10 @@ func (s Signals) Notify(ctx context.Context) (context.Context, context.CancelFun
 		for {
 			select {
 			case sig := <-ch:
+				// The operator who presses Ctrl-C twice means it. A
+				// repeated SIGTERM is a supervisor's (a second delete with
+				// a shorter grace period), which enforces its deadline
+				// with SIGKILL: the drain goes on.
 				if sig == syscall.SIGTERM {
 					continue
 				}

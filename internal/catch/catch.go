@@ -1,6 +1,7 @@
-// Package catch runs user callbacks so that a panic becomes a
-// *weft.PanicError instead of crashing the process. Every weft package calls
-// user code through it; none recovers panics by hand.
+// Package catch runs user callbacks, turning their panics into *weft.PanicError values.
+//
+// A panic comes back as an error instead of crashing the process. Every
+// weft package calls user code through it; none recovers panics by hand.
 package catch
 
 import (

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/weftgo/weft/jetstream/embedded"
@@ -29,4 +32,23 @@ func ExampleStart() {
 	fmt.Println(ack.Stream, ack.Sequence)
 	// Output:
 	// events 1
+}
+
+// A server with a name of its own, and a client connection that says who
+// it is; Configure reaches every setting of the NATS server.
+func ExampleStart_options() {
+	dir, _ := os.MkdirTemp("", "weft-nats")
+	defer os.RemoveAll(dir)
+	srv, err := embedded.Start(dir,
+		embedded.Configure(func(o *server.Options) { o.ServerName = "jobs-1" }),
+		embedded.ConnOptions(nats.Name("billing")),
+		embedded.ReadyTimeout(5*time.Second),
+	)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Stop()
+	fmt.Println(srv.NATS().Name(), srv.Conn().Opts.Name, srv.Dir() == dir)
+	// Output:
+	// jobs-1 billing true
 }

@@ -8,10 +8,11 @@ import (
 )
 
 // PrimaryUnit is the unit an area's implementations are ranked by:
-// B/worker for the idle-memory benchmark, ns/op for everything else.
+// B/worker for the idle-memory benchmark, the median latency p50-ns for
+// the latency benchmark, ns/op for everything else.
 func (a *Area) PrimaryUnit() string {
 	for _, u := range a.Units {
-		if u == "B/worker" {
+		if u == "B/worker" || u == "p50-ns" {
 			return u
 		}
 	}
@@ -94,8 +95,11 @@ func (w *Workload) Headline(im *Impl) string {
 }
 
 func unitNoun(unit string) string {
-	if unit == "B/worker" {
+	switch unit {
+	case "B/worker":
 		return "memory"
+	case "p50-ns":
+		return "median latency"
 	}
 	return "time"
 }
@@ -132,6 +136,9 @@ func Targets(run *Run) []Target {
 		for _, w := range workloads(run, "Pipeline", name) {
 			ts = append(ts, ratioTarget(w, "weft", "floor-chunked", 1.2, "ns/op"))
 		}
+	}
+	for _, w := range workloads(run, "PipelineLatency", "work=5ms") {
+		ts = append(ts, ratioTarget(w, "weft", "floor-unbuffered", 1.1, "p50-ns"))
 	}
 	ts = append(ts, Target{
 		Name:   "Pipeline compared with github.com/destel/rill",

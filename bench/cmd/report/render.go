@@ -55,6 +55,13 @@ var areaIntros = map[string]string{
 		"pool for the whole benchmark, as they are meant to be used. pond submits with Go and waits with a " +
 		"WaitGroup, as ants and weft-workers do; pond-group uses the same pool through a task group per op " +
 		"(NewGroup, Submit, Wait), which makes a future per task.",
+	"PipelineLatency": "Per-item latency: a source makes one item every 20ms (work=5ms, 60 items) or every 50µs " +
+		"(work=0, 2,000 items), on schedule, and three stages each work that long per item; p50-ns and p99-ns are " +
+		"the median and 99th percentile of the time from an item's making to its arrival at the sink, over every " +
+		"item of every op (ns/op is the paced run's length and is reported as 0). floor-unbuffered is the same " +
+		"chain over unbuffered channels, one goroutine per stage, which hands each item on the moment the next " +
+		"stage takes it; weft is Generate → Map ×3 → ForEach with the defaults. Its source runs ahead of a busy " +
+		"stage, where the floor's blocks and slips its schedule, so a queue that forms counts in weft's latency only.",
 	"PoolIdle": "B/worker is the memory (heap spans and goroutine stacks in use, after a GC) a pool holds with 10,000 " +
 		"idle workers, over 10,000. Each pool first runs 10,000 tasks that wait for each other, so it must start " +
 		"10,000 workers. floor-channel is 10,000 goroutines blocked on one channel. pond's workers exit when its " +

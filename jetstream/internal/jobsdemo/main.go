@@ -1,7 +1,8 @@
-// Command jobsdemo is a producer or a worker process of a jetstream.Queue,
-// for the tests that kill processes: a worker records each job it finishes
-// in the stream QUEUE_DONE before it acknowledges it, so that a test can
-// account for every job after a crash.
+// Command jobsdemo is a producer or a worker process of a jetstream.Queue, for crash tests.
+//
+// A worker records each job it finishes in the stream QUEUE_DONE before it
+// acknowledges it, so that a test that kills processes can account for
+// every job after a crash.
 //
 //	jobsdemo -url nats://127.0.0.1:4222 -role producer -n 400
 //	jobsdemo -url nats://127.0.0.1:4222 -role worker -workers 4

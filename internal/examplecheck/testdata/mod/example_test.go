@@ -1,0 +1,3 @@
+package root_test
+
+func ExampleRoot() {}
