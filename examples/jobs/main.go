@@ -27,9 +27,9 @@
 // -role splits the program into a producer and any number of workers; jobs
 // a worker leaves stay on the server, so there is no not-run file.
 //
-// -metrics serves /metrics in Prometheus' format: the breaker's and the
-// retry policy's, recorded with OpenTelemetry by weft's otel module
-// (weft_breaker_*, weft_retry_*), and the pool's (jobs_*).
+// -metrics serves /metrics in Prometheus' format: the metrics of the pool,
+// the breaker and the retry policy, recorded with OpenTelemetry by weft's
+// otel module (weft_pool_*, weft_breaker_*, weft_retry_*).
 //
 //	go -C examples run ./jobs
 //	go -C examples build -o /tmp/jobs ./jobs && /tmp/jobs -jobs 200000 -metrics :9090
@@ -273,7 +273,7 @@ func run(ctx context.Context, cfg config) (summary, error) {
 		return sum, err
 	}
 	defer m.mp.Shutdown(context.Background())
-	dead, err := newDeadLetterFile(cfg.deadLetters, runID, m.deadLettered.Inc)
+	dead, err := newDeadLetterFile(cfg.deadLetters, runID)
 	if err != nil {
 		return sum, err
 	}
@@ -319,12 +319,10 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	)
 
 	handle := func(ctx context.Context, t *task) error {
-		begin := time.Now()
 		err := br.Run(ctx, func(ctx context.Context) error {
 			t.calls++
 			return down.call(ctx, t.Job)
 		})
-		m.latency.Observe(time.Since(begin).Seconds())
 		var oe *breaker.OpenError
 		switch {
 		case err == nil:
@@ -357,25 +355,30 @@ func run(ctx context.Context, cfg config) (summary, error) {
 	})
 	var succeeded atomic.Int64
 	w := pool.NewWorkers(context.WithoutCancel(ctx), cfg.workers, handle,
+		// The jobs' queue waits, run times and outcomes.
+		weftotel.Workers[*task]("jobs", m.opts...),
 		pool.Buffer(cfg.queue),
 		pool.Retry(policy),
 		pool.DeadLetter[*task](sink),
 		pool.OnDone(func(_ *task, err error) {
 			if err == nil {
 				n := succeeded.Add(1)
-				m.processed.Inc()
 				if cfg.done != nil {
 					cfg.done(n)
 				}
 			}
 		}))
 
-	// Progress and the queue-depth gauge, until the run ends.
+	// Gauges of the jobs queued, running and waiting to retry, read from
+	// w.Stats when /metrics is scraped.
+	defer weftotel.PoolStats("jobs", w.Stats, m.opts...).Unregister()
+
+	// Progress, until the run ends.
 	progressDone := make(chan struct{})
 	progressStopped := make(chan struct{})
 	go func() {
 		defer close(progressStopped)
-		reportProgress(cfg, w, m, dead.count.Load, progressDone)
+		reportProgress(cfg, w, dead.count.Load, progressDone)
 	}()
 
 	// The stopper: once ctx is done, say so, and cut the drain short when
@@ -707,12 +710,11 @@ func (s *fileSource) Close() error { return s.f.Close() }
 // job, so that the letters of earlier runs stay. Workers call it
 // concurrently.
 type deadLetterFile struct {
-	mu      sync.Mutex
-	f       *os.File
-	enc     *json.Encoder
-	run     string
-	count   atomic.Int64
-	written func()
+	mu    sync.Mutex
+	f     *os.File
+	enc   *json.Encoder
+	run   string
+	count atomic.Int64
 }
 
 type letterRecord struct {
@@ -725,12 +727,12 @@ type letterRecord struct {
 	Last       time.Time `json:"last"`
 }
 
-func newDeadLetterFile(path, run string, written func()) (*deadLetterFile, error) {
+func newDeadLetterFile(path, run string) (*deadLetterFile, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &deadLetterFile{f: f, enc: json.NewEncoder(f), run: run, written: written}, nil
+	return &deadLetterFile{f: f, enc: json.NewEncoder(f), run: run}, nil
 }
 
 func (d *deadLetterFile) DeadLetter(_ context.Context, l retry.Letter[*task]) error {
@@ -742,7 +744,6 @@ func (d *deadLetterFile) DeadLetter(_ context.Context, l retry.Letter[*task]) er
 		return err
 	}
 	d.count.Add(1)
-	d.written()
 	return nil
 }
 

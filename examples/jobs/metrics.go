@@ -19,22 +19,16 @@ import (
 	"golang.org/x/term"
 )
 
-// metrics are the program's metrics, in a registry of their own so that
-// tests can run several programs in one process. The breaker and the retry
-// policy record theirs with OpenTelemetry, through weft's otel module, and
-// the registry exports them in Prometheus' format (weft_breaker_state,
-// weft_breaker_rejections_total, weft_retry_attempts,
-// weft_retry_delay_seconds). The pool's are Prometheus metrics of the
-// program's own (jobs_*).
+// metrics are the program's metrics: the pool, the breaker and the retry
+// policy record theirs with OpenTelemetry, through weft's otel module, and a
+// registry of their own exports them in Prometheus' format
+// (weft_pool_job_duration_seconds, weft_pool_job_outcomes_total,
+// weft_pool_jobs, weft_breaker_state, weft_retry_attempts…). The registry is
+// not the global one, so that tests can run several programs in one process.
 type metrics struct {
 	reg  *prometheus.Registry
 	mp   *sdkmetric.MeterProvider
-	opts []weftotel.Option // for the breaker and the retry policy
-
-	processed    prometheus.Counter
-	deadLettered prometheus.Counter
-	queueDepth   prometheus.Gauge
-	latency      prometheus.Histogram
+	opts []weftotel.Option // for the pool, the breaker and the retry policy
 }
 
 func newMetrics() (*metrics, error) {
@@ -45,30 +39,16 @@ func newMetrics() (*metrics, error) {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp),
 		sdkmetric.WithResource(resource.NewSchemaless(attribute.String("service.name", "jobs"))),
-		// Buckets from 0.1ms to 0.8s for every duration, such as the
-		// waits before retries: the SDK's default buckets go up to 10000,
-		// for milliseconds.
+		// Buckets from 0.1ms to 0.8s for every duration, such as the jobs'
+		// run times and the waits before retries: the SDK's default
+		// buckets go up to 10000, for milliseconds.
 		sdkmetric.WithView(sdkmetric.NewView(
 			sdkmetric.Instrument{Name: "*", Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
 			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
 				Boundaries: prometheus.ExponentialBuckets(0.0001, 2, 14),
 			}},
 		)))
-	m := &metrics{
-		reg:          reg,
-		mp:           mp,
-		opts:         []weftotel.Option{weftotel.WithMeterProvider(mp)},
-		processed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_processed_total", Help: "Jobs that succeeded."}),
-		deadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "jobs_dead_lettered_total", Help: "Jobs written to the dead-letter file."}),
-		queueDepth:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "jobs_queue_depth", Help: "Jobs queued or waiting out a retry delay."}),
-		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "jobs_call_seconds",
-			Help:    "Latency of downstream calls, rejections by the breaker included.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
-		}),
-	}
-	reg.MustRegister(m.processed, m.deadLettered, m.queueDepth, m.latency)
-	return m, nil
+	return &metrics{reg: reg, mp: mp, opts: []weftotel.Option{weftotel.WithMeterProvider(mp)}}, nil
 }
 
 func (m *metrics) handler() http.Handler {
@@ -76,10 +56,9 @@ func (m *metrics) handler() http.Handler {
 }
 
 // reportProgress shows progress until done is closed: a live bar when cfg.progress
-// is a terminal, a plain line every cfg.every otherwise. It also keeps the
-// queue-depth gauge current. deadLettered reads the number of jobs in the
-// dead-letter file.
-func reportProgress(cfg config, w *pool.Workers[*task], m *metrics, deadLettered func() int64, done <-chan struct{}) {
+// is a terminal, a plain line every cfg.every otherwise. deadLettered reads
+// the number of jobs in the dead-letter file.
+func reportProgress(cfg config, w *pool.Workers[*task], deadLettered func() int64, done <-chan struct{}) {
 	var bar *progressbar.ProgressBar
 	if f, ok := cfg.progress.(*os.File); ok && isTerminal(f) {
 		max := int64(cfg.jobs)
@@ -111,7 +90,6 @@ func reportProgress(cfg config, w *pool.Workers[*task], m *metrics, deadLettered
 		case <-tick.C:
 		}
 		st := w.Stats()
-		m.queueDepth.Set(float64(st.Queued + st.Waiting))
 		// Jobs a stop cut short pass through the sink too, on their way
 		// to the not-run file: the bar counts them as ended.
 		ended := int64(st.Succeeded + st.Failed + st.Panicked + st.DeadLettered)
