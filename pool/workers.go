@@ -110,20 +110,21 @@ type stats struct {
 	queued, running, waiting, retried, undelivered, blocked, highWater       uint64
 }
 
-// item is a job with its retry state, nil until its first failure, and
-// what it carries under PropagateValues or a hook, else nil: kept out of
-// line, so that a job without them is moved through the queue as cheaply
-// as before they existed.
+// item is a job and, out of line, what it carries beyond itself: nil until
+// its first failure under a retry policy, or from the start under
+// PropagateValues or a hook. A job without them is two words through the
+// queue and the frames of its worker.
 type item[J any] struct {
-	job   J
-	retry *retry.State
-	x     *extra
+	job J
+	x   *extra
 }
 
-// extra is what a job carries under PropagateValues or a hook.
+// extra is what a job carries beyond itself.
 type extra struct {
-	ctx jobContext    // the job's context, if ctx.sub is set
-	at  time.Duration // with a hook: when it entered the queue, since the epoch
+	retry    retry.State
+	retrying bool          // retry holds the state of a failed attempt
+	ctx      jobContext    // the job's context, if ctx.sub is set
+	at       time.Duration // with a hook: when it entered the queue, since the epoch
 }
 
 // context returns the job's context: its own, or the Workers'.
