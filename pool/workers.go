@@ -55,7 +55,8 @@ type Workers[J any] struct {
 	// A job through Submit and a worker allocates nothing: a Submit that has to
 	// wait reuses a small record kept from an earlier wait, and makes one only
 	// while another Submit is waiting too. A retry adds a timer and, on the
-	// first, the job's retry state. An idle worker holds its goroutine and a
+	// first, the job's retry state; PropagateValues or a hook, one small
+	// record per job (extra). An idle worker holds its goroutine and a
 	// few hundred bytes of heap, and nothing once an idle timeout has passed.
 
 	handle     func(context.Context, J) error
@@ -121,10 +122,9 @@ type item[J any] struct {
 
 // extra is what a job carries beyond itself.
 type extra struct {
-	retry    retry.State
-	retrying bool          // retry holds the state of a failed attempt
-	ctx      jobContext    // the job's context, if ctx.sub is set
-	at       time.Duration // with a hook: when it entered the queue, since the epoch
+	retry *retry.State  // nil until the first failure under a policy
+	ctx   jobContext    // the job's context, if ctx.sub is set
+	at    time.Duration // with a hook: when it entered the queue, since the epoch
 }
 
 // context returns the job's context: its own, or the Workers'.

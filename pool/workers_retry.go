@@ -28,7 +28,10 @@ func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) (unrun 
 	if it.x == nil {
 		it.x = new(extra)
 	}
-	it.x.retry, it.x.retrying = *st, true
+	if it.x.retry == nil {
+		it.x.retry = new(retry.State)
+	}
+	*it.x.retry = *st
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.st.running--
