@@ -94,10 +94,11 @@ type Event[J any] struct {
 // step (the submitter's, a worker's, a retry timer's or Close's), never
 // under the pool's lock, so it must be short and safe for concurrent use.
 // ctx is the submitter's at Submitted and Rejected (context.Background for
-// TrySubmit), and otherwise the job's context; what the hook returns at Started is the context the attempt's
-// handler and its Ended event get, and is not used otherwise. A panic in it
-// at Started fails the attempt as a handler's panic does; elsewhere it is
-// returned by [Workers.Close]. J must be the Workers' job type, or NewWorkers
+// TrySubmit), and otherwise the job's context. What the hook returns at
+// Started, if not nil, is the context the attempt's handler and its Ended
+// event get, as a span started there would need; elsewhere it is not used.
+// A panic in the hook at Started fails the attempt as a handler's panic
+// does; elsewhere it is returned by [Workers.Close]. J must be the Workers' job type, or NewWorkers
 // panics; OnEvent panics if hook is nil.
 func OnEvent[J any](hook func(ctx context.Context, e Event[J]) context.Context) WorkersOption {
 	if hook == nil {

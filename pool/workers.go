@@ -55,7 +55,8 @@ type Workers[J any] struct {
 	// A job through Submit and a worker allocates nothing: a Submit that has to
 	// wait reuses a small record kept from an earlier wait, and makes one only
 	// while another Submit is waiting too. A retry adds a timer and, on the
-	// first, the job's retry state. An idle worker holds its goroutine and a
+	// first, the job's retry state; PropagateValues or a hook, one small
+	// record per job (extra). An idle worker holds its goroutine and a
 	// few hundred bytes of heap, and nothing once an idle timeout has passed.
 
 	handle     func(context.Context, J) error
@@ -110,20 +111,20 @@ type stats struct {
 	queued, running, waiting, retried, undelivered, blocked, highWater       uint64
 }
 
-// item is a job with its retry state, nil until its first failure, and
-// what it carries under PropagateValues or a hook, else nil: kept out of
-// line, so that a job without them is moved through the queue as cheaply
-// as before they existed.
+// item is a job and, out of line, what it carries beyond itself: nil until
+// its first failure under a retry policy, or from the start under
+// PropagateValues or a hook. A job without them is two words through the
+// queue and the frames of its worker.
 type item[J any] struct {
-	job   J
-	retry *retry.State
-	x     *extra
+	job J
+	x   *extra
 }
 
-// extra is what a job carries under PropagateValues or a hook.
+// extra is what a job carries beyond itself.
 type extra struct {
-	ctx jobContext    // the job's context, if ctx.sub is set
-	at  time.Duration // with a hook: when it entered the queue, since the epoch
+	retry *retry.State  // nil until the first failure under a policy
+	ctx   jobContext    // the job's context, if ctx.sub is set
+	at    time.Duration // with a hook: when it entered the queue, since the epoch
 }
 
 // context returns the job's context: its own, or the Workers'.

@@ -25,10 +25,13 @@ type delayed[J any] struct {
 // if the pool was stopped while the attempt ran: the job is then returned
 // unrun.
 func (w *Workers[J]) delay(it item[J], st *retry.State, d time.Duration) (unrun bool) {
-	if it.retry == nil {
-		it.retry = new(retry.State)
+	if it.x == nil {
+		it.x = new(extra)
 	}
-	*it.retry = *st
+	if it.x.retry == nil {
+		it.x.retry = new(retry.State)
+	}
+	*it.x.retry = *st
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.st.running--

@@ -176,8 +176,8 @@ func (w *Workers[J]) run(it item[J]) (succeeded bool) {
 		a.start = time.Now()
 	}
 	if w.hasPolicy {
-		if it.retry != nil {
-			a.st = *it.retry
+		if it.x != nil && it.x.retry != nil {
+			a.st = *it.x.retry
 		} else {
 			a.st = w.policy.Start(a.start)
 		}
@@ -413,8 +413,8 @@ func (w *Workers[J]) ended(a *attempt[J], o Outcome, err error, delay time.Durat
 func (w *Workers[J]) unrunEvent(it item[J], cause error) {
 	ctx := it.context(w.ctx)
 	n := 0
-	if it.retry != nil {
-		n = it.retry.Attempts()
+	if it.x != nil && it.x.retry != nil {
+		n = it.x.retry.Attempts()
 	}
 	w.event(ctx, Event[J]{Kind: Unrun, Job: it.job, Attempt: n, Outcome: Canceled, Err: cause})
 }
