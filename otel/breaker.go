@@ -50,6 +50,7 @@ func Breaker(name string, opts ...Option) []breaker.Option {
 	check(err)
 	m.slow, err = in.meter.Float64Histogram("weft.breaker.slow_call.duration",
 		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(secondsBuckets...),
 		metric.WithDescription("Durations of the successful calls the circuit breaker counted as slow."))
 	check(err)
 	m.gauge, err = in.meter.Int64ObservableGauge("weft.breaker.state",

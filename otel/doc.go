@@ -23,7 +23,8 @@
 //     [coalesce.OnDone], [fanout.OnDrop], [pool.OnEvent]); a hook of the
 //     same kind passed after them replaces theirs, before them is replaced.
 //   - Every measurement carries the value's name attribute, then those of
-//     [WithAttributes]. Durations are in seconds.
+//     [WithAttributes]. Durations are in seconds, in histograms whose buckets
+//     run from 5ms to 5 minutes (a View in the MeterProvider can change them).
 //   - Nothing here starts goroutines. Gauges are read at collection time, so
 //     they cost the calls nothing.
 //   - Span events go to the span in the caller's context; a context without

@@ -59,6 +59,7 @@ func NewFanout(name string, opts ...Option) *Fanout {
 	in := newInstruments(fanoutNameKey, name, opts)
 	d, err := in.meter.Float64Histogram("weft.fanout.call.duration",
 		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(secondsBuckets...),
 		metric.WithDescription("Durations of the calls of a gather, first or hedged fan-out, by call and outcome."))
 	check(err)
 	return &Fanout{in: in, name: name, duration: d}

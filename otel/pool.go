@@ -55,7 +55,7 @@ func Workers[J any](name string, opts ...Option) pool.WorkersOption {
 	})
 }
 
-// secondsBuckets are the bucket boundaries of the pool's histograms: those
+// secondsBuckets are the bucket boundaries of every duration histogram: those
 // OpenTelemetry's semantic conventions give durations in seconds, and a few
 // minutes more for jobs that wait or run long. The SDK's default, made for
 // milliseconds, would put nearly every job in its first bucket.

@@ -39,6 +39,7 @@ func Retry(name string, opts ...Option) retry.Option {
 	check(err)
 	m.delay, err = in.meter.Float64Histogram("weft.retry.delay",
 		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(secondsBuckets...),
 		metric.WithDescription("Waits before retries under the retry policy."))
 	check(err)
 	return retry.OnEvent(m.event)
