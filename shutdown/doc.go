@@ -73,7 +73,7 @@
 // are still called, with whatever time is left, so that they can release
 // what they hold. Run returns every error joined, each naming its
 // component, and [Group.Unfinished] names the components it gave up on. A
-// panic in Start, Stop or the [OnStop] hook is reported as a
+// panic in Start, Stop or the [OnStart] or [OnStop] hook is reported as a
 // *weft.PanicError.
 //
 // The overall [Timeout] is a hard limit, the [OnStop] hook's own 2s aside.
