@@ -26,6 +26,13 @@
 //     [context.Cause] of it, or nil if it had received every item. Each
 //     worker finishes at most the call in progress; items already handed to
 //     the sink may still reach it.
+//   - Every call of a stage function gets the pipeline's context, which
+//     carries the values of the source's ctx (a trace span, a request ID).
+//     Items carry no context of their own: what belongs to one item, such as
+//     its span, travels in the item.
+//   - [OnEvent] reports each call of a stage function, with its time and
+//     error, and each wait of the stage for its consumer; a stage without it
+//     pays nothing for it.
 //   - [Map], [Filter], [FlatMap], [Tap] and [Batch] keep input order with any
 //     number of [Concurrency]; [MapUnordered] and a multi-worker [ForEach] do not.
 //   - A stage blocks while its output [Buffer] is full. It holds that buffer

@@ -58,15 +58,23 @@ type emitter[T any] struct {
 	// which is true while FlatMap's function runs.
 	emitMu  sync.Mutex
 	calling bool
+	emitted int // items emitFn took, for OnEvent; guarded by emitMu
 
 	// failFast is set when the stage has no error handler: an error from
 	// its function stops the pipeline.
 	failFast   bool
 	failedHere bool
+
+	// obs is the stage's OnEvent hook, or nil; name is the stage's name for
+	// its events. waits are the waits for the consumer not reported yet,
+	// recorded only when obs is set.
+	obs   func(Event)
+	name  string
+	waits []time.Duration
 }
 
 func newEmitter[T any](sc *scope, s *Stream[T], out chan *chunk[T]) *emitter[T] {
-	return &emitter[T]{sc: sc, out: out, pool: s.pool, size: s.chunk, hungry: &s.hungry, stamp: s.stamp, plain: !s.stamp}
+	return &emitter[T]{sc: sc, out: out, pool: s.pool, size: s.chunk, hungry: &s.hungry, stamp: s.stamp, plain: !s.stamp, obs: s.onEvent, name: s.name}
 }
 
 // failed is called by a kernel the moment the stage function returns an
@@ -102,8 +110,17 @@ func (e *emitter[T]) send(c *chunk[T]) bool {
 	default:
 	}
 	start := time.Now()
-	ok := send(e.sc, e.out, c)
-	e.blocked += time.Since(start)
+	ok := false
+	select {
+	case e.out <- c:
+		ok = true
+	case <-e.sc.ctx.Done():
+	}
+	d := time.Since(start)
+	e.blocked += d
+	if e.obs != nil {
+		e.waits = append(e.waits, d)
+	}
 	return ok
 }
 
@@ -270,6 +287,9 @@ func (e *emitter[T]) emit() func(T) error {
 				return errEmitAfterReturn
 			}
 			ok := !e.sc.stopped() && e.put(v)
+			if ok {
+				e.emitted++
+			}
 			e.emitMu.Unlock()
 			if !ok {
 				return e.sc.cause()

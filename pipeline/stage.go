@@ -23,6 +23,7 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 	sc := in.sc
 	return newStream(sc, kind, cfg, func(out *Stream[R]) func() <-chan *chunk[R] {
 		h := handler[T](cfg, out.name)
+		out.onEvent = cfg.onEvent
 		return func() <-chan *chunk[R] {
 			src := in.start()
 			ch := make(chan *chunk[R], cfg.channelCap())
@@ -156,7 +157,7 @@ func (r *runner[T, R]) single() error {
 		}
 		r.in.pool.put(c)
 		// Keep filling the chunk while more input is already queued.
-		if len(r.src) == 0 && !e.flush() {
+		if len(r.src) == 0 && !r.flush(e) {
 			return nil
 		}
 	}
@@ -164,11 +165,21 @@ func (r *runner[T, R]) single() error {
 	return nil
 }
 
+// flush hands on what e holds, as e.flush does, and reports the waits for
+// the consumer that took.
+func (r *runner[T, R]) flush(e *emitter[R]) bool {
+	ok := e.flush()
+	if e.obs != nil {
+		e.report()
+	}
+	return ok
+}
+
 // end hands on what a worker holds once its input has ended, and counts the
 // worker complete if the input was: an upstream stage that stopped early
 // closes its output too.
 func (r *runner[T, R]) end(e *emitter[R]) {
-	if r.in.drained(r.src) && e.flush() {
+	if r.in.drained(r.src) && r.flush(e) {
 		r.finished.Add(1)
 	}
 }
@@ -180,7 +191,7 @@ func (r *runner[T, R]) worker() error {
 	e.hold = r.turns != nil
 	var idle func() bool // unordered: hand on the output before waiting
 	if r.turns == nil {
-		idle = e.flush
+		idle = func() bool { return r.flush(e) }
 	}
 	for {
 		c, lo, hi, seq, ok := r.claim(idle)
@@ -199,7 +210,7 @@ func (r *runner[T, R]) worker() error {
 			// Slow items go on one claim at a time: a consumer must not
 			// wait for the next slow call. Cheap ones while input is queued
 			// gather into chunks.
-			if (r.slow() || len(r.src) == 0) && !e.flush() {
+			if (r.slow() || len(r.src) == 0) && !r.flush(e) {
 				return nil
 			}
 			continue
@@ -210,7 +221,7 @@ func (r *runner[T, R]) worker() error {
 		case <-r.sc.ctx.Done():
 			return nil
 		}
-		if !e.flush() {
+		if !r.flush(e) {
 			return nil
 		}
 		r.turns[(seq+1)%uint64(r.workers)] <- struct{}{}

@@ -45,6 +45,8 @@ type Stream[T any] struct {
 	// its output: it reached the end of its input, which was complete too,
 	// and stopped for nothing. It is set before the channel is closed.
 	complete atomic.Bool
+	// onEvent is the stage's OnEvent hook, or nil.
+	onEvent func(Event)
 
 	// Set by Chan for Err.
 	done chan struct{}
@@ -305,23 +307,6 @@ func (p *chunkPool[T]) put(c *chunk[T]) {
 	clear(c.items) // drop references so the pool does not keep items alive
 	c.items = c.items[:0]
 	p.p.Put(c)
-}
-
-// send hands c to the next stage, or returns false if the pipeline stops
-// first.
-func send[T any](sc *scope, out chan<- *chunk[T], c *chunk[T]) bool {
-	// Try without the cost of a two-way select: usually there is room.
-	select {
-	case out <- c:
-		return true
-	default:
-	}
-	select {
-	case out <- c:
-		return true
-	case <-sc.ctx.Done():
-		return false
-	}
 }
 
 // recv takes the next chunk from in. It returns false when in is closed or

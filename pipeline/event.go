@@ -1,0 +1,108 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one event of a stage, delivered to [OnEvent]: a call of the stage's
+// function on one item, or a wait for the stage's consumer.
+type Event struct {
+	Stage string // the stage's name: see [Name]
+	// Wait is set when the stage waited for its consumer to take its output;
+	// otherwise the event is a call of the stage's function.
+	Wait bool
+	// Took is how long the wait, or the call, took; a call's time leaves out
+	// the waits it caused, which are events of their own.
+	Took time.Duration
+	// Out is how many items the call handed on: 0 or 1, any number for
+	// [FlatMap], 0 for [ForEach] and for a wait.
+	Out int
+	// Err is the error the function returned, also when [OnError] took it;
+	// nil on success and for a wait.
+	Err error
+}
+
+// OnEvent sets a hook called with an [Event] after each call of the stage's
+// function and after each wait of the stage for its consumer, for metrics
+// and traces. It runs on the stage's worker that made the call or waited,
+// outside any lock of the pipeline, concurrently with itself if the stage has
+// several; a panic in it fails the pipeline as the stage function's would.
+// Sources and [Batch] panic given it. It panics if hook is nil.
+func OnEvent(hook func(Event)) Option {
+	if hook == nil {
+		panic("pipeline: OnEvent(nil)")
+	}
+	return named{"OnEvent", true, func(c *config) { c.onEvent = hook }}
+}
+
+// observing reports whether opts set an OnEvent hook, so that a stage can be
+// built with the kernel that reports events, and one without the hook pays
+// nothing for it.
+func observing(opts []Option) bool {
+	for _, o := range opts {
+		if n, ok := o.(named); ok && n.name == "OnEvent" {
+			return true
+		}
+	}
+	return false
+}
+
+// step runs a stage's function on one item and hands on its output. It
+// returns how many items it handed on and the function's error, or
+// errHalted if the pipeline stopped while it handed on.
+type step[T, R any] func(ctx context.Context, item T, e *emitter[R]) (int, error)
+
+// observed is the kernel of a stage with an OnEvent hook: the plain kernels'
+// loop, timing each call of s and reporting it, and then the waits it caused.
+func observed[T, R any](s step[T, R]) kernel[T, R] {
+	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
+		for i, item := range items {
+			if ctx.Err() != nil { // the pipeline stopped: no new call
+				return i, errHalted
+			}
+			e.report()
+			start := time.Now()
+			out, err := s(ctx, item, e)
+			took := time.Since(start) - e.waited()
+			halted := err == errHalted
+			if halted {
+				err = nil
+			} else if err != nil {
+				e.failed()
+			}
+			e.obs(Event{Stage: e.name, Took: took, Out: out, Err: err})
+			e.report()
+			switch {
+			case halted:
+				return i + 1, errHalted
+			case err != nil:
+				return i, err
+			}
+		}
+		return len(items), nil
+	}
+}
+
+// waited returns the time of the waits not reported yet.
+func (e *emitter[T]) waited() time.Duration {
+	var d time.Duration
+	for _, w := range e.waits {
+		d += w
+	}
+	return d
+}
+
+// report delivers the waits not reported yet to the OnEvent hook. It is
+// called with no lock held, by the goroutine that owns the emitter.
+func (e *emitter[T]) report() {
+	if len(e.waits) == 0 {
+		return
+	}
+	// Reset first: a hook that panics must not see a wait twice.
+	waits := e.waits
+	e.waits = e.waits[:0]
+	for _, d := range waits {
+		e.obs(Event{Stage: e.name, Wait: true, Took: d})
+	}
+}
