@@ -39,6 +39,12 @@
 //	weft.coalesce.callers        counter    {call}         weft.coalesce.name, outcome
 //	weft.fanout.drops            counter    {value}        weft.fanout.name, weft.fanout.output
 //	weft.fanout.call.duration    histogram  s              weft.fanout.name, weft.fanout.call, outcome
+//	weft.pipeline.item.duration  histogram  s              weft.pipeline.stage, outcome (ok, error); its count is the items taken in
+//	weft.pipeline.blocked.duration histogram s             weft.pipeline.stage
+//	weft.pipeline.items.out      counter    {item}         weft.pipeline.stage
+//	weft.pipeline.errors         counter    {error}        weft.pipeline.stage
+//	weft.shutdown.start.duration histogram  s              weft.shutdown.name, weft.shutdown.component, outcome (ok, error, interrupted)
+//	weft.shutdown.stop.duration  histogram  s              weft.shutdown.name, weft.shutdown.component, outcome (ok, error, abandoned)
 //
 // weft.breaker.state is 1 for the breaker's state (closed, open, half_open)
 // and 0 for the others, as of the last change the breaker delivered: an open
@@ -58,4 +64,6 @@
 //	span weft.fanout.gather, weft.fanout.first, weft.fanout.hedged
 //	                       a child of the caller's span    weft.fanout.name
 //	span weft.fanout.call  a child of the fan-out's span   weft.fanout.name, weft.fanout.call, outcome
+//	span weft.shutdown.start, weft.shutdown.stop
+//	                       a root span per component      weft.shutdown.name, weft.shutdown.component, outcome; status Error with the error
 package otel
