@@ -53,26 +53,38 @@ func observing(opts []Option) bool {
 // errHalted if the pipeline stopped while it handed on.
 type step[T, R any] func(ctx context.Context, item T, e *emitter[R]) (int, error)
 
+// observer is what an emitter of a stage with an OnEvent hook keeps for it.
+type observer struct {
+	hook  func(Event)
+	stage string // the stage's name
+	// waits are the waits for the consumer not reported yet.
+	waits []time.Duration
+	// emitted counts the items FlatMap's emit took; guarded by the
+	// emitter's emitMu.
+	emitted int
+}
+
 // observed is the kernel of a stage with an OnEvent hook: the plain kernels'
 // loop, timing each call of s and reporting it, and then the waits it caused.
 func observed[T, R any](s step[T, R]) kernel[T, R] {
 	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
+		ob := e.ob
 		for i, item := range items {
 			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
 			}
-			e.report()
+			ob.report()
 			start := time.Now()
 			out, err := s(ctx, item, e)
-			took := time.Since(start) - e.waited()
+			took := time.Since(start) - ob.waited()
 			halted := err == errHalted
 			if halted {
 				err = nil
 			} else if err != nil {
 				e.failed()
 			}
-			e.obs(Event{Stage: e.name, Took: took, Out: out, Err: err})
-			e.report()
+			ob.hook(Event{Stage: ob.stage, Took: took, Out: out, Err: err})
+			ob.report()
 			switch {
 			case halted:
 				return i + 1, errHalted
@@ -85,24 +97,24 @@ func observed[T, R any](s step[T, R]) kernel[T, R] {
 }
 
 // waited returns the time of the waits not reported yet.
-func (e *emitter[T]) waited() time.Duration {
+func (ob *observer) waited() time.Duration {
 	var d time.Duration
-	for _, w := range e.waits {
+	for _, w := range ob.waits {
 		d += w
 	}
 	return d
 }
 
-// report delivers the waits not reported yet to the OnEvent hook. It is
-// called with no lock held, by the goroutine that owns the emitter.
-func (e *emitter[T]) report() {
-	if len(e.waits) == 0 {
+// report delivers the waits not reported yet to the hook. It is called with
+// no lock held, by the goroutine that owns the emitter.
+func (ob *observer) report() {
+	if len(ob.waits) == 0 {
 		return
 	}
 	// Reset first: a hook that panics must not see a wait twice.
-	waits := e.waits
-	e.waits = e.waits[:0]
+	waits := ob.waits
+	ob.waits = ob.waits[:0]
 	for _, d := range waits {
-		e.obs(Event{Stage: e.name, Wait: true, Took: d})
+		ob.hook(Event{Stage: ob.stage, Wait: true, Took: d})
 	}
 }

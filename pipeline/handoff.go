@@ -46,7 +46,6 @@ type emitter[T any] struct {
 	// says nothing of the items' cost.
 	fast    int
 	blocked time.Duration
-	ticks   uint
 
 	// hold keeps every chunk until flush, for ordered stages whose output
 	// must wait for its turn.
@@ -58,23 +57,23 @@ type emitter[T any] struct {
 	// which is true while FlatMap's function runs.
 	emitMu  sync.Mutex
 	calling bool
-	emitted int // items emitFn took, for OnEvent; guarded by emitMu
 
 	// failFast is set when the stage has no error handler: an error from
 	// its function stops the pipeline.
 	failFast   bool
 	failedHere bool
 
-	// obs is the stage's OnEvent hook, or nil; name is the stage's name for
-	// its events. waits are the waits for the consumer not reported yet,
-	// recorded only when obs is set.
-	obs   func(Event)
-	name  string
-	waits []time.Duration
+	// ticks counts the chunks of an unlocked stage, for timing; here, where
+	// it fills the padding after the flags.
+	ticks uint32
+
+	// ob is set when the stage has an OnEvent hook; a pointer, so that the
+	// emitters of stages without one stay small.
+	ob *observer
 }
 
 func newEmitter[T any](sc *scope, s *Stream[T], out chan *chunk[T]) *emitter[T] {
-	return &emitter[T]{sc: sc, out: out, pool: s.pool, size: s.chunk, hungry: &s.hungry, stamp: s.stamp, plain: !s.stamp, obs: s.onEvent, name: s.name}
+	return &emitter[T]{sc: sc, out: out, pool: s.pool, size: s.chunk, hungry: &s.hungry, stamp: s.stamp, plain: !s.stamp}
 }
 
 // failed is called by a kernel the moment the stage function returns an
@@ -118,8 +117,8 @@ func (e *emitter[T]) send(c *chunk[T]) bool {
 	}
 	d := time.Since(start)
 	e.blocked += d
-	if e.obs != nil {
-		e.waits = append(e.waits, d)
+	if e.ob != nil {
+		e.ob.waits = append(e.ob.waits, d)
 	}
 	return ok
 }
@@ -287,8 +286,8 @@ func (e *emitter[T]) emit() func(T) error {
 				return errEmitAfterReturn
 			}
 			ok := !e.sc.stopped() && e.put(v)
-			if ok {
-				e.emitted++
+			if ok && e.ob != nil {
+				e.ob.emitted++
 			}
 			e.emitMu.Unlock()
 			if !ok {

@@ -23,13 +23,12 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 	sc := in.sc
 	return newStream(sc, kind, cfg, func(out *Stream[R]) func() <-chan *chunk[R] {
 		h := handler[T](cfg, out.name)
-		out.onEvent = cfg.onEvent
 		return func() <-chan *chunk[R] {
 			src := in.start()
 			ch := make(chan *chunk[R], cfg.channelCap())
-			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h}
+			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h, onEvent: cfg.onEvent}
 			if cfg.workers == 1 {
-				r.e = newEmitter(sc, out, ch)
+				r.e = r.newEmitter()
 				r.e.setLocked(true) // until tune has measured the items
 				out.steal = r.e.steal
 				sc.goStage(out.name, r.single, func() {
@@ -77,6 +76,8 @@ type runner[T, R any] struct {
 	k   kernel[T, R]
 	h   func(context.Context, T, error) error
 	e   *emitter[R] // the emitter of a stage with one worker
+	// onEvent is the stage's OnEvent hook, or nil.
+	onEvent func(Event)
 
 	// With more than one worker, workers claim shares of the input chunks.
 	workers int
@@ -165,12 +166,21 @@ func (r *runner[T, R]) single() error {
 	return nil
 }
 
+// newEmitter returns an emitter for a worker of the stage.
+func (r *runner[T, R]) newEmitter() *emitter[R] {
+	e := newEmitter(r.sc, r.out, r.ch)
+	if r.onEvent != nil {
+		e.ob = &observer{hook: r.onEvent, stage: r.out.name}
+	}
+	return e
+}
+
 // flush hands on what e holds, as e.flush does, and reports the waits for
 // the consumer that took.
 func (r *runner[T, R]) flush(e *emitter[R]) bool {
 	ok := e.flush()
-	if e.obs != nil {
-		e.report()
+	if e.ob != nil {
+		e.ob.report()
 	}
 	return ok
 }
@@ -186,7 +196,7 @@ func (r *runner[T, R]) end(e *emitter[R]) {
 
 // worker is the loop of each worker of a stage with several.
 func (r *runner[T, R]) worker() error {
-	e := newEmitter(r.sc, r.out, r.ch)
+	e := r.newEmitter()
 	e.failFast = r.h == nil
 	e.hold = r.turns != nil
 	var idle func() bool // unordered: hand on the output before waiting

@@ -108,9 +108,9 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	if observing(opts) {
 		return stage(s, "flatmap", opts, true, observed(func(ctx context.Context, item T, e *emitter[R]) (int, error) {
 			emit := e.emit()
-			before := e.emitted
+			before := e.ob.emitted
 			err := e.call(func() error { return f(ctx, item, emit) })
-			return e.emitted - before, err
+			return e.ob.emitted - before, err
 		}))
 	}
 	return stage(s, "flatmap", opts, true, func(ctx context.Context, items []T, e *emitter[R]) (int, error) {

@@ -45,8 +45,6 @@ type Stream[T any] struct {
 	// its output: it reached the end of its input, which was complete too,
 	// and stopped for nothing. It is set before the channel is closed.
 	complete atomic.Bool
-	// onEvent is the stage's OnEvent hook, or nil.
-	onEvent func(Event)
 
 	// Set by Chan for Err.
 	done chan struct{}
