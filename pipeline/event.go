@@ -18,8 +18,9 @@ type Event struct {
 	// Out is how many items the call handed on: 0 or 1, any number for
 	// [FlatMap], 0 for [ForEach] and for a wait.
 	Out int
-	// Err is the error the function returned, also when [OnError] took it;
-	// nil on success and for a wait.
+	// Err is the error the function returned, also when [OnError] took it,
+	// and also the pipeline's own when a call in progress as it stopped
+	// returned that (from ctx or from emit); nil on success and for a wait.
 	Err error
 }
 

@@ -183,7 +183,8 @@ func TestOnEventMisuse(t *testing.T) {
 
 // For any stage kind, workers, buffer, chunk size and failures (turned
 // aside by OnError or not), the hook sees one call event per call of the
-// function, the failed ones with their error; on success the items its
+// function, the failed ones with their error, also a call that failed only
+// because the pipeline stopped; on success the items its
 // events handed on are the items the next stage received; every duration is
 // non-negative.
 func TestPropertyOnEventAgreesWithTheItems(t *testing.T) {
@@ -235,6 +236,9 @@ func TestPropertyOnEventAgreesWithTheItems(t *testing.T) {
 				}
 				for i := range v % 3 {
 					if err := emit(i); err != nil {
+						// The pipeline stopped after another call failed:
+						// this call fails too, with emit's error.
+						failed.Add(1)
 						return err
 					}
 				}
