@@ -16,9 +16,9 @@ const pipelineStageKey = attribute.Key("weft.pipeline.stage")
 // [pipeline.Filter], [pipeline.FlatMap], [pipeline.Tap], [pipeline.ForEach])
 // record its metrics under name: pass them to the stage before options of
 // your own. They set [pipeline.Name] to name and the [pipeline.OnEvent]
-// hook, so a later option for one of those replaces it. Each item costs a
-// histogram record and a counter add on the stage's worker; items carry no
-// context, so a stage makes no spans.
+// hook, so a later option for one of those replaces it. Each call costs a
+// histogram record on the stage's worker, and a counter add when it hands on
+// items or fails; items carry no context, so a stage makes no spans.
 func Stage(name string, opts ...Option) []pipeline.Option {
 	in := newInstruments(pipelineStageKey, name, opts)
 	m := &stageMetrics{
