@@ -24,6 +24,7 @@ var exampleExempt = map[string]string{
 	"retry.DeadLetterFunc":    "the sink adapter, shown by ExampleProcess",
 	"retry.Letter":            "what a sink receives, shown by ExampleProcess",
 	"retry.Event":             "what an OnEvent hook receives, shown by ExampleOnEvent",
+	"pipeline.Event":          "what an OnEvent hook receives, shown by ExampleOnEvent",
 	"pool.CloseError":         "shown by ExampleWorkers_Close",
 	"fanout.Call":             "built by Required and Optional, shown by ExampleGather",
 	"fanout.Result":           "an element of what Gather returns, shown by ExampleGather",
