@@ -18,6 +18,7 @@ var exampleExempt = map[string]string{
 	"retry.DeadLetterFunc":    "the sink adapter, shown by ExampleProcess",
 	"retry.Letter":            "what a sink receives, shown by ExampleProcess",
 	"retry.Event":             "what an OnEvent hook receives, shown by ExampleOnEvent",
+	"pipeline.Event":          "what an OnEvent hook receives, shown by ExampleOnEvent",
 	"pool.CloseError":         "shown by ExampleWorkers_Close",
 	"pool.Event":              "what an OnEvent hook receives, shown by ExampleOnEvent",
 	"pool.EventKind":          "an enum carried by Event, shown by ExampleOnEvent",

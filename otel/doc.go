@@ -1,8 +1,9 @@
 // Package otel records OpenTelemetry metrics and traces of weft's values.
 //
 // Each function turns one value's hooks into instruments and spans with one
-// call: [Breaker], [Retry], [Flight], [Broadcast] and [Workers] return the
-// options to build the value with, [PoolStats] gauges a pool's Stats, and
+// call: [Breaker], [Retry], [Flight], [Broadcast], [Workers], [Stage] and
+// [Shutdown] return the options to build the value with, [PoolStats] gauges
+// a pool's Stats, and
 // [Gather], [First] and [Hedged] run a fan-out recorded by a [Fanout].
 // Metrics go to the global MeterProvider and spans to the global
 // TracerProvider unless [WithMeterProvider] or [WithTracerProvider] say
@@ -20,7 +21,8 @@
 //
 //   - The options set the value's hooks ([breaker.OnStateChange],
 //     [breaker.OnReject], [breaker.OnSlowCall], [retry.OnEvent],
-//     [coalesce.OnDone], [fanout.OnDrop], [pool.OnEvent]); a hook of the
+//     [coalesce.OnDone], [fanout.OnDrop], [pool.OnEvent], [pipeline.OnEvent],
+//     [shutdown.OnStart], [shutdown.OnStop]); a hook of the
 //     same kind passed after them replaces theirs, before them is replaced.
 //   - Every measurement carries the value's name attribute, then those of
 //     [WithAttributes]. Durations are in seconds, in histograms whose buckets
@@ -49,6 +51,12 @@
 //	weft.pool.jobs               gauge      {job}          weft.pool.name, weft.pool.job.state
 //	weft.pool.workers            gauge      {worker}       weft.pool.name
 //	weft.pool.submits.blocked    gauge      {call}         weft.pool.name
+//	weft.pipeline.item.duration  histogram  s              weft.pipeline.stage, outcome (ok, error); its count is the items taken in
+//	weft.pipeline.blocked.duration histogram s             weft.pipeline.stage
+//	weft.pipeline.items.out      counter    {item}         weft.pipeline.stage
+//	weft.pipeline.errors         counter    {error}        weft.pipeline.stage
+//	weft.shutdown.start.duration histogram  s              weft.shutdown.name, weft.shutdown.component, outcome (ok, error, interrupted)
+//	weft.shutdown.stop.duration  histogram  s              weft.shutdown.name, weft.shutdown.component, outcome (ok, error, abandoned)
 //
 // weft.breaker.state is 1 for the breaker's state (closed, open, half_open)
 // and 0 for the others, as of the last change the breaker delivered: an open
@@ -76,6 +84,8 @@
 //	span weft.pool.job     a child of the job's span, per attempt
 //	                                                      weft.pool.name, weft.pool.job.attempt, weft.pool.job.queue_wait (s),
 //	                                                      outcome, weft.pool.job.retry_delay (s) if retried
+//	span weft.shutdown.start, weft.shutdown.stop
+//	                       a root span per component      weft.shutdown.name, weft.shutdown.component, outcome; status Error with the error
 //
 // A pool job's span is there only when the job's context carries a span: with
 // [pool.PropagateValues], the submitter's. Its status is Error when the

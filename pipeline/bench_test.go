@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,6 +143,35 @@ func BenchmarkWeft(b *testing.B)                  { runWeft(b, 1, true) }
 func BenchmarkWeftNoChunk(b *testing.B)           { runWeft(b, 1, true, pipeline.Chunk(1)) }
 func BenchmarkWeftWorkers4Ordered(b *testing.B)   { runWeft(b, 4, true) }
 func BenchmarkWeftWorkers4Unordered(b *testing.B) { runWeft(b, 4, false) }
+
+// BenchmarkWeftOnEvent is BenchmarkWeftFromSlice with an OnEvent hook that
+// does nothing on every stage: the cost of timing and reporting each call.
+func BenchmarkWeftOnEvent(b *testing.B) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	var calls atomic.Int64
+	hook := pipeline.OnEvent(func(e pipeline.Event) {
+		if !e.Wait {
+			calls.Add(1)
+		}
+	})
+	for b.Loop() {
+		s := pipeline.FromSlice(ctx, benchInput)
+		m1 := pipeline.Map(s, inc, hook)
+		f := pipeline.Filter(m1, even, hook)
+		m2 := pipeline.Map(f, dbl, hook)
+		sum, err := pipeline.Reduce(m2, 0, func(acc, v int) (int, error) { return acc + v, nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		report(b, sum)
+	}
+	if want := int64(b.N) * (benchItems + benchItems + benchItems/2); calls.Load() != want {
+		b.Fatalf("%d calls reported, want %d", calls.Load(), want)
+	}
+	perItemStage(b)
+}
+
 func BenchmarkWeftFromSlice(b *testing.B) {
 	b.ReportAllocs()
 	ctx := context.Background()

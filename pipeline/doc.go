@@ -34,6 +34,13 @@
 //   - emit, in [Generate] and [FlatMap], blocks while the consumer is behind;
 //     once the pipeline has stopped it returns why, for the function to
 //     return. It is safe for concurrent use until the function returns.
+//   - Every call of a stage function gets the pipeline's context, which
+//     carries the values of the source's ctx (a trace span, a request ID).
+//     Items carry no context of their own: what belongs to one item, such as
+//     its span, travels in the item.
+//   - [OnEvent] reports each call of a stage function, with its time and
+//     error, and each wait of the stage for its consumer; a stage without it
+//     pays nothing for it.
 //
 // Costs: see the [benchmark page].
 //

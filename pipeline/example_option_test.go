@@ -123,3 +123,31 @@ func ExampleStream_Err() {
 	fmt.Println(s.Err())
 	// Output: pipeline: stage "parse": strconv.Atoi: parsing "x": invalid syntax
 }
+
+// OnEvent reports each call of a stage's function and each wait for the
+// consumer: here it counts the items in and out of a stage and its errors,
+// as a metrics exporter would, while OnError sets the failed items aside.
+func ExampleOnEvent() {
+	ctx := context.Background()
+	var in, out, failed atomic.Int64
+	nums := pipeline.Map(pipeline.FromSlice(ctx, []string{"1", "x", "3"}),
+		func(_ context.Context, s string) (int, error) { return strconv.Atoi(s) },
+		pipeline.Name("parse"),
+		pipeline.OnEvent(func(e pipeline.Event) {
+			if e.Wait {
+				return // a histogram of e.Took would show a slow consumer
+			}
+			in.Add(1)
+			out.Add(int64(e.Out))
+			if e.Err != nil {
+				failed.Add(1)
+			}
+		}),
+		pipeline.OnError(func(context.Context, string, error) error { return nil }))
+	got, err := pipeline.Collect(nums)
+	fmt.Println(got, err)
+	fmt.Printf("parse: in=%d out=%d errors=%d\n", in.Load(), out.Load(), failed.Load())
+	// Output:
+	// [1 3] <nil>
+	// parse: in=3 out=2 errors=1
+}

@@ -46,7 +46,6 @@ type emitter[T any] struct {
 	// says nothing of the items' cost.
 	fast    int
 	blocked time.Duration
-	ticks   uint
 
 	// hold keeps every chunk until flush, for ordered stages whose output
 	// must wait for its turn.
@@ -63,6 +62,14 @@ type emitter[T any] struct {
 	// its function stops the pipeline.
 	failFast   bool
 	failedHere bool
+
+	// ticks counts the chunks of an unlocked stage, for timing; here, where
+	// it fills the padding after the flags.
+	ticks uint32
+
+	// ob is set when the stage has an OnEvent hook; a pointer, so that the
+	// emitters of stages without one stay small.
+	ob *observer
 }
 
 func newEmitter[T any](sc *scope, s *Stream[T], out chan *chunk[T]) *emitter[T] {
@@ -102,8 +109,17 @@ func (e *emitter[T]) send(c *chunk[T]) bool {
 	default:
 	}
 	start := time.Now()
-	ok := send(e.sc, e.out, c)
-	e.blocked += time.Since(start)
+	ok := false
+	select {
+	case e.out <- c:
+		ok = true
+	case <-e.sc.ctx.Done():
+	}
+	d := time.Since(start)
+	e.blocked += d
+	if e.ob != nil {
+		e.ob.waits = append(e.ob.waits, d)
+	}
 	return ok
 }
 
@@ -270,6 +286,9 @@ func (e *emitter[T]) emit() func(T) error {
 				return errEmitAfterReturn
 			}
 			ok := !e.sc.stopped() && e.put(v)
+			if ok && e.ob != nil {
+				e.ob.emitted++
+			}
 			e.emitMu.Unlock()
 			if !ok {
 				return e.sc.cause()

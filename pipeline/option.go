@@ -18,6 +18,7 @@ type config struct {
 	chunk   int
 	name    string
 	onError any // func(context.Context, T, error) error for the stage's input T
+	onEvent func(Event)
 }
 
 // defaultChunk is the most items in one hand-off unless Chunk says

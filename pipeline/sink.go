@@ -111,7 +111,7 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 	if f == nil {
 		panic("pipeline: ForEach with a nil function")
 	}
-	done := stage(s, "foreach", opts, false, func(ctx context.Context, items []T, e *emitter[struct{}]) (int, error) {
+	k := kernel[T, struct{}](func(ctx context.Context, items []T, e *emitter[struct{}]) (int, error) {
 		for i, item := range items {
 			if ctx.Err() != nil { // the pipeline stopped: no new call
 				return i, errHalted
@@ -123,6 +123,12 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 		}
 		return len(items), nil
 	})
+	if observing(opts) {
+		k = observed(func(ctx context.Context, item T, _ *emitter[struct{}]) (int, error) {
+			return 0, f(ctx, item)
+		})
+	}
+	done := stage(s, "foreach", opts, false, k)
 	done.consume()
 	return run(done, "foreach", false, func([]struct{}) (bool, error) { return true, nil })
 }

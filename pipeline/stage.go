@@ -26,9 +26,9 @@ func stage[T, R any](in *Stream[T], kind string, opts []Option, ordered bool, k 
 		return func() <-chan *chunk[R] {
 			src := in.start()
 			ch := make(chan *chunk[R], cfg.channelCap())
-			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h}
+			r := &runner[T, R]{sc: sc, in: in, src: src, out: out, ch: ch, k: k, h: h, onEvent: cfg.onEvent}
 			if cfg.workers == 1 {
-				r.e = newEmitter(sc, out, ch)
+				r.e = r.newEmitter()
 				r.e.setLocked(true) // until tune has measured the items
 				out.steal = r.e.steal
 				sc.goStage(out.name, r.single, func() {
@@ -76,6 +76,8 @@ type runner[T, R any] struct {
 	k   kernel[T, R]
 	h   func(context.Context, T, error) error
 	e   *emitter[R] // the emitter of a stage with one worker
+	// onEvent is the stage's OnEvent hook, or nil.
+	onEvent func(Event)
 
 	// With more than one worker, workers claim shares of the input chunks.
 	workers int
@@ -156,7 +158,7 @@ func (r *runner[T, R]) single() error {
 		}
 		r.in.pool.put(c)
 		// Keep filling the chunk while more input is already queued.
-		if len(r.src) == 0 && !e.flush() {
+		if len(r.src) == 0 && !r.flush(e) {
 			return nil
 		}
 	}
@@ -164,23 +166,42 @@ func (r *runner[T, R]) single() error {
 	return nil
 }
 
+// newEmitter returns an emitter for a worker of the stage.
+func (r *runner[T, R]) newEmitter() *emitter[R] {
+	e := newEmitter(r.sc, r.out, r.ch)
+	if r.onEvent != nil {
+		e.ob = &observer{hook: r.onEvent, stage: r.out.name}
+	}
+	return e
+}
+
+// flush hands on what e holds, as e.flush does, and reports the waits for
+// the consumer that took.
+func (r *runner[T, R]) flush(e *emitter[R]) bool {
+	ok := e.flush()
+	if e.ob != nil {
+		e.ob.report()
+	}
+	return ok
+}
+
 // end hands on what a worker holds once its input has ended, and counts the
 // worker complete if the input was: an upstream stage that stopped early
 // closes its output too.
 func (r *runner[T, R]) end(e *emitter[R]) {
-	if r.in.drained(r.src) && e.flush() {
+	if r.in.drained(r.src) && r.flush(e) {
 		r.finished.Add(1)
 	}
 }
 
 // worker is the loop of each worker of a stage with several.
 func (r *runner[T, R]) worker() error {
-	e := newEmitter(r.sc, r.out, r.ch)
+	e := r.newEmitter()
 	e.failFast = r.h == nil
 	e.hold = r.turns != nil
 	var idle func() bool // unordered: hand on the output before waiting
 	if r.turns == nil {
-		idle = e.flush
+		idle = func() bool { return r.flush(e) }
 	}
 	for {
 		c, lo, hi, seq, ok := r.claim(idle)
@@ -199,7 +220,7 @@ func (r *runner[T, R]) worker() error {
 			// Slow items go on one claim at a time: a consumer must not
 			// wait for the next slow call. Cheap ones while input is queued
 			// gather into chunks.
-			if (r.slow() || len(r.src) == 0) && !e.flush() {
+			if (r.slow() || len(r.src) == 0) && !r.flush(e) {
 				return nil
 			}
 			continue
@@ -210,7 +231,7 @@ func (r *runner[T, R]) worker() error {
 		case <-r.sc.ctx.Done():
 			return nil
 		}
-		if !e.flush() {
+		if !r.flush(e) {
 			return nil
 		}
 		r.turns[(seq+1)%uint64(r.workers)] <- struct{}{}

@@ -6,18 +6,31 @@ import "context"
 // any [Concurrency]. An error from f fails the pipeline unless the stage has
 // an [OnError] handler.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
-	return stage(s, "map", opts, true, mapKernel(f))
+	return stage(s, "map", opts, true, mapKernel(f, observing(opts)))
 }
 
 // MapUnordered is [Map] that hands on each result as soon as it is ready, in
 // whatever order the workers finish; with one worker the order is kept.
 func MapUnordered[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
-	return stage(s, "map", opts, false, mapKernel(f))
+	return stage(s, "map", opts, false, mapKernel(f, observing(opts)))
 }
 
-func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
+// mapKernel returns Map's kernel; with observe, the one that reports events.
+func mapKernel[T, R any](f func(context.Context, T) (R, error), observe bool) kernel[T, R] {
 	if f == nil {
 		panic("pipeline: Map with a nil function")
+	}
+	if observe {
+		return observed(func(ctx context.Context, item T, e *emitter[R]) (int, error) {
+			r, err := f(ctx, item)
+			if err != nil {
+				return 0, err
+			}
+			if !e.put(r) {
+				return 0, errHalted
+			}
+			return 1, nil
+		})
 	}
 	return func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
 		for i, item := range items {
@@ -45,6 +58,20 @@ func mapKernel[T, R any](f func(context.Context, T) (R, error)) kernel[T, R] {
 func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), opts ...Option) *Stream[T] {
 	if keep == nil {
 		panic("pipeline: Filter with a nil function")
+	}
+	if observing(opts) {
+		return stage(s, "filter", opts, true, observed(func(ctx context.Context, item T, e *emitter[T]) (int, error) {
+			ok, err := keep(ctx, item)
+			switch {
+			case err != nil:
+				return 0, err
+			case !ok:
+				return 0, nil
+			case !e.put(item):
+				return 0, errHalted
+			}
+			return 1, nil
+		}))
 	}
 	return stage(s, "filter", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
 		for i, item := range items {
@@ -77,6 +104,14 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	if f == nil {
 		panic("pipeline: FlatMap with a nil function")
 	}
+	if observing(opts) {
+		return stage(s, "flatmap", opts, true, observed(func(ctx context.Context, item T, e *emitter[R]) (int, error) {
+			emit := e.emit()
+			before := e.ob.emitted
+			err := e.call(func() error { return f(ctx, item, emit) })
+			return e.ob.emitted - before, err
+		}))
+	}
 	return stage(s, "flatmap", opts, true, func(ctx context.Context, items []T, e *emitter[R]) (int, error) {
 		emit := e.emit()
 		for i, item := range items {
@@ -97,6 +132,15 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Stream[T] {
 	if f == nil {
 		panic("pipeline: Tap with a nil function")
+	}
+	if observing(opts) {
+		return stage(s, "tap", opts, true, observed(func(ctx context.Context, item T, e *emitter[T]) (int, error) {
+			f(ctx, item)
+			if !e.put(item) {
+				return 0, errHalted
+			}
+			return 1, nil
+		}))
 	}
 	return stage(s, "tap", opts, true, func(ctx context.Context, items []T, e *emitter[T]) (int, error) {
 		for i, item := range items {

@@ -306,23 +306,6 @@ func (p *chunkPool[T]) put(c *chunk[T]) {
 	p.p.Put(c)
 }
 
-// send hands c to the next stage, or returns false if the pipeline stops
-// first.
-func send[T any](sc *scope, out chan<- *chunk[T], c *chunk[T]) bool {
-	// Try without the cost of a two-way select: usually there is room.
-	select {
-	case out <- c:
-		return true
-	default:
-	}
-	select {
-	case out <- c:
-		return true
-	case <-sc.ctx.Done():
-		return false
-	}
-}
-
 // recv takes the next chunk from in. It returns false when in is closed or
 // the pipeline stops.
 func recv[T any](sc *scope, in <-chan *chunk[T]) (*chunk[T], bool) {

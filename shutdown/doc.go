@@ -38,7 +38,7 @@
 //   - A Stop that overruns its budget is abandoned with [ErrAbandoned], and
 //     the next Stops still run; once the Timeout has passed, Run waits for
 //     none. A [StopTimeout] keeps one hung Stop from using the others' time.
-//   - A panic in Start, Stop or the OnStop hook is a
+//   - A panic in Start, Stop or the [OnStart] or [OnStop] hook is a
 //     [*github.com/weftgo/weft.PanicError] in Run's error, a runtime.Goexit
 //     [github.com/weftgo/weft.ErrGoexit].
 //   - A [github.com/weftgo/weft/pool.Workers], or anything else that runs

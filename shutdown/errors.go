@@ -45,3 +45,8 @@ func (e *StopError) Error() string {
 
 // Unwrap returns the component's error.
 func (e *StopError) Unwrap() error { return e.Err }
+
+// ErrInterrupted is what the [OnStart] hook gets for a component that was
+// still starting when shutdown began: it is stopped without having been
+// ready.
+var ErrInterrupted = errors.New("shutdown: shutdown began before the component was ready")

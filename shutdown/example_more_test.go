@@ -69,3 +69,25 @@ func ExampleSignals() {
 	fmt.Println(context.Cause(ctx))
 	// Output: shutdown: received user defined signal 1
 }
+
+// OnStart and OnStop see each component's start and stop, with its outcome
+// and duration: the place to log them or export their timings.
+func ExampleOnStart() {
+	g := shutdown.New(
+		shutdown.DrainDelay(0),
+		shutdown.OnStart(func(name string, err error, took time.Duration) {
+			fmt.Printf("started %s: %v\n", name, err)
+		}),
+		shutdown.OnStop(func(name string, err error, took time.Duration) {
+			fmt.Printf("stopped %s: %v\n", name, err)
+		}),
+	)
+	g.Add("db", shutdown.Func(nil, nil))
+	g.Add("cache", shutdown.Func(func(context.Context) error { return errors.New("no route") }, nil))
+	fmt.Println(g.Run(context.Background()))
+	// Output:
+	// started db: <nil>
+	// started cache: shutdown: start "cache": no route
+	// stopped db: <nil>
+	// shutdown: start "cache": no route
+}

@@ -49,6 +49,7 @@ type config struct {
 	stopTimeout time.Duration
 	drain       time.Duration // 0 closes idle keep-alive connections under clients that may be writing to them
 	drainSet    bool          // DrainDelay was given; otherwise drain is a fifth of the timeout
+	onStart     func(name string, err error, took time.Duration)
 	onStop      func(name string, err error, took time.Duration)
 }
 
@@ -104,6 +105,21 @@ func OnStop(hook func(name string, err error, took time.Duration)) Option {
 		panic("shutdown: OnStop(nil)")
 	}
 	return optionFunc(func(c *config) { c.onStop = hook })
+}
+
+// OnStart sets a hook called once for each component whose Start was called,
+// when the group is done waiting for it: with nil and the time the component
+// took to become ready, with the [*StartError] Run reports if its Start failed
+// first, or with [ErrInterrupted] if shutdown began while it was still
+// starting. Its calls run one at a time, outside any lock of the group, and
+// Run waits for each before it goes on, so the hook must return promptly. A
+// panic or runtime.Goexit in it is reported by Run, and the group goes on. It
+// panics if hook is nil.
+func OnStart(hook func(name string, err error, took time.Duration)) Option {
+	if hook == nil {
+		panic("shutdown: OnStart(nil)")
+	}
+	return optionFunc(func(c *config) { c.onStart = hook })
 }
 
 // New returns a Group with the given options. It panics if an option is nil
@@ -183,32 +199,24 @@ func (g *Group) Run(ctx context.Context) error {
 	ended := make(chan *entry, len(entries))
 	var started []*entry
 	var failure error
+	var hookErrs []error
 
-starting:
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			break
 		}
 		started = append(started, e)
+		begin := time.Now()
 		g.start(ctx, e, ended)
-	waiting:
-		for {
-			select {
-			case <-e.readyCh:
-				break waiting
-			case <-e.startDone:
-				if failure = g.exited(e); failure != nil {
-					break starting
-				}
-				break waiting
-			case <-ctx.Done():
-				break starting
-			case x := <-ended:
-				// An earlier component ended, or this one returned.
-				if failure = g.exited(x); failure != nil {
-					break starting
-				}
+		var stop bool
+		failure, stop = g.await(ctx, e, ended)
+		if g.cfg.onStart != nil {
+			if err := g.started1(e, begin); err != nil {
+				hookErrs = append(hookErrs, err)
 			}
+		}
+		if stop {
+			break
 		}
 	}
 	if failure == nil {
@@ -234,9 +242,52 @@ starting:
 
 	g.ready.Store(false)
 	close(g.shuttingDown)
-	errs := []error{failure}
+	errs := append([]error{failure}, hookErrs...)
 	errs = append(errs, g.stop(context.WithoutCancel(ctx), started)...)
 	return errors.Join(errs...)
+}
+
+// await waits until e is ready, a component fails or ends, or ctx is done.
+// It returns the failure, if any, and whether to start no more components.
+func (g *Group) await(ctx context.Context, e *entry, ended <-chan *entry) (failure error, stop bool) {
+	for {
+		select {
+		case <-e.readyCh:
+			return nil, false
+		case <-e.startDone:
+			failure = g.exited(e)
+			return failure, failure != nil
+		case <-ctx.Done():
+			return nil, true
+		case x := <-ended:
+			// An earlier component ended, or this one returned.
+			if failure = g.exited(x); failure != nil {
+				return failure, true
+			}
+		}
+	}
+}
+
+// started1 calls the OnStart hook for e, whose Start began at begin, once the
+// group is done waiting for it, and returns the hook's panic or Goexit.
+func (g *Group) started1(e *entry, begin time.Time) error {
+	took := time.Since(begin)
+	var err error
+	switch {
+	case e.marked.Load() || closed(e.startDone) && e.startErr == nil:
+	case closed(e.startDone):
+		err = &StartError{Name: e.name, Err: e.startErr}
+	default:
+		err = ErrInterrupted
+	}
+	// On a goroutine of its own, so that a runtime.Goexit in the hook is
+	// reported rather than ending Run's goroutine.
+	done := make(chan error, 1)
+	go catch.Guard(func() error { g.cfg.onStart(e.name, err, took); return nil }, func(err error) { done <- err })
+	if herr := <-done; herr != nil {
+		return fmt.Errorf("shutdown: OnStart hook for %q: %w", e.name, herr)
+	}
+	return nil
 }
 
 // failedMeanwhile returns the failure of a started component whose Start

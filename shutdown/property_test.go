@@ -85,7 +85,9 @@ func (c *propComponent) Stop(ctx context.Context) error {
 // once, and only for a component that started; every component after a hung
 // one is still stopped; Run returns within the overall deadline; and the
 // error names the component that failed to start or ended, and every
-// component whose stop failed, panicked or overran.
+// component whose stop failed, panicked or overran. The OnStart hook sees
+// every Start called, in order, with a *StartError for the one that failed;
+// the OnStop hook every Stop called, in stop order.
 func TestPropertyGroup(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n := rapid.IntRange(1, 6).Draw(rt, "components")
@@ -121,6 +123,8 @@ func TestPropertyGroup(t *testing.T) {
 			comps[i] = c
 		}
 
+		var hooks hookLog
+		opts = append(opts, hooks.options()...)
 		var failure string
 		synctest.Test(t, func(t *testing.T) {
 			// Channels are made inside the bubble, so that waiting on them
@@ -246,6 +250,31 @@ func TestPropertyGroup(t *testing.T) {
 				if names[name] != "stop" {
 					fail("%s is unfinished but the error %v does not name it", name, err)
 				}
+			}
+
+			// The hooks agree with what the components saw.
+			var hookStarts, hookStops []string
+			for _, e := range hooks.get() {
+				switch {
+				case e.hook == "stop":
+					hookStops = append(hookStops, e.name)
+				case e.name == startFailed:
+					hookStarts = append(hookStarts, e.name)
+					if want := `shutdown: start "` + e.name + `": start failed`; e.err != want {
+						fail("OnStart(%s) error %q, want %q", e.name, e.err, want)
+					}
+				default:
+					hookStarts = append(hookStarts, e.name)
+					if e.err != "" {
+						fail("OnStart(%s) error %q, want none", e.name, e.err)
+					}
+				}
+			}
+			if !slices.Equal(hookStarts, log.starts) {
+				fail("OnStart calls %v, want one per Start called: %v", hookStarts, log.starts)
+			}
+			if !slices.Equal(hookStops, wantStopped) {
+				fail("OnStop calls %v, want one per component stopped, in order: %v", hookStops, wantStopped)
 			}
 		})
 		if failure != "" {
