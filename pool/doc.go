@@ -17,31 +17,24 @@
 // # Rules
 //
 //   - Nothing starts a goroutine before work arrives, and every goroutine is
-//     joined: by [Pool.Wait], [ResultPool.Wait] and [Map] before they
-//     return, and by [Workers.Close], which must be called even after the
-//     Workers' context is done.
-//   - A panic in a task, a handler, a retry hook, a dead-letter sink or an
-//     [OnDone] or [OnEvent] hook is recovered on the worker, which goes on,
-//     and returned as a [*weft.PanicError] holding the stack: in Wait's or
-//     Map's error, a job's outcome, or Close's [CloseError]. [Repanic] makes Wait panic
-//     with it instead. A function that calls runtime.Goexit fails with
-//     [weft.ErrGoexit], and its worker is replaced.
-//   - Once the pool's context is done, Go and Submit return its
-//     [context.Cause]. The tasks a Pool or ResultPool accepted still run,
-//     with their context done, and Wait reports the refused Go calls; a
-//     Workers starts no more jobs, and Close returns those it did not run.
-//   - Wait and Close may be called more than once: Wait returns the same
-//     result each time, and only the first Close returns the CloseError. Go
-//     after Wait has returned, and Submit after Close, return [ErrClosed].
+//     joined: by Wait and [Map] before they return, and by [Workers.Close],
+//     which must be called even after the Workers' context is done.
+//   - A panic in a task, a handler, a retry hook, a dead-letter sink or a
+//     hook is recovered on the worker, which goes on, and returned as a
+//     [*weft.PanicError]: in Wait's or Map's error, a job's outcome, or
+//     [CloseError.Panics]. A runtime.Goexit fails the function with
+//     [weft.ErrGoexit].
+//   - Once the pool's context is done, a Pool or ResultPool still runs the
+//     tasks it accepted, with their context done; a Workers starts no more
+//     jobs, and Close returns those it did not run.
 //   - TryGo and TrySubmit never block, so a task may call them on its own
 //     pool; Go or Submit from every worker at once can deadlock.
-//   - Every submission is counted in exactly one outcome of [Stats].
 //   - A limit or a Workers' [Buffer] of math.MaxInt means no bound.
 //   - A Pool, ResultPool or Workers must not be copied; its methods are safe
 //     for concurrent use.
 //
-// [Pool.Go] and [Workers.Submit] allocate nothing in the common case; the
-// [benchmark page] sets the costs beside errgroup, ants, pond and conc.
+// [Pool.Go] and [Workers.Submit] allocate nothing in the common case; see
+// the [benchmark page].
 //
 // [benchmark page]: https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
 package pool

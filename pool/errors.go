@@ -9,10 +9,9 @@ import (
 )
 
 var (
-	// ErrClosed is returned by Go, GoContext, TryGo, Submit and TrySubmit
-	// once the pool takes no more work: after [Pool.Wait] or
-	// [ResultPool.Wait] has seen every task finish, or once [Workers.Close]
-	// has been called. A second Close returns it too.
+	// ErrClosed is returned once the pool takes no more work: by Go,
+	// GoContext and TryGo after Wait has seen every task finish, and by
+	// Submit, TrySubmit and a second Close once [Workers.Close] was called.
 	ErrClosed = errors.New("pool: closed")
 	// ErrFull is returned by [Pool.TryGo], [ResultPool.TryGo] and
 	// [Workers.TrySubmit] where Go or Submit would wait for room.
@@ -21,23 +20,14 @@ var (
 
 // CloseError is what [Workers.Close] returns when it could not finish every
 // job: its context or the Workers' ended before the drain did, the
-// dead-letter sink refused letters, or an [OnDone] or [OnEvent] hook
-// panicked. A job that
-// neither succeeded, failed, nor reached the sink is in Unrun or
-// Interrupted, for the caller to store or run elsewhere. [errors.Is] and
+// dead-letter sink refused letters, or a hook panicked. [errors.Is] and
 // [errors.As] see through it to Cause alone, never to a job's own error.
-//
-//	var ce *pool.CloseError[Job]
-//	if errors.As(err, &ce) {
-//		requeue(ce.Unrun)
-//	}
 type CloseError[J any] struct {
 	// Cause is the [context.Cause] of the context that cut the drain
 	// short, or nil if the drain completed.
 	Cause error
-	// Unrun holds the jobs that never started: the queued ones in queue
-	// order, then those waiting to retry in the order they were due, then
-	// any handed to a worker as the stop came. Each may be submitted again.
+	// Unrun holds the jobs that never started, for the caller to store or
+	// submit again, queued ones first.
 	Unrun []J
 	// Interrupted holds the jobs that were running when the drain was cut
 	// short, failed, and reached no sink; they may have done part of their
@@ -50,7 +40,7 @@ type CloseError[J any] struct {
 	// [*weft.PanicError] values.
 	Panics []error
 	// OmittedLetters and OmittedPanics count the refused letters and hook
-	// panics past the first 64, which are counted but not kept.
+	// panics past the first 64, which are not kept.
 	OmittedLetters, OmittedPanics int
 }
 
@@ -58,7 +48,7 @@ type CloseError[J any] struct {
 // keeps for Close.
 const maxKept = 64
 
-// Error summarises what did not finish, as "pool: close: 3 jobs unrun, 1
+// Error summarises what did not finish: "pool: close: 3 jobs unrun, 1
 // interrupted: context deadline exceeded".
 func (e *CloseError[J]) Error() string {
 	var parts []string
@@ -84,7 +74,7 @@ func (e *CloseError[J]) Error() string {
 	return msg
 }
 
-// Unwrap returns Cause: what cut the drain short, or nil if nothing did.
+// Unwrap returns Cause.
 func (e *CloseError[J]) Unwrap() error { return e.Cause }
 
 func plural(n int, one, many string) string {

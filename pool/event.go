@@ -17,8 +17,7 @@ const (
 	Submitted EventKind = iota + 1
 	// Started: an attempt of the job starts on a worker.
 	Started
-	// Ended: the attempt that Started reported has ended, with its
-	// Outcome.
+	// Ended: the attempt has ended, with its Outcome.
 	Ended
 	// Unrun: the job leaves the pool without another attempt: Submit
 	// refused it, or Close returned it unrun.
@@ -35,8 +34,8 @@ func (k EventKind) String() string {
 	return "EventKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Outcome is how an attempt or a job ended. Each one but Retried is the
-// [Stats] count of the same name that the job is counted in.
+// Outcome is how an attempt or a job ended; each but Retried names the
+// [Stats] count the job is in.
 type Outcome int
 
 const (
@@ -54,8 +53,8 @@ var outcomeNames = [...]string{
 	DeadLettered: "dead_lettered", Rejected: "rejected", Retried: "retried",
 }
 
-// String returns the outcome in lowercase snake case, as [Stats.String]
-// names its count: "succeeded", "dead_lettered"…
+// String returns the outcome as [Stats.String] names its count:
+// "succeeded", "dead_lettered"…
 func (o Outcome) String() string {
 	if o > 0 && int(o) < len(outcomeNames) {
 		return outcomeNames[o]
@@ -64,18 +63,17 @@ func (o Outcome) String() string {
 }
 
 // Event is one step of a job's life in a [Workers], delivered to the
-// [OnEvent] hook. Every job has one Submitted event; each attempt a Started
-// and then an Ended event on the same goroutine; and every job submitted
-// ends once, in an Ended event whose Outcome is not Retried or in an Unrun
-// event.
+// [OnEvent] hook. Every job has one Submitted event, a Started and then an
+// Ended event per attempt on the same goroutine, and ends once: in an Ended
+// event whose Outcome is not Retried, or in an Unrun event.
 type Event[J any] struct {
 	Kind EventKind
 	Job  J
-	// Attempt is the number of the attempt starting or ended, 1 for the
-	// first; at Unrun, the attempts the job made.
+	// Attempt is the attempt's number, from 1; at Unrun, the attempts the
+	// job made.
 	Attempt int
-	// Wait, at Started, is how long the job waited for this attempt: since
-	// Submit was called, or since its retry delay ended.
+	// Wait, at Started, is how long the job waited for this attempt, since
+	// Submit or since its retry delay ended.
 	Wait time.Duration
 	// Run, at Ended, is how long the attempt's handler ran.
 	Run time.Duration
@@ -83,24 +81,24 @@ type Event[J any] struct {
 	Outcome Outcome
 	// Delay, at Ended with Retried, is the wait before the next attempt.
 	Delay time.Duration
-	// Err is, at Ended, the attempt's error if it is Retried and otherwise
-	// the job's final error, as [OnDone] gets it; at Unrun, why: Submit's
-	// error, or the cause that cut Close's drain short.
+	// Err is, at Ended, the attempt's error if Retried, else the job's
+	// final error as [OnDone] gets it; at Unrun, Submit's error or the
+	// cause that cut Close's drain short.
 	Err error
 }
 
-// OnEvent sets a hook a [Workers] calls at every step of every job, for
-// metrics and traces: see [Event]. It runs on the goroutine that took the
-// step (the submitter's, a worker's, a retry timer's or Close's), never
-// under the pool's lock, so it must be short and safe for concurrent use.
-// ctx is the submitter's at Submitted and Rejected (context.Background for
-// TrySubmit), and otherwise the job's context. What the hook returns at
-// Started, if not nil, is the context the attempt's handler and its Ended
-// event get, as a span started there would need; elsewhere it is not used.
-// A panic in the hook at Started fails the attempt as a handler's panic
-// does; elsewhere it is returned by [Workers.Close]. J must be the Workers' job type, or NewWorkers
-// panics; OnEvent panics if hook is nil.
+// OnEvent sets a hook a [Workers] calls at every [Event] of every job, on the
+// goroutine that took the step and never under the pool's lock, so it must
+// be short and safe for concurrent use. ctx is the submitter's at Submitted
+// and at a refused job's Unrun (context.Background for TrySubmit), and
+// otherwise the job's; what the hook returns at Started, if not nil, is the
+// context the attempt's handler and its Ended event get. A panic in the
+// hook at Started fails the attempt as a handler's panic does; OnEvent
+// panics if hook is nil.
 func OnEvent[J any](hook func(ctx context.Context, e Event[J]) context.Context) WorkersOption {
+	// The goroutine that took the step is the submitter's, a worker's, a
+	// retry timer's or Close's. What the hook returns is used only at
+	// Started; a panic in it elsewhere is returned by Close (package rules).
 	if hook == nil {
 		panic("pool: OnEvent(nil)")
 	}
@@ -120,14 +118,13 @@ func onEvent[J any](c config) func(context.Context, Event[J]) context.Context {
 }
 
 // PropagateValues(true) makes a [Workers] run each job with a context that
-// carries the values of the context it was given to [Workers.Submit] with,
-// such as a trace span or a request ID, on top of the Workers' own: values
-// only, so the job is cancelled by the Workers' context and never by the
-// submitter's, which may end as soon as Submit returns. A job from
-// [Workers.TrySubmit], which takes no context, gets the Workers' context. It
-// costs a small allocation per Submit; the default, PropagateValues(false),
-// runs every job with the Workers' context.
+// carries the values of the context given to [Workers.Submit], such as a
+// trace span, on top of the Workers' own: values only, so the job is never
+// cancelled by the submitter's context, which may end as soon as Submit
+// returns. A job from [Workers.TrySubmit], which takes no context, gets the
+// Workers' context.
 func PropagateValues(on bool) WorkersOption {
+	// It costs a small allocation per Submit.
 	return workersOption(func(c *config) { c.values = on })
 }
 

@@ -15,13 +15,14 @@ import (
 // including the caller's, and returns the results in order: out[i] is what f
 // returned for items[i], even with an error, and R's zero value if f
 // panicked or never ran. The first error or panic cancels the context f
-// gets, no further item starts, and Map returns that error, with any panic
-// that happened meanwhile joined to it. When ctx is done, items stop
-// starting and Map returns [context.Cause](ctx), unless f failed first. A
-// panic in f comes back as a [*weft.PanicError], and a runtime.Goexit as
-// [weft.ErrGoexit] (or, on the calling goroutine, lets it exit once the
-// others have stopped). It panics if workers < 1, or if ctx or f is nil.
+// gets, no further item starts, and Map returns that error, joined with any
+// panic that happened meanwhile; when ctx is done first, it returns
+// [context.Cause](ctx). It panics if workers < 1, or if ctx or f is nil.
 func Map[T, R any](ctx context.Context, workers int, items []T, f func(ctx context.Context, item T) (R, error)) ([]R, error) {
+	// A panic in f comes back as a *weft.PanicError and a runtime.Goexit as
+	// weft.ErrGoexit (package rules); a Goexit on the calling goroutine lets
+	// it exit once the other workers have stopped.
+	//
 	// Workers claim items from a shared counter in small batches, whose size
 	// shrinks as the items run out so that slow items still spread over every
 	// worker. There is no task, closure or channel operation per item, which is

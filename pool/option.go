@@ -8,15 +8,13 @@ import (
 	"github.com/weftgo/weft/retry"
 )
 
-// PoolOption configures a [Pool] or a [ResultPool]: [New] and
-// [NewResultPool] take it. Options are applied in order; the last one of a
-// kind wins.
+// PoolOption configures a [Pool] or a [ResultPool]; the last one of a kind
+// wins.
 type PoolOption interface {
 	applyPool(*config)
 }
 
-// WorkersOption configures a [Workers]: [NewWorkers] takes it. Options are
-// applied in order; the last one of a kind wins.
+// WorkersOption configures a [Workers]; the last one of a kind wins.
 type WorkersOption interface {
 	applyWorkers(*config)
 }
@@ -80,43 +78,40 @@ func newWorkersConfig(opts []WorkersOption) config {
 	return c
 }
 
-// FailFast(true) makes the first task that fails cancel the pool's context,
-// with its error as the [context.Cause], and [Pool.Wait] return that error
-// and any panics instead of every error joined: errgroup.WithContext's
-// policy. The tasks already accepted still run, with the context done. If
-// the pool's context was already done, its cause stands. The default,
-// FailFast(false), joins every error.
+// FailFast(true) makes the first task that fails cancel the pool's context
+// with its error as the [context.Cause] (unless the context was already
+// done), and [Pool.Wait] return that error and any panics instead of every
+// error joined: errgroup.WithContext's policy. The tasks already accepted
+// still run, with the context done.
 func FailFast(on bool) PoolOption {
 	return poolOption(func(c *config) { c.failFast = on })
 }
 
 // Repanic(true) makes [Pool.Wait] and [ResultPool.Wait], once every task has
 // finished and every worker has exited, panic with the first task panic's
-// [*weft.PanicError], whose Stack shows where the task panicked. Use it
-// where a panic must crash the program as if the task had run on the
-// caller's goroutine. By default a panic is returned as an error.
+// [*weft.PanicError], as if the task had run on the caller's goroutine. By
+// default a panic is returned as an error.
 func Repanic(on bool) PoolOption {
 	return poolOption(func(c *config) { c.repanic = on })
 }
 
 // Buffer sets how many tasks or jobs may wait for a free worker before Go or
-// Submit waits: 64 by default for a [Pool] or [ResultPool], and twice the
-// workers given to [NewWorkers] for a [Workers], whose jobs waiting out a
-// retry delay take room too, even while a worker is idle. Buffer(0) makes Go
-// and Submit wait until a worker takes the task, as errgroup's Go does;
-// Buffer(math.MaxInt) gives a Workers no bound. It panics if n < 0, and
-// [New] and [NewResultPool], which allocate the buffer up front, panic if n
-// > 65,536.
+// Submit waits: by default 64 for a [Pool] or [ResultPool], and twice the
+// workers for a [Workers], whose jobs waiting out a retry delay take room
+// too, even while a worker is idle. Buffer(0) makes Go and Submit wait until
+// a worker takes the task, as errgroup's Go does. It panics if n < 0, and
+// [New] and [NewResultPool] panic if n > 65,536.
 func Buffer(n int) Option {
+	// New and NewResultPool allocate the buffer up front, hence their bound.
 	if n < 0 {
 		panic(fmt.Sprintf("pool: Buffer(%d): negative buffer size", n))
 	}
 	return sharedOption(func(c *config) { c.queue = n })
 }
 
-// IdleTimeout makes a [Workers] worker that has waited d for a job exit; a
-// new one starts when jobs come. An idle Workers then holds no goroutine.
-// Zero, the default, keeps workers until Close. It panics if d < 0.
+// IdleTimeout makes a [Workers] worker that has waited d for a job exit, so
+// an idle Workers holds no goroutine; a new one starts when jobs come. Zero,
+// the default, keeps workers until Close. It panics if d < 0.
 func IdleTimeout(d time.Duration) WorkersOption {
 	// A worker waiting with a timeout holds a timer, reset before each wait. A
 	// Pool needs no such option: its workers end with Wait.
@@ -127,24 +122,21 @@ func IdleTimeout(d time.Duration) WorkersOption {
 }
 
 // Retry makes a [Workers] retry failed jobs as p decides, each attempt with
-// p's AttemptTimeout if it has one. A job waiting out a delay holds no
-// worker and then goes back to the end of the queue; a job p gives up on
-// fails with p's [*retry.Error] and goes to the [DeadLetter] sink if there
-// is one. A panic or runtime.Goexit in the handler is never retried, and a
-// panic in one of p's hooks ends the job's retries.
+// p's AttemptTimeout if it has one; a job waiting out a delay holds no worker,
+// then goes back to the end of the queue. A job p gives up on fails with p's
+// [*retry.Error]. A panic or runtime.Goexit in the handler is never retried,
+// and a panic in one of p's hooks ends the job's retries.
 func Retry(p retry.Policy) WorkersOption {
 	return workersOption(func(c *config) { c.policy, c.hasPolicy = p, true })
 }
 
-// DeadLetter makes a [Workers] hand dl every job that did not succeed: those
-// the retry policy gave up on, failed without a policy, panicked, or were
-// stopped while running, as a [retry.Letter] with the final error and the
-// attempts. dl runs on the worker with a context that is never cancelled
-// (with the job's values under [PropagateValues]), so it must bound its own
-// work. A letter dl refuses, or panics on, is counted
-// in [Stats.Undelivered], passed to the [OnDone] hook, and returned by
-// [Workers.Close] in [CloseError.Undelivered]. J must be the Workers' job
-// type, or NewWorkers panics; DeadLetter panics if dl is nil.
+// DeadLetter makes a [Workers] hand dl, as a [retry.Letter], every job that
+// did not succeed: those the retry policy gave up on, failed, panicked, or
+// were stopped while running. dl runs on the worker with a context that is
+// never cancelled (with the job's values under [PropagateValues]), so it must
+// bound its own work. A letter dl refuses or panics on is counted in
+// [Stats.Undelivered], passed to [OnDone], and returned in
+// [CloseError.Undelivered]; DeadLetter panics if dl is nil.
 func DeadLetter[J any](dl retry.DeadLetter[J]) WorkersOption {
 	if f, ok := dl.(retry.DeadLetterFunc[J]); dl == nil || ok && f == nil {
 		panic("pool: DeadLetter(nil)")
@@ -152,14 +144,12 @@ func DeadLetter[J any](dl retry.DeadLetter[J]) WorkersOption {
 	return workersOption(func(c *config) { c.deadLetter = dl })
 }
 
-// OnDone sets a hook a [Workers] calls once for every job that ran to its
-// end: with nil if it succeeded, and otherwise with its final error, joined
-// with the dead-letter sink's if the sink refused it; not for retries,
-// refused Submits, or the jobs Close returns. hook runs on the worker after
-// the job is counted in [Stats], so it must be short and safe for concurrent
-// use. It may call TrySubmit, Stats and Resize, not Close. A panic in it is
-// returned by [Workers.Close]. J must be the Workers' job type, or
-// NewWorkers panics; OnDone panics if hook is nil.
+// OnDone sets a hook a [Workers] calls on the worker, once the job is counted
+// in [Stats], for every job that ran to its end: with nil if it succeeded,
+// and otherwise with its final error, joined with the dead-letter sink's if
+// the sink refused it. It is not called for retries, refused Submits, or the
+// jobs Close returns. hook must be short and safe for concurrent use, and may
+// call TrySubmit, Stats and Resize; OnDone panics if hook is nil.
 func OnDone[J any](hook func(job J, err error)) WorkersOption {
 	if hook == nil {
 		panic("pool: OnDone(nil)")

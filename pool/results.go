@@ -9,11 +9,13 @@ import (
 
 // ResultPool is a [Pool] whose tasks return a value: [ResultPool.Wait]
 // returns the values in submission order, whatever order the tasks finished
-// in. Everything [Pool] says about workers, waiting, cancellation and panics
-// holds for it. With several goroutines calling Go, the order is that in
-// which their calls took their places, before each waited for a worker. For
-// a slice known in advance, [Map] is simpler and faster.
+// in. With several goroutines calling Go, that is the order in which their
+// calls took their places, before each waited for a worker. For a slice
+// known in advance, [Map] is simpler and faster.
 type ResultPool[R any] struct {
+	// Everything Pool's doc says about workers, waiting, cancellation and
+	// panics holds for a ResultPool.
+	//
 	// Each accepted task gets the next place in submission order when Go is
 	// called, and writes its value straight into that place when it finishes:
 	// no sorting, and no lock shared by the workers. The places are kept in
@@ -68,11 +70,7 @@ const (
 	maxBlock   = 8192
 )
 
-// NewResultPool returns a ResultPool that runs at most workers tasks at a
-// time, with a context derived from ctx. It starts workers only as tasks
-// arrive, and [ResultPool.Wait] joins them. Its options are [FailFast],
-// [Repanic] and [Buffer]; it panics if workers < 1, or if ctx or an option
-// is nil.
+// NewResultPool is [New] for a ResultPool, and panics as New does.
 func NewResultPool[R any](ctx context.Context, workers int, opts ...PoolOption) *ResultPool[R] {
 	r := new(ResultPool[R])
 	r.g.init(ctx, "NewResultPool", "ResultPool", workers, opts)
@@ -101,10 +99,8 @@ func (r *ResultPool[R]) GoContext(ctx context.Context, f func(ctx context.Contex
 	return r.submit(ctx, f, true)
 }
 
-// TryGo is [ResultPool.Go] without the wait, as [Pool.TryGo] is: it
-// returns nil if f was accepted, [ErrFull] where Go would have waited, and
-// otherwise the errors Go returns. It never blocks. A refused f takes no
-// place. It panics if f is nil.
+// TryGo is [ResultPool.Go] without the wait, as [Pool.TryGo] is; a refused f
+// takes no place. It panics if f is nil.
 func (r *ResultPool[R]) TryGo(f func(ctx context.Context) (R, error)) error {
 	if f == nil {
 		panic("pool: ResultPool.TryGo(nil)")
@@ -173,11 +169,9 @@ func (r *ResultPool[R]) giveBack(idx int) {
 
 // Wait blocks as [Pool.Wait] does and returns one value per accepted task,
 // in submission order: what the task returned, even with an error, or R's
-// zero value if it panicked. The errors are joined in submission order (with
-// [FailFast], the first error and any panics), and a count of refused Go
-// calls comes last, so a nil error means one value per Go call. Calling Wait
-// again returns the same slice and error. With [Repanic], Wait panics
-// instead if a task panicked.
+// zero value if it panicked. Its error is [Pool.Wait]'s, but with the tasks'
+// errors joined in submission order, so a nil error means one value per Go
+// call. Calling Wait again returns the same slice and error.
 func (r *ResultPool[R]) Wait() ([]R, error) {
 	err := r.g.wait()
 	r.mu.Lock()
@@ -224,7 +218,7 @@ func (r *ResultPool[R]) collect() []R {
 	return out
 }
 
-// Stats returns a snapshot of the pool's counts, as [Pool.Stats] does.
+// Stats returns a snapshot of the pool's counts.
 func (r *ResultPool[R]) Stats() Stats {
 	return r.g.stats.snapshot()
 }

@@ -7,20 +7,19 @@ import (
 	"sync/atomic"
 )
 
-// Stats is a snapshot of what a pool has done, for metrics and tests. Every
-// submission is in exactly one outcome, so at every snapshot
+// Stats is a snapshot of what a pool has done. Every submission is in
+// exactly one outcome, so at every snapshot
 //
 //	Submitted == Succeeded + Failed + Panicked + Canceled + DeadLettered +
 //	             Rejected + Queued + Running + Waiting
 //
-// The first seven only grow; Queued, Running and Waiting are the numbers
-// now; the other fields are outside the sum. A [Pool] or [ResultPool] fills
-// only Submitted, Succeeded, Failed, Panicked, Rejected, Queued, Running and
+// The first seven only grow. A [Pool] or [ResultPool] fills only
+// Submitted, Succeeded, Failed, Panicked, Rejected, Queued, Running and
 // Workers.
 type Stats struct {
-	// Submitted counts the calls to Go, TryGo, Submit or TrySubmit that
-	// have been decided: accepted or refused. A Pool counts a Go call from
-	// its start, as Queued while it waits for a worker.
+	// Submitted counts the Go, TryGo, Submit and TrySubmit calls accepted
+	// or refused; a Pool counts a Go call from its start, as Queued while
+	// it waits.
 	Submitted uint64
 	// Succeeded counts the tasks or jobs whose function returned nil.
 	Succeeded uint64
@@ -31,13 +30,11 @@ type Stats struct {
 	// Panicked counts those whose last attempt panicked and that no
 	// dead-letter sink took.
 	Panicked uint64
-	// Canceled counts a Workers' accepted jobs that Close returned as unrun
-	// or interrupted.
+	// Canceled counts the jobs Close returned, unrun or interrupted.
 	Canceled uint64
 	// DeadLettered counts the jobs the dead-letter sink took.
 	DeadLettered uint64
-	// Rejected counts refused submissions: the pool was closed, a context
-	// was done, or a Try call found no room.
+	// Rejected counts refused submissions.
 	Rejected uint64
 
 	// Queued is the number of tasks or jobs not yet started, including Go
@@ -49,8 +46,7 @@ type Stats struct {
 	// Waiting is the number of jobs waiting out a retry delay.
 	Waiting uint64
 
-	// Retried counts the retries scheduled: a job that runs three times has
-	// been retried twice.
+	// Retried counts the retries scheduled.
 	Retried uint64
 	// Undelivered counts the letters the dead-letter sink refused or
 	// panicked on; their jobs are in Failed or Panicked.
@@ -65,9 +61,8 @@ type Stats struct {
 	Workers uint64
 }
 
-// String formats s as lowercase name=value pairs in field order, multi-word
-// names in snake_case: "submitted=9 succeeded=6 failed=3 … queue_high_water=4
-// workers=2".
+// String formats s as name=value pairs in field order: "submitted=9
+// succeeded=6 … queue_high_water=4 workers=2".
 func (s Stats) String() string {
 	return fmt.Sprintf("submitted=%d succeeded=%d failed=%d panicked=%d canceled=%d dead_lettered=%d rejected=%d queued=%d running=%d waiting=%d retried=%d undelivered=%d blocked=%d queue_high_water=%d workers=%d",
 		s.Submitted, s.Succeeded, s.Failed, s.Panicked, s.Canceled, s.DeadLettered, s.Rejected,

@@ -18,33 +18,16 @@ import (
 )
 
 // Workers is a long-lived pool of goroutines that run one handler over jobs
-// of type J from a bounded queue, such as a message queue's consumer.
-// [Workers.Submit] waits while the queue is full; [Workers.Close] stops
-// intake, drains what was accepted and joins every goroutine;
-// [Workers.Stats] counts every job's one outcome.
-//
-//	w := pool.NewWorkers(ctx, 8, send,
-//		pool.Retry(retry.New(retry.Attempts(5))),
-//		pool.DeadLetter[Email](deadLetters),
-//	)
-//	for e := range emails {
-//		if err := w.Submit(ctx, e); err != nil {
-//			break
-//		}
-//	}
-//	err := w.Close(shutdownCtx) // drains; on timeout returns the jobs that never ran
-//
-// A Workers holds at most its limit plus its [Buffer] of jobs, running,
-// queued or waiting to retry, however they fail (briefly more after
-// [Workers.Resize] lowers the limit). Resize changes the limit, and
-// [IdleTimeout] lets idle workers exit. Handlers must return when their
-// context is done, or Close cannot return.
-//
-// A handler's context is the Workers', not the submitter's: with
-// [PropagateValues] it also carries the values of the context given to
-// Submit, such as a trace span, but never its cancellation. [OnEvent]
-// reports every job's submission, attempts and end, for metrics and traces.
+// of type J from a bounded queue, such as a message queue's consumer. It
+// holds at most its limit plus its [Buffer] of jobs, running, queued or
+// waiting to retry (briefly more after [Workers.Resize] lowers the limit).
+// Handlers run with the Workers' context, not the submitter's, and must
+// return when it is done, or [Workers.Close] cannot return.
 type Workers[J any] struct {
+	// The bound on jobs holds however they fail. With PropagateValues a
+	// handler's context also carries the submitter's values, never its
+	// cancellation; OnEvent reports every job's submission, attempts and end.
+	//
 	// A job that arrives while a worker is idle goes straight to it; otherwise,
 	// if fewer workers run than the limit, a new worker starts with it;
 	// otherwise it waits in the queue, whose bound counts the queued jobs and
@@ -137,11 +120,8 @@ func (it *item[J]) context(pool context.Context) context.Context {
 
 // NewWorkers returns a Workers that runs handle on each submitted job, on at
 // most workers goroutines at once, with a context derived from ctx. It
-// starts workers only as jobs arrive, and [Workers.Close] joins them. Its
-// options are [Buffer], [IdleTimeout], [Retry], [DeadLetter], [OnDone],
-// [OnEvent] and [PropagateValues]; it panics if workers < 1, if ctx, handle
-// or an option is nil, or if a DeadLetter, OnDone or OnEvent option is for
-// another job type than J.
+// panics if workers < 1, if ctx, handle or an option is nil, or if a
+// [DeadLetter], [OnDone] or [OnEvent] option is for another job type than J.
 func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context.Context, job J) error, opts ...WorkersOption) *Workers[J] {
 	if ctx == nil {
 		panic("pool: NewWorkers: nil Context")
@@ -178,8 +158,7 @@ func NewWorkers[J any](ctx context.Context, workers int, handle func(ctx context
 	return w
 }
 
-// Stats returns a snapshot of the pool's counts, all taken at one instant,
-// so the sum in [Stats] holds for it.
+// Stats returns a snapshot of the pool's counts, all taken at one instant.
 func (w *Workers[J]) Stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -10,17 +10,13 @@ import (
 	"slices"
 )
 
-// Close stops intake, drains the pool and waits for its goroutines to exit.
-// From the call on, Submit and TrySubmit return [ErrClosed], and so do the
-// Submit calls waiting for room; Close waits until every queued job has run
-// and every job waiting to retry has had its retries, then returns nil. If
-// ctx, or the Workers' own context, is done first, Close cancels the running
-// jobs' context with its cause, takes the queued and retrying jobs off the
-// pool unrun, waits for the handlers to return, and returns a [*CloseError]
-// with the jobs that never ran and those interrupted. A CloseError also
-// reports refused dead letters and hook panics after a full drain; Close
-// returns nil when nothing was lost. A handler or hook must not call Close,
-// which would wait for itself. It panics if ctx is nil.
+// Close stops intake (Submit calls, even those waiting for room, and
+// TrySubmit return [ErrClosed]), waits until every queued job has run and
+// every retry is done, joins every goroutine, and returns nil if nothing was
+// lost. If ctx or the Workers' own context is done first, it cancels the
+// running jobs' context with its cause, waits for their handlers, and
+// returns a [*CloseError] saying what did not finish. A handler or hook must
+// not call Close, which would wait for itself; it panics if ctx is nil.
 func (w *Workers[J]) Close(ctx context.Context) error {
 	if ctx == nil {
 		panic("pool: Workers.Close: nil Context")
@@ -77,6 +73,8 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 		// cancelled succeeded anyway, or there were none.
 		return nil
 	}
+	// Unrun is in queue order, then the jobs that waited to retry in the
+	// order they were due, then any handed to a worker as the stop came.
 	return &CloseError[J]{
 		Cause:          w.cause,
 		Unrun:          w.unrun,

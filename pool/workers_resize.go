@@ -7,12 +7,13 @@ import (
 	"fmt"
 )
 
-// Resize sets the most workers that may run at once. Growing starts workers
-// at once for jobs that are queued; shrinking tells idle workers to exit at
-// once and busy ones to exit after their current job, so no job is
-// interrupted. math.MaxInt means no limit. It never blocks. It panics if
-// n < 1.
+// Resize sets the most workers that may run at once, without blocking;
+// shrinking interrupts no job, as busy workers exit after their current one.
+// It panics if n < 1.
 func (w *Workers[J]) Resize(n int) {
+	// Growing starts workers at once for the jobs that are queued; shrinking
+	// tells idle workers to exit at once. math.MaxInt means no limit (package
+	// rules).
 	if n < 1 {
 		panic(fmt.Sprintf("pool: Resize(%d): need at least one worker", n))
 	}

@@ -18,13 +18,11 @@ type waiter[J any] struct {
 }
 
 // Submit adds job to the pool, waiting while the queue is full, first come
-// first served, until there is room, ctx is done, or the pool is closed or
-// stopped. It returns nil once the job is accepted, and the job then ends in
-// one outcome counted by [Stats]; otherwise it returns [context.Cause](ctx),
-// [ErrClosed] once Close has been called, or the cause of the pool's own
-// context once that is done, and the job is the caller's to keep. ctx bounds
-// only the wait: the job runs with the Workers' context, which carries ctx's
-// values under [PropagateValues]. It panics if ctx is nil.
+// first served; ctx bounds only that wait, not the job (see
+// [PropagateValues]). It returns nil once the job is accepted; otherwise
+// [context.Cause](ctx), [ErrClosed] once Close has been called, or the cause
+// of the pool's own context once that is done, and the job is the caller's
+// to keep. It panics if ctx is nil.
 func (w *Workers[J]) Submit(ctx context.Context, job J) error {
 	if ctx == nil {
 		panic("pool: Workers.Submit: nil Context")
@@ -129,10 +127,9 @@ func (w *Workers[J]) recycle(wt *waiter[J]) {
 	w.spare.Store(wt)
 }
 
-// TrySubmit is [Workers.Submit] without the wait: it returns nil if the job
-// was accepted, [ErrFull] where Submit would wait (including behind Submit
-// calls already waiting), and otherwise what Submit returns. The job runs
-// with the Workers' context.
+// TrySubmit is [Workers.Submit] without the wait: it returns [ErrFull] where
+// Submit would wait (including behind Submit calls already waiting), and
+// otherwise what Submit returns.
 func (w *Workers[J]) TrySubmit(job J) error {
 	if w.hook != nil {
 		return w.trySubmitWith(job)
