@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Batch groups the items of s, in order, into new slices of 1 to size items.
-// A batch goes out when full, at the end of the input, or at most maxWait
-// (unless zero) after its first item was produced upstream. Batch runs on one
-// goroutine and panics if size < 1 or maxWait < 0.
+// Batch groups the items of s, in order, into new slices of 1 to size items,
+// sent when full, at the end of the input, or at most maxWait (unless zero)
+// after the first item was produced upstream. It runs on one goroutine and
+// panics if size < 1 or maxWait < 0.
 func Batch[T any](s *Stream[T], size int, maxWait time.Duration, opts ...Option) *Stream[[]T] {
 	if size < 1 {
 		panic(fmt.Sprintf("pipeline: Batch(size %d): need at least one item per batch", size))

@@ -5,34 +5,30 @@ import (
 	"time"
 )
 
-// Event is one event of a stage, delivered to [OnEvent]: a call of the stage's
-// function on one item, or a wait for the stage's consumer.
+// Event is a call of a stage's function on one item, or a wait for the
+// stage's consumer, as [OnEvent] reports it.
 type Event struct {
 	Stage string // the stage's name: see [Name]
-	// Wait is set when the stage waited for its consumer to take its output;
-	// otherwise the event is a call of the stage's function.
+	// Wait marks a wait.
 	Wait bool
-	// Took is how long the wait, or the call, took; a call's time leaves out
-	// the waits it caused, which are events of their own.
+	// Took is how long it took, leaving out the waits a call caused.
 	Took time.Duration
-	// Out is how many items the call handed on: 0 or 1, any number for
-	// [FlatMap], 0 for [ForEach] and for a wait.
+	// Out is how many items the call handed on (0 for a wait and for
+	// [ForEach]).
 	Out int
-	// Err is the error the function returned, also when [OnError] took it,
-	// and also the pipeline's own when a call in progress as it stopped
-	// returned that (from ctx or from emit); nil on success and for a wait.
+	// Err is what the function returned, even if [OnError] took it.
 	Err error
 }
 
-// OnEvent sets a hook called with an [Event] after each call of the stage's
-// function and after each wait of the stage for its consumer, for metrics
-// and traces; each call then costs two readings of the clock, which matter
-// only beside a cheap function. It runs on the stage's worker, after the
-// call or the wait, outside any lock of the pipeline, concurrently with
-// itself if the stage has several workers; a panic in it fails the pipeline
-// as the stage function's would. Sources and [Batch] panic given it. It
-// panics if hook is nil.
+// OnEvent sets a hook called with each [Event] of a stage, on the stage's
+// worker, outside any lock of the pipeline, and concurrently with itself if
+// the stage has several workers. A panic in it fails the pipeline as the
+// stage function's would. It panics if hook is nil.
 func OnEvent(hook func(Event)) Option {
+	// Each call of an observed stage costs two readings of the clock, which
+	// matter only beside a cheap function; a stage without the hook pays
+	// nothing for it (observing). Sources and Batch panic given it, as
+	// Option's doc says.
 	if hook == nil {
 		panic("pipeline: OnEvent(nil)")
 	}
@@ -80,6 +76,9 @@ func observed[T, R any](s step[T, R]) kernel[T, R] {
 			start := time.Now()
 			out, err := s(ctx, item, e)
 			took := time.Since(start) - ob.waited()
+			// A call in progress as the pipeline stopped may return the
+			// pipeline's own error, from ctx or from emit: Event.Err has it.
+			// errHalted, the emitter's, is no error of the function.
 			halted := err == errHalted
 			if halted {
 				err = nil

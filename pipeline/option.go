@@ -7,7 +7,7 @@ import (
 )
 
 // Option configures a source, a stage or a sink; the last of a kind wins.
-// Sources and [Batch] panic given [Concurrency] or [OnError].
+// Sources and [Batch] panic given [Concurrency], [OnError] or [OnEvent].
 type Option interface {
 	apply(*config)
 }
@@ -79,9 +79,9 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // Concurrency runs a stage's function on up to n goroutines (default 1),
-// started only as items wait; it pays off when the function is slow, not when
-// it is cheap. It panics if n < 1 or n > 65536.
+// started only as items wait. It panics if n < 1 or n > 65536.
 func Concurrency(n int) Option {
+	// More workers pay off when the function is slow, not when it is cheap.
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Concurrency(%d): need at least one worker", n))
 	}
@@ -92,9 +92,12 @@ func Concurrency(n int) Option {
 }
 
 // Buffer sets how many items a stage's output holds for its consumer (default
-// 64), rounded up to a multiple of [Chunk]; with 0, every hand-off waits for
-// the consumer. It panics if n < 0 or n > 1<<20.
+// 64), rounded up to a multiple of [Chunk]; the stage blocks while it is
+// full, and with 0 every hand-off waits for the consumer. It panics if n < 0
+// or n > 1<<20.
 func Buffer(n int) Option {
+	// An item waits in the buffer only while the next stage is busy or,
+	// behind a cheap function, for a few of its calls (see handoff.go).
 	if n < 0 {
 		panic(fmt.Sprintf("pipeline: Buffer(%d): negative buffer", n))
 	}
@@ -104,10 +107,9 @@ func Buffer(n int) Option {
 	return optionFunc(func(c *config) { c.buffer = n })
 }
 
-// Chunk sets the most items a stage hands on in one channel operation
-// (default 64), and so the most one worker of the next stage takes at a time.
-// A stage holds at most its [Buffer] and, per worker, one input and one
-// output chunk. It panics if n < 1 or n > 1<<20.
+// Chunk sets the most items a stage hands on, and a worker of the next stage
+// takes, at once (default 64); a stage holds at most its [Buffer] and, per
+// worker, one input and one output chunk. It panics if n < 1 or n > 1<<20.
 func Chunk(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipeline: Chunk(%d): need at least one item per chunk", n))
@@ -118,14 +120,14 @@ func Chunk(n int) Option {
 	return optionFunc(func(c *config) { c.chunk = n })
 }
 
-// Name names a stage in errors: `pipeline: stage "parse": ...`. Without it a
-// stage is named after its kind and position, such as "map#2".
+// Name names a stage in errors and events; by default a stage is named after
+// its kind and position, such as "map#2".
 func Name(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }
 
 // OnError makes a stage hand each item its function failed on, with the
-// error, to handle, and go on: the dead-letter path. An error from handle, or
+// error, to handle, and go on. An error from handle, or
 // a panic in the function, fails the pipeline. handle runs on the stage's
 // workers; T must be the stage's input type, or building the stage panics.
 func OnError[T any](handle func(ctx context.Context, item T, err error) error) Option {

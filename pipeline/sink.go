@@ -135,8 +135,8 @@ func ForEach[T any](s *Stream[T], f func(context.Context, T) error, opts ...Opti
 
 // All runs the pipeline as a sequence of its items, in order, with nil
 // errors; a failure ends it with the zero T and the error. Breaking out of
-// the loop, or a panic in its body, stops the pipeline, and the loop ends
-// once every stage goroutine has exited. A second range yields only an error.
+// the loop, or a panic in its body, stops the pipeline. A second range
+// yields only an error.
 func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	s.consume()
 	started := false
@@ -164,10 +164,9 @@ func All[T any](s *Stream[T]) iter.Seq2[T, error] {
 	}
 }
 
-// Chan runs the pipeline and returns a channel of its items, in order, closed
-// once every stage goroutine has exited; [Stream.Err] then returns the
-// pipeline's error. Receive until it closes or cancel the pipeline's context,
-// or the pipeline stays blocked.
+// Chan runs the pipeline and returns a channel of its items, in order;
+// [Stream.Err] returns the pipeline's error once it is closed. Receive until
+// it closes or cancel the pipeline's context, or the pipeline stays blocked.
 func (s *Stream[T]) Chan() <-chan T {
 	s.consume()
 	out := make(chan T)

@@ -7,8 +7,7 @@ import (
 )
 
 // From returns a stream of the values of seq, ranged over on a pipeline
-// goroutine. As with every source, ctx governs the whole pipeline; a panic in
-// seq fails it.
+// goroutine; a panic in seq fails the pipeline.
 func From[T any](ctx context.Context, seq iter.Seq[T], opts ...Option) *Stream[T] {
 	if seq == nil {
 		panic("pipeline: From with a nil sequence")
@@ -82,9 +81,9 @@ func FromChan[T any](ctx context.Context, ch <-chan T, opts ...Option) *Stream[T
 	})
 }
 
-// Generate returns a stream of the values gen emits, running gen on a
-// pipeline goroutine; an error from gen fails the pipeline, and gen must
-// return when ctx is done.
+// Generate returns a stream of the values gen emits on a pipeline goroutine;
+// an error from gen fails the pipeline, and gen must return when ctx is
+// done.
 func Generate[T any](ctx context.Context, gen func(ctx context.Context, emit func(T) error) error, opts ...Option) *Stream[T] {
 	if gen == nil {
 		panic("pipeline: Generate with a nil function")

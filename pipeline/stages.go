@@ -3,14 +3,14 @@ package pipeline
 import "context"
 
 // Map returns a stream of f applied to every item of s, in the order of s at
-// any [Concurrency]. An error from f fails the pipeline unless the stage has
-// an [OnError] handler.
+// any [Concurrency]. An error from f fails the pipeline unless [OnError]
+// takes it.
 func Map[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, true, mapKernel(f, observing(opts)))
 }
 
-// MapUnordered is [Map] that hands on each result as soon as it is ready, in
-// whatever order the workers finish; with one worker the order is kept.
+// MapUnordered is [Map] that hands on each result as soon as it is ready;
+// with one worker the order is kept.
 func MapUnordered[T, R any](s *Stream[T], f func(context.Context, T) (R, error), opts ...Option) *Stream[R] {
 	return stage(s, "map", opts, false, mapKernel(f, observing(opts)))
 }
@@ -98,9 +98,10 @@ func Filter[T any](s *Stream[T], keep func(context.Context, T) (bool, error), op
 }
 
 // FlatMap returns a stream of the items f emits for each item of s, in input
-// order at any [Concurrency]; with several workers, what f emits for a share
-// of input waits for its turn.
+// order at any [Concurrency].
 func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit func(R) error) error, opts ...Option) *Stream[R] {
+	// With several workers, what f emits for a share of input waits for its
+	// turn.
 	if f == nil {
 		panic("pipeline: FlatMap with a nil function")
 	}
@@ -127,8 +128,7 @@ func FlatMap[T, R any](s *Stream[T], f func(ctx context.Context, item T, emit fu
 	})
 }
 
-// Tap calls f for every item of s, for metrics and logs, and passes it on
-// unchanged; f must not modify items that later stages share.
+// Tap calls f for every item of s and passes it on unchanged, in order; f must not modify items that later stages share.
 func Tap[T any](s *Stream[T], f func(context.Context, T), opts ...Option) *Stream[T] {
 	if f == nil {
 		panic("pipeline: Tap with a nil function")

@@ -14,8 +14,7 @@ import (
 )
 
 // Stream is the typed output of a source or a stage, consumed once by one stage
-// or sink (a second one panics); one never consumed holds no goroutine. Build a
-// pipeline on one goroutine.
+// or sink (a second one panics). Build a pipeline on one goroutine.
 type Stream[T any] struct {
 	sc    *scope
 	name  string
@@ -151,7 +150,8 @@ func (sc *scope) fail(name string, err error) {
 // (it holds errStopping) and whether it holds a *weft.PanicError. Looking
 // into err calls the methods of a user's error values (Is, As, Unwrap), which
 // may panic: inspect runs them through catch, on no lock of ours, and a panic
-// there is reported next to err, which then counts as a panic itself.
+// there is reported next to err, which then counts as a panic itself: the
+// StageError's Err joins err after that *weft.PanicError.
 func inspect(name string, err error) (echo, panicked bool, _ error) {
 	wrapped := false
 	bad := catch.Call(func() error {
@@ -229,14 +229,12 @@ func (sc *scope) finish(complete func() bool) error {
 
 var errFinished = errors.New("pipeline: finished")
 
-// StageError is the error a sink returns when a stage fails: its function's
-// error or a [*github.com/weftgo/weft.PanicError].
+// StageError is the error a sink returns when a stage fails.
 type StageError struct {
-	// Stage is the name given with [Name], else the stage's kind and position
-	// ("map#2"), or the sink's kind ("reduce", "collect", "all", "chan").
+	// Stage is the stage's name (see [Name]) or the sink's kind, such as
+	// "reduce".
 	Stage string
-	// Err is what the stage's function returned, joined after a
-	// [*weft.PanicError] if one of its methods panicked when inspected.
+	// Err is the function's error or a [*weft.PanicError].
 	Err error
 }
 
