@@ -2,8 +2,7 @@ package shutdown
 
 import "context"
 
-// Component is something a [Group] starts and stops: a server, a worker pool,
-// a connection.
+// Component is something a [Group] starts and stops.
 //
 // Start returns once the component is ready, or blocks for its life, calls
 // [MarkReady] once it serves and returns when Stop makes it; an error fails
@@ -43,8 +42,7 @@ func (f funcComponent) Stop(ctx context.Context) error {
 type readyKey struct{}
 
 // MarkReady tells the [Group] that the blocking Start given ctx has made its
-// component ready, so that the next one starts; from then on, that Start
-// returning before shutdown fails the group with [ErrExited]. Outside a
+// component ready, so that the next one starts (see [ErrExited]). Outside a
 // Group, and after the first call, it does nothing.
 func MarkReady(ctx context.Context) {
 	if ready, ok := ctx.Value(readyKey{}).(func()); ok {

@@ -47,6 +47,5 @@ func (e *StopError) Error() string {
 func (e *StopError) Unwrap() error { return e.Err }
 
 // ErrInterrupted is what the [OnStart] hook gets for a component that was
-// still starting when shutdown began: it is stopped without having been
-// ready.
+// still starting when shutdown began.
 var ErrInterrupted = errors.New("shutdown: shutdown began before the component was ready")

@@ -13,8 +13,7 @@ import (
 )
 
 // Group starts and stops a service's components, as the package doc
-// describes. Create it with [New] and add every component before [Group.Run];
-// its methods are safe for concurrent use.
+// describes; its methods are safe for concurrent use.
 type Group struct {
 	cfg config
 
@@ -76,7 +75,7 @@ func Timeout(d time.Duration) Option {
 
 // StopTimeout bounds each component's stop to d or what is left of the
 // [Timeout], whichever is less (by default, what is left). Stop's context
-// expires shortly before the group gives up on it, leaving a Stop the time to
+// expires shortly before the group gives up on it, so a Stop has time to
 // force things closed. It panics if d < 0.
 func StopTimeout(d time.Duration) Option {
 	if d < 0 {
@@ -86,9 +85,8 @@ func StopTimeout(d time.Duration) Option {
 }
 
 // DrainDelay sets how long the group serves on, not ready, before the first
-// Stop, so that balancers take the instance out of rotation (default: a fifth
-// of the [Timeout]). With 0, idle keep-alive connections close without
-// notice. It panics if d < 0; [New] panics unless d is less than the Timeout.
+// Stop (default: a fifth of the [Timeout]). With 0, idle keep-alive
+// connections close without notice. It panics if d < 0.
 func DrainDelay(d time.Duration) Option {
 	if d < 0 {
 		panic(fmt.Sprintf("shutdown: DrainDelay(%v): negative duration", d))
@@ -109,13 +107,12 @@ func OnStop(hook func(name string, err error, took time.Duration)) Option {
 
 // OnStart sets a hook called once for each component whose Start was called,
 // when the group is done waiting for it: with nil and the time the component
-// took to become ready, with the [*StartError] Run reports if its Start failed
-// first, or with [ErrInterrupted] if shutdown began while it was still
-// starting. Its calls run one at a time, outside any lock of the group, and
-// Run waits for each before it goes on, so the hook must return promptly. A
-// panic or runtime.Goexit in it is reported by Run, and the group goes on. It
-// panics if hook is nil.
+// took to become ready, the [*StartError] Run reports, or [ErrInterrupted].
+// Its calls run one at a time, outside any lock, and Run waits for each, so
+// it must return promptly. It panics if hook is nil.
 func OnStart(hook func(name string, err error, took time.Duration)) Option {
+	// A panic or runtime.Goexit in the hook is reported by Run (package
+	// rules), and the group goes on: see started1.
 	if hook == nil {
 		panic("shutdown: OnStart(nil)")
 	}
@@ -155,8 +152,8 @@ func New(opts ...Option) *Group {
 }
 
 // Add appends a component under a name used in errors and hooks; components
-// start in the order added and stop in reverse. It panics if c is nil, name
-// is empty or taken, or Run has been called.
+// start in the order added. It panics if c is nil, name is empty or taken, or
+// Run has been called.
 func (g *Group) Add(name string, c Component) {
 	if c == nil {
 		panic(fmt.Sprintf("shutdown: Add(%q): nil Component", name))
@@ -176,15 +173,12 @@ func (g *Group) Add(name string, c Component) {
 	g.entries = append(g.entries, &entry{name: name, c: c, readyCh: make(chan struct{}), startDone: make(chan struct{})})
 }
 
-// Run starts the components and, once ctx is done or a component fails or
-// ends, shuts down as the package doc describes. Each Start's context carries
-// ctx's values but is cancelled only after its component's Stop.
-//
-// Run returns nil after a clean stop caused by ctx, or else [errors.Join] of
-// a [*StartError] per Start that failed or ended on its own and a
-// [*StopError] per Stop that failed, panicked or overran. When it returns,
-// every goroutine it started has exited, except those of the components
-// [Group.Unfinished] names. A second call returns [ErrRunTwice].
+// Run starts the components and shuts down as the package doc describes;
+// each Start's context carries ctx's values. It returns nil after a clean
+// stop caused by ctx, or else [errors.Join] of each failed component's
+// [*StartError] or [*StopError] and an error per hook call that panicked or
+// overran. When it returns, every goroutine it started has exited, except
+// those of the components [Group.Unfinished] names.
 func (g *Group) Run(ctx context.Context) error {
 	g.mu.Lock()
 	if g.ran {

@@ -28,21 +28,20 @@ func Listener(ln net.Listener) HTTPOption {
 }
 
 // HTTPServer makes a Component of an http.Server, serving on s.Addr or a
-// [Listener], over TLS when s.TLSConfig holds a certificate. From the moment
-// the group begins shutting down, every response says "Connection: close"
-// (GOAWAY over HTTP/2).
-//
-// Stop stops accepting, gives each open connection a moment to carry one
-// more request,
-// closes the idle ones and waits for the requests in flight and for handlers
-// using [Track]. If its budget runs out first, it cancels the request
-// contexts (nothing else does), closes every connection and returns the
-// budget's error.
+// [Listener], over TLS when s.TLSConfig holds a certificate. Stop stops
+// accepting, closes the idle connections and waits for the requests in flight
+// and for handlers using [Track]; if its budget runs out first, it cancels the
+// request contexts (nothing else does), closes every connection and returns
+// the budget's error.
 //
 // HTTPServer sets s.BaseContext and wraps s.ConnState, s.ConnContext and
 // s.Handler; use one per http.Server. Nothing waits for functions given to
 // s.RegisterOnShutdown.
 func HTTPServer(s *http.Server, opts ...HTTPOption) Component {
+	// From the moment the group begins shutting down, every response says
+	// "Connection: close" (GOAWAY over HTTP/2), and Stop gives each open
+	// connection a moment to carry one more request before it closes the
+	// idle ones.
 	if s == nil {
 		panic("shutdown: HTTPServer(nil)")
 	}
@@ -157,8 +156,8 @@ type trackKey struct{}
 
 // Track tells the [HTTPServer] serving r that its handler keeps the
 // connection, as a WebSocket does, so that the server's Stop waits, within
-// its budget, until done is called. stop is closed when that Stop begins: the
-// notice to finish. Outside an HTTPServer, stop is nil and done does nothing.
+// its budget, until done is called. stop is closed when that Stop begins.
+// Outside an HTTPServer, stop is nil and done does nothing.
 func Track(r *http.Request) (stop <-chan struct{}, done func()) {
 	// A tracked connection may be hijacked or not: the count, not the
 	// connection's state, is what Stop waits for.
@@ -211,6 +210,8 @@ func (h *httpServer) Start(ctx context.Context) error {
 			// HTTP/1 closes the connection after this answer; HTTP/2
 			// sends GOAWAY. Unlike SetKeepAlivesEnabled(false), this
 			// closes no idle connection a client may be writing to.
+			// Keep-alive clients thus reconnect through the balancer,
+			// which no longer sends them here.
 			w.Header().Set("Connection", "close")
 			if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
 				h.tell(c)
@@ -400,9 +401,8 @@ type GracefulServer interface {
 	Stop()
 }
 
-// Graceful makes a Component of a server with a graceful and a hard stop,
-// such as a *grpc.Server; Start marks it ready and runs serve, its blocking
-// serve call on a listener opened beforehand. Stop calls srv.GracefulStop, or
+// Graceful makes a Component of srv: Start marks it ready and runs serve,
+// its blocking serve call on a listener opened beforehand. Stop calls srv.GracefulStop, or
 // srv.Stop once its budget runs out, then returning the budget's error;
 // whatever serve returns once the stop has begun ends the component cleanly.
 func Graceful(srv GracefulServer, serve func() error) Component {
