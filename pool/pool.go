@@ -11,7 +11,7 @@ type Pool struct {
 	// Unlike errgroup.Group, workers are reused, Go stops waiting when the
 	// pool's context is done, and panics come back as errors. A task that
 	// submits more tasks should call TryGo, which never waits (see the
-	// package rules), and must not call Wait, which would wait for itself.
+	// package rules).
 	//
 	// While fewer workers run than the limit, Go starts a worker goroutine with
 	// its task; after that it puts the task in a channel, which the first
@@ -86,7 +86,8 @@ func (p *Pool) TryGo(f func(ctx context.Context) error) error {
 // cancels the pool's context. It returns the tasks' errors joined in the
 // order they failed (see [FailFast] and [Repanic]), plus an error that counts
 // the Go and GoContext calls refused and wraps the first one's reason.
-// Calling it again returns the same error.
+// Calling it again returns the same error; a task must not call it, which
+// would wait for itself.
 func (p *Pool) Wait() error {
 	return p.g.wait()
 }
