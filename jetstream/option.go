@@ -8,8 +8,8 @@ import (
 )
 
 // Option configures a [Workers] or a [Source]. Options are applied in
-// order; the last one of a kind wins. Retry and OnDone apply to Workers
-// only: a Source leaves retries to its pipeline. Retry, DeadLetter and OnDone mean what they mean
+// order; the last one of a kind wins. Retry, OnDone and Buffer apply to
+// Workers only: a Source leaves retries to its pipeline. Retry, DeadLetter and OnDone mean what they mean
 // for pool.Workers, so a service moves from one process to many by changing
 // its constructor.
 type Option interface{ apply(*config) }
@@ -24,6 +24,7 @@ type config struct {
 	ackWait     time.Duration
 	consumer    string
 	maxAck      int
+	buffer      int
 	fetchWait   time.Duration
 	onError     func(error)
 }
@@ -57,7 +58,7 @@ func Retry(p retry.Policy) Option {
 // panics, it is handed back to the server to be delivered again after a
 // delay, and never lost.
 //
-// dl runs on the job's goroutine with a context that is never cancelled,
+// dl runs on the job's worker with a context that is never cancelled,
 // so it must bound its own work. J must be the job type of the Workers it
 // is given to, or NewWorkers panics.
 func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
@@ -75,8 +76,9 @@ func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 // error joined to the job's, and the job comes back later. It is not
 // called for retries or for jobs [Workers.Close] hands back.
 //
-// hook runs on the job's goroutine once its worker is free for the next
-// job, so keep it short; it must be safe for concurrent use. A panic in it is recovered and
+// hook runs on the job's worker after the job is counted in
+// [Workers.Stats], before the worker takes the next job, so keep it
+// short; it must be safe for concurrent use. A panic in it is recovered and
 // returned by Close. J must be the job type of the Workers it is given to,
 // or NewWorkers panics.
 func OnDone[J any](hook func(job J, err error)) Option {
@@ -122,6 +124,20 @@ func MaxAckPending(n int) Option {
 		panic(fmt.Sprintf("jetstream: MaxAckPending(%d): less than 1", n))
 	}
 	return optionFunc(func(c *config) { c.maxAck = n })
+}
+
+// Buffer lets [Workers] fetch up to n jobs beyond their free workers, to
+// wait in this process for the next free one, as pool.Buffer does: short
+// jobs then start without a round trip to the server in between. A job
+// waits there kept alive as if it were running, counted as Queued in
+// [Workers.Stats], and is handed back at once by [Workers.Close]. The
+// default, 0, fetches only as many jobs as there are free workers, so jobs
+// wait on the server. It panics if n < 0.
+func Buffer(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("jetstream: Buffer(%d): negative", n))
+	}
+	return optionFunc(func(c *config) { c.buffer = n; c.workersOnly = append(c.workersOnly, "Buffer") })
 }
 
 // FetchWait sets how long one pull request waits on the server for jobs

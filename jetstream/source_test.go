@@ -187,6 +187,7 @@ func TestSourceOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 		{"nil queue", func() { wjs.Source[job](ctx, nil, 1) }, "nil"},
 		{"Retry", func() { wjs.Source(ctx, q, 1, wjs.Retry(retry.New())) }, "Retry"},
 		{"OnDone", func() { wjs.Source(ctx, q, 1, wjs.OnDone(func(job, error) {})) }, "OnDone[jetstream_test.job]"},
+		{"Buffer", func() { wjs.Source(ctx, q, 1, wjs.Buffer(1)) }, "Buffer"},
 		{"sink of another type", func() {
 			wjs.Source(ctx, q, 1, wjs.DeadLetter[string](retry.DeadLetterFunc[string](nil)))
 		}, "DeadLetter[string]"},

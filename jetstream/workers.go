@@ -35,10 +35,11 @@ type Stats = pool.Stats
 // # Fetching
 //
 // Workers pull jobs from a durable consumer shared by every process, and
-// ask for only as many as they have free workers, so a slow process takes
-// less and jobs wait on the server, not in memory. Each job runs on a
-// goroutine of its own, at most workers at once. While a job runs, the
-// server is told every third of the [AckWait] that it is in progress.
+// ask for only as many as they have free workers, plus the [Buffer] if
+// one is set, so a slow process takes less and jobs wait on the server,
+// not in memory. Each job runs on one of workers goroutines. While a job
+// runs or waits for a worker, the server is told every third of the
+// [AckWait] that it is in progress.
 //
 // # Retries and dead letters
 //
@@ -67,15 +68,17 @@ type Stats = pool.Stats
 // Failed (the attempt failed and was handed back for a retry, counted in
 // Retried too, or its letter was refused, counted in Undelivered), Panicked
 // (its letter was refused), or Canceled (Close handed it back), or is
-// Running. The law of pool.Stats holds at every snapshot; Queued, Waiting,
-// Rejected and Blocked stay zero, since waiting jobs are on the server.
+// Queued for a worker or Running. The law of pool.Stats holds at every
+// snapshot; Waiting, Rejected and Blocked stay zero, since waiting jobs are
+// on the server.
 //
 // A Workers must not be copied. Its methods are safe for concurrent use.
 type Workers[J any] struct {
 	q         *Queue[J]
 	cons      jetstream.Consumer
 	handle    func(context.Context, J) error
-	n         int
+	n         int // workers
+	held      int // workers + buffer: the most jobs one fetch may ask for
 	minBatch  int // fewest jobs a fetch asks for, unless it waited lingerFor
 	replay    *retry.Policy
 	sink      retry.DeadLetter[J]
@@ -88,7 +91,9 @@ type Workers[J any] struct {
 	cancel   context.CancelCauseFunc
 	stop     chan struct{} // closed by Close: fetch no more
 	stopOnce sync.Once
-	slots    chan struct{} // one token per free worker
+	slots    chan struct{} // one token per job this process may yet hold: n workers + the buffer
+	ready    chan struct{} // one token per job put in queue
+	quit     chan struct{} // closed once no job can be queued: the workers exit
 	failures atomic.Int32  // fetches in a row that ended with an error
 
 	loopDone chan struct{}
@@ -101,7 +106,8 @@ type Workers[J any] struct {
 
 	mu          sync.Mutex
 	st          Stats
-	running     map[*task]struct{}
+	running     map[*task]struct{} // the jobs running or queued
+	queue       []*task            // fetched, waiting for a worker, oldest first
 	interrupted int
 	closeCalled bool
 }
@@ -116,8 +122,8 @@ type task struct {
 // NewWorkers creates or updates q's durable consumer and starts fetching
 // jobs from it, running handle on at most workers of them at once, each
 // with a context derived from ctx. It starts a goroutine that fetches, one
-// that keeps long jobs alive, one per fetch in flight and one per running
-// job; Close ends them all.
+// that keeps long jobs alive, one per fetch in flight and workers that run
+// the jobs; Close ends them all.
 //
 // It returns the server's error if the consumer cannot be created. It panics
 // if workers < 1, if ctx, q or handle is nil, or if an option is for another
@@ -135,11 +141,14 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 			o.apply(&c)
 		}
 	}
+	held := workers + c.buffer
 	w := &Workers[J]{
-		q: q, handle: handle, n: workers, minBatch: max(1, workers/8),
+		q: q, handle: handle, n: workers, held: held, minBatch: max(1, held/8),
 		ackWait: c.ackWait, fetchWait: c.fetchWait, errs: reporter{hook: c.onError},
 		stop:     make(chan struct{}),
-		slots:    make(chan struct{}, workers),
+		slots:    make(chan struct{}, held),
+		ready:    make(chan struct{}, held),
+		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		tickStop: make(chan struct{}),
 		tickDone: make(chan struct{}),
@@ -182,8 +191,12 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 	}
 	w.cons = cons
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
-	for range workers {
+	for range held {
 		w.slots <- struct{}{}
+	}
+	w.jobs.Add(workers)
+	for range workers {
+		go w.work()
 	}
 	go w.loop()
 	go w.tick()
@@ -193,6 +206,11 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 // loop takes free workers' slots and fetches as many jobs.
 func (w *Workers[J]) loop() {
 	defer close(w.loopDone)
+	defer func() {
+		if w.ctx.Err() != nil {
+			w.handBack()
+		}
+	}()
 	var linger *time.Timer
 	for {
 		if f := w.failures.Load(); f > 0 {
@@ -218,7 +236,7 @@ func (w *Workers[J]) loop() {
 		}
 		n := 1
 	more:
-		for n < w.n {
+		for n < w.held {
 			select {
 			case <-w.slots:
 				n++
@@ -250,6 +268,12 @@ func (w *Workers[J]) loop() {
 			}
 			linger.Stop()
 		}
+		select {
+		case <-w.stop: // the slots may be those Close freed
+			w.release(n)
+			return
+		default:
+		}
 		// The request is not cancelled on Close: a client that gives up
 		// before the server does can miss a message the server sent,
 		// which then waits out a whole AckWait. The server ends it after
@@ -266,13 +290,17 @@ func (w *Workers[J]) loop() {
 	}
 }
 
-// drain starts a job for each message of one fetch, and gives back the
-// slots the fetch did not fill.
+// drain starts a job for each message of one fetch as workers come free,
+// hands back those that Close leaves unstarted, and gives back the slots
+// the fetch did not fill.
 func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 	defer w.fetches.Done()
 	got := 0
 	for m := range b.Messages() {
 		got++
+		// A job waiting for a worker is kept alive by tick like a running
+		// one: it is in running from the start, counted as Queued.
+		t := &task{m: m, progress: time.Now()}
 		w.mu.Lock()
 		w.st.Submitted++
 		if w.closeCalled || w.ctx.Err() != nil {
@@ -282,13 +310,12 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 			w.slots <- struct{}{}
 			continue
 		}
-		t := &task{m: m, progress: time.Now()}
+		w.st.Queued++
+		w.st.QueueHighWater = max(w.st.QueueHighWater, w.st.Queued)
 		w.running[t] = struct{}{}
-		w.st.Running++
-		w.st.Workers++
-		w.jobs.Add(1)
+		w.queue = append(w.queue, t)
 		w.mu.Unlock()
-		go w.run(t)
+		w.ready <- struct{}{} // never blocks: a job queued holds a slot
 	}
 	w.release(n - got)
 	if err := b.Error(); err != nil {
@@ -296,6 +323,66 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 		w.failures.Add(1)
 	} else {
 		w.failures.Store(0)
+	}
+}
+
+// handBack returns the queued jobs to the server, unrun: Close was called
+// or the Workers' context is done, so no job is queued from now on.
+func (w *Workers[J]) handBack() {
+	w.mu.Lock()
+	queued := w.queue
+	w.queue = nil
+	for _, t := range queued {
+		delete(w.running, t)
+		w.st.Queued--
+		w.st.Canceled++
+	}
+	w.mu.Unlock()
+	for _, t := range queued {
+		w.errs.report("nak", t.m.Nak())
+		w.slots <- struct{}{}
+	}
+}
+
+// work runs queued jobs one at a time until Close. The workers outlive
+// their jobs, so a job starts on a grown stack, without a goroutine of its
+// own.
+func (w *Workers[J]) work() {
+	defer w.jobs.Done()
+	w.mu.Lock()
+	w.st.Workers++
+	w.mu.Unlock()
+	exited := true
+	defer func() {
+		w.mu.Lock()
+		w.st.Workers--
+		w.mu.Unlock()
+		if exited {
+			// A sink or a hook called runtime.Goexit, which ended this
+			// worker too: start another in its place.
+			w.jobs.Add(1)
+			go w.work()
+		}
+	}()
+	for {
+		select {
+		case <-w.ready:
+		case <-w.quit:
+			exited = false
+			return
+		}
+		w.mu.Lock()
+		if len(w.queue) == 0 { // handed back
+			w.mu.Unlock()
+			continue
+		}
+		t := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.st.Queued--
+		w.st.Running++
+		w.mu.Unlock()
+		w.run(t)
 	}
 }
 
@@ -347,7 +434,6 @@ const (
 
 // run runs one delivery to its outcome.
 func (w *Workers[J]) run(t *task) {
-	defer w.jobs.Done()
 	defer func() {
 		// The sink, a retry hook or the handler's report path called
 		// runtime.Goexit before the delivery was counted: count it, and
@@ -502,7 +588,6 @@ func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 	t.ended = true
 	delete(w.running, t)
 	w.st.Running--
-	w.st.Workers--
 	switch kind {
 	case succeeded:
 		w.st.Succeeded++
@@ -523,7 +608,7 @@ func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 		w.st.Undelivered++
 	}
 	w.mu.Unlock()
-	w.slots <- struct{}{} // the worker is free, though this goroutine runs the hook
+	w.slots <- struct{}{} // the job's room is free, though its worker runs the hook
 	if notify && w.onDone != nil {
 		if perr := catch.Call(func() error { w.onDone(job, err); return nil }); perr != nil {
 			w.errs.keep(perr)
@@ -541,9 +626,9 @@ func (w *Workers[J]) Stats() Stats {
 
 // Close stops fetching jobs, waits for the running ones to finish, and
 // waits for every goroutine of the Workers to exit, then up to 5 seconds
-// more for its acknowledgements to reach the server. A job that a fetch
-// still brings after Close was called (the fetches in flight end within
-// [FetchWait]) is handed back at once.
+// more for its acknowledgements to reach the server. A job waiting in the
+// [Buffer], or that a fetch still brings after Close was called (the
+// fetches in flight end within [FetchWait]), is handed back at once.
 //
 // If ctx is done first, or the context the Workers was made with, Close
 // cancels the running jobs' context with its cause, hands back at once each
@@ -565,10 +650,12 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 	w.closeCalled = true
 	w.mu.Unlock()
 	w.stopOnce.Do(func() { close(w.stop) })
+	w.handBack()
 	w.joinOnce.Do(func() {
 		go func() {
 			<-w.loopDone
 			w.fetches.Wait()
+			close(w.quit)
 			w.jobs.Wait()
 			close(w.tickStop)
 			<-w.tickDone
