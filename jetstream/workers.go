@@ -37,9 +37,9 @@ type Stats = pool.Stats
 // Workers pull jobs from a durable consumer shared by every process, and
 // ask for only as many as they have free workers, plus the [Buffer] if
 // one is set, so a slow process takes less and jobs wait on the server,
-// not in memory. Each job runs on one of workers goroutines. While a job
-// runs or waits for a worker, the server is told every third of the
-// [AckWait] that it is in progress.
+// not in memory. Jobs run on workers goroutines that live until Close.
+// While a job runs or waits for a worker, the server is told every third
+// of the [AckWait] that it is in progress.
 //
 // # Retries and dead letters
 //
@@ -290,9 +290,9 @@ func (w *Workers[J]) loop() {
 	}
 }
 
-// drain starts a job for each message of one fetch as workers come free,
-// hands back those that Close leaves unstarted, and gives back the slots
-// the fetch did not fill.
+// drain queues each message of one fetch for the workers, or hands it
+// back once Close was called, and gives back the slots the fetch did not
+// fill.
 func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 	defer w.fetches.Done()
 	got := 0
