@@ -255,9 +255,15 @@ func TestSourceReportsFetchErrorsAndGoesOn(t *testing.T) {
 		collected <- err
 	}()
 	require.Eventually(t, func() bool {
-		// The consumer exists once the source runs.
-		_, err := js.Consumer(context.Background(), "srcerrs", "srcerrs_workers")
-		return err == nil
+		// A pull request waits on the server once the source fetches,
+		// which is after it has its consumer: stopping the server
+		// earlier could fail the consumer's creation instead.
+		c, err := js.Consumer(context.Background(), "srcerrs", "srcerrs_workers")
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && info.NumWaiting > 0
 	}, 10*time.Second, 10*time.Millisecond)
 	srv.Stop()
 	assert.ErrorContains(t, <-errs, "jetstream: fetch")
