@@ -142,8 +142,15 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 		}
 	}
 	held := workers + c.buffer
+	// A fetch costs a round trip and a subscription. Without a buffer, free
+	// workers wait for it: fetch once an eighth of them are free. With one,
+	// the buffered jobs keep the workers busy while a fetch gathers more.
+	minBatch := max(1, workers/8)
+	if c.buffer > 0 {
+		minBatch = max(1, held/4)
+	}
 	w := &Workers[J]{
-		q: q, handle: handle, n: workers, held: held, minBatch: max(1, held/8),
+		q: q, handle: handle, n: workers, held: held, minBatch: minBatch,
 		ackWait: c.ackWait, fetchWait: c.fetchWait, errs: reporter{hook: c.onError},
 		stop:     make(chan struct{}),
 		slots:    make(chan struct{}, held),
