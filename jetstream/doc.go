@@ -62,10 +62,12 @@ package jetstream
 // How Workers and Source work, behind the contracts in the docs above.
 //
 // Fetching: Workers pull from the durable consumer every process shares and
-// ask for only as many jobs as they have free workers. Each job runs on a
-// goroutine of its own; one goroutine fetches, one tells the server every
-// third of the AckWait that the long jobs are in progress, and one waits on
-// each pull request in flight.
+// ask for only as many jobs as they have free workers, plus the Buffer;
+// with a Buffer, a fetch waits until a quarter of its room is free. Jobs run
+// on workers long-lived goroutines (one killed by runtime.Goexit is
+// replaced); one goroutine fetches, one tells the server every third of the
+// AckWait that the running and buffered jobs are in progress, and one waits
+// on each pull request in flight.
 //
 // Retries: a failed attempt is handed back with NakWithDelay for the delay
 // the policy gives it; the attempt number is the message's delivery count,

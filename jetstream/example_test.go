@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -170,4 +171,46 @@ func ExampleSource() {
 	// To: ann@example.com | hello
 	// To: bob@example.com | hello
 	// true
+}
+
+// Short jobs on many workers: a Buffer lets each fetch bring the jobs the
+// next free workers will run, so they do not wait for a round trip to the
+// server between two jobs.
+func ExampleBuffer() {
+	dir, _ := os.MkdirTemp("", "weft-example")
+	defer os.RemoveAll(dir)
+	srv, err := embedded.Start(dir)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Stop()
+	js, _ := jetstream.New(srv.Conn())
+
+	ctx := context.Background()
+	q, err := wjs.NewQueue[int](ctx, js, "thumbnails")
+	if err != nil {
+		panic(err)
+	}
+	const n = 100
+	for i := range n {
+		if err := q.Submit(ctx, i); err != nil {
+			panic(err)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(n)
+	w, err := wjs.NewWorkers(ctx, q, 8, func(ctx context.Context, i int) error {
+		return nil // a job of a millisecond or so
+	}, wjs.Buffer(16), wjs.OnDone(func(int, error) { wg.Done() }))
+	if err != nil {
+		panic(err)
+	}
+	wg.Wait()
+	if err := w.Close(ctx); err != nil {
+		panic(err)
+	}
+	st := w.Stats()
+	fmt.Println("succeeded:", st.Succeeded, "queued:", st.Queued)
+	// Output:
+	// succeeded: 100 queued: 0
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // Option configures a [Workers] or a [Source]; the last of a kind wins.
-// [Retry] and [OnDone] apply to Workers only: a Source leaves retries to its
-// pipeline.
+// [Retry], [OnDone] and [Buffer] apply to Workers only: a Source leaves
+// retries to its pipeline.
 type Option interface{ apply(*config) }
 
 type config struct {
@@ -22,6 +22,7 @@ type config struct {
 	ackWait     time.Duration
 	consumer    string
 	maxAck      int
+	buffer      int
 	fetchWait   time.Duration
 	onError     func(error)
 }
@@ -59,8 +60,8 @@ func DeadLetter[J any](dl retry.DeadLetter[J]) Option {
 // OnDone sets a hook called for every job that ran to its end in this process
 // (not for retries or jobs Close hands back), with nil or with its final
 // error once the dead-letter sink has it, joined to the sink's error if the
-// sink refused it. hook runs on the job's goroutine, must be short and safe
-// for concurrent use, and a panic in it is returned by Close; J must be the
+// sink refused it. hook runs on the job's worker before it takes the next job,
+// must be short and safe for concurrent use, and a panic in it is returned by Close; J must be the
 // Workers' job type, or NewWorkers panics.
 func OnDone[J any](hook func(job J, err error)) Option {
 	if hook == nil {
@@ -101,6 +102,20 @@ func MaxAckPending(n int) Option {
 		panic(fmt.Sprintf("jetstream: MaxAckPending(%d): less than 1", n))
 	}
 	return optionFunc(func(c *config) { c.maxAck = n })
+}
+
+// Buffer lets [Workers] fetch up to n jobs beyond their free workers, to
+// wait in this process for the next free one, as pool.Buffer does: short
+// jobs then start without a round trip to the server in between. A job
+// waits there kept alive as if it were running, counted as Queued in
+// [Workers.Stats], and is handed back at once by [Workers.Close]. The
+// default, 0, fetches only as many jobs as there are free workers, so jobs
+// wait on the server. It panics if n < 0.
+func Buffer(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("jetstream: Buffer(%d): negative", n))
+	}
+	return optionFunc(func(c *config) { c.buffer = n; c.workersOnly = append(c.workersOnly, "Buffer") })
 }
 
 // FetchWait sets how long one pull request waits on the server for jobs

@@ -187,6 +187,7 @@ func TestSourceOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 		{"nil queue", func() { wjs.Source[job](ctx, nil, 1) }, "nil"},
 		{"Retry", func() { wjs.Source(ctx, q, 1, wjs.Retry(retry.New())) }, "Retry"},
 		{"OnDone", func() { wjs.Source(ctx, q, 1, wjs.OnDone(func(job, error) {})) }, "OnDone[jetstream_test.job]"},
+		{"Buffer", func() { wjs.Source(ctx, q, 1, wjs.Buffer(1)) }, "Buffer"},
 		{"sink of another type", func() {
 			wjs.Source(ctx, q, 1, wjs.DeadLetter[string](retry.DeadLetterFunc[string](nil)))
 		}, "DeadLetter[string]"},
@@ -254,9 +255,15 @@ func TestSourceReportsFetchErrorsAndGoesOn(t *testing.T) {
 		collected <- err
 	}()
 	require.Eventually(t, func() bool {
-		// The consumer exists once the source runs.
-		_, err := js.Consumer(context.Background(), "srcerrs", "srcerrs_workers")
-		return err == nil
+		// A pull request waits on the server once the source fetches,
+		// which is after it has its consumer: stopping the server
+		// earlier could fail the consumer's creation instead.
+		c, err := js.Consumer(context.Background(), "srcerrs", "srcerrs_workers")
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && info.NumWaiting > 0
 	}, 10*time.Second, 10*time.Millisecond)
 	srv.Stop()
 	assert.ErrorContains(t, <-errs, "jetstream: fetch")

@@ -25,14 +25,15 @@ type Stats = pool.Stats
 
 // Workers runs a handler over the jobs of a [Queue], in this process and
 // every other that runs Workers on the same queue. A process fetches only as
-// many jobs as it has free workers, so jobs wait on the server, not in
-// memory, and a slow process takes less. Its methods are safe for concurrent
-// use; a Workers must not be copied.
+// many jobs as it has free workers, plus the [Buffer] if one is set, so jobs
+// wait on the server, not in memory, and a slow process takes less. Its
+// methods are safe for concurrent use; a Workers must not be copied.
 type Workers[J any] struct {
 	q         *Queue[J]
 	cons      jetstream.Consumer
 	handle    func(context.Context, J) error
-	n         int
+	n         int // workers
+	held      int // workers + buffer: the most jobs one fetch may ask for
 	minBatch  int // fewest jobs a fetch asks for, unless it waited lingerFor
 	replay    *retry.Policy
 	sink      retry.DeadLetter[J]
@@ -45,7 +46,9 @@ type Workers[J any] struct {
 	cancel   context.CancelCauseFunc
 	stop     chan struct{} // closed by Close: fetch no more
 	stopOnce sync.Once
-	slots    chan struct{} // one token per free worker
+	slots    chan struct{} // one token per job this process may yet hold: n workers + the buffer
+	ready    chan struct{} // one token per job put in queue
+	quit     chan struct{} // closed once no job can be queued: the workers exit
 	failures atomic.Int32  // fetches in a row that ended with an error
 
 	loopDone chan struct{}
@@ -58,7 +61,8 @@ type Workers[J any] struct {
 
 	mu          sync.Mutex
 	st          Stats
-	running     map[*task]struct{}
+	running     map[*task]struct{} // the jobs running or queued
+	queue       []*task            // fetched, waiting for a worker, oldest first
 	interrupted int
 	closeCalled bool
 }
@@ -71,7 +75,7 @@ type task struct {
 }
 
 // NewWorkers creates or updates q's durable consumer and runs handle on its
-// jobs, at most workers at once, each with a context derived from ctx;
+// jobs on workers goroutines, each job with a context derived from ctx;
 // [Workers.Close] ends every goroutine it starts. It returns the server's
 // error if the consumer cannot be created, and panics if workers < 1, if ctx,
 // q or handle is nil, or if an option is for another job type.
@@ -88,11 +92,21 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 			o.apply(&c)
 		}
 	}
+	held := workers + c.buffer
+	// A fetch costs a round trip and a subscription. Without a buffer, free
+	// workers wait for it: fetch once an eighth of them are free. With one,
+	// the buffered jobs keep the workers busy while a fetch gathers more.
+	minBatch := max(1, workers/8)
+	if c.buffer > 0 {
+		minBatch = max(1, held/4)
+	}
 	w := &Workers[J]{
-		q: q, handle: handle, n: workers, minBatch: max(1, workers/8),
+		q: q, handle: handle, n: workers, held: held, minBatch: minBatch,
 		ackWait: c.ackWait, fetchWait: c.fetchWait, errs: reporter{hook: c.onError},
 		stop:     make(chan struct{}),
-		slots:    make(chan struct{}, workers),
+		slots:    make(chan struct{}, held),
+		ready:    make(chan struct{}, held),
+		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 		tickStop: make(chan struct{}),
 		tickDone: make(chan struct{}),
@@ -135,8 +149,12 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 	}
 	w.cons = cons
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
-	for range workers {
+	for range held {
 		w.slots <- struct{}{}
+	}
+	w.jobs.Add(workers)
+	for range workers {
+		go w.work()
 	}
 	go w.loop()
 	go w.tick()
@@ -146,6 +164,11 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 // loop takes free workers' slots and fetches as many jobs.
 func (w *Workers[J]) loop() {
 	defer close(w.loopDone)
+	defer func() {
+		if w.ctx.Err() != nil {
+			w.handBack()
+		}
+	}()
 	var linger *time.Timer
 	for {
 		if f := w.failures.Load(); f > 0 {
@@ -171,7 +194,7 @@ func (w *Workers[J]) loop() {
 		}
 		n := 1
 	more:
-		for n < w.n {
+		for n < w.held {
 			select {
 			case <-w.slots:
 				n++
@@ -203,6 +226,12 @@ func (w *Workers[J]) loop() {
 			}
 			linger.Stop()
 		}
+		select {
+		case <-w.stop: // the slots may be those Close freed
+			w.release(n)
+			return
+		default:
+		}
 		// The request is not cancelled on Close: a client that gives up
 		// before the server does can miss a message the server sent,
 		// which then waits out a whole AckWait. The server ends it after
@@ -219,13 +248,17 @@ func (w *Workers[J]) loop() {
 	}
 }
 
-// drain starts a job for each message of one fetch, and gives back the
-// slots the fetch did not fill.
+// drain queues each message of one fetch for the workers, or hands it
+// back once Close was called, and gives back the slots the fetch did not
+// fill.
 func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 	defer w.fetches.Done()
 	got := 0
 	for m := range b.Messages() {
 		got++
+		// A job waiting for a worker is kept alive by tick like a running
+		// one: it is in running from the start, counted as Queued.
+		t := &task{m: m, progress: time.Now()}
 		w.mu.Lock()
 		w.st.Submitted++
 		if w.closeCalled || w.ctx.Err() != nil {
@@ -235,13 +268,12 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 			w.slots <- struct{}{}
 			continue
 		}
-		t := &task{m: m, progress: time.Now()}
+		w.st.Queued++
+		w.st.QueueHighWater = max(w.st.QueueHighWater, w.st.Queued)
 		w.running[t] = struct{}{}
-		w.st.Running++
-		w.st.Workers++
-		w.jobs.Add(1)
+		w.queue = append(w.queue, t)
 		w.mu.Unlock()
-		go w.run(t)
+		w.ready <- struct{}{} // never blocks: a job queued holds a slot
 	}
 	w.release(n - got)
 	if err := b.Error(); err != nil {
@@ -249,6 +281,66 @@ func (w *Workers[J]) drain(b jetstream.MessageBatch, n int) {
 		w.failures.Add(1)
 	} else {
 		w.failures.Store(0)
+	}
+}
+
+// handBack returns the queued jobs to the server, unrun: Close was called
+// or the Workers' context is done, so no job is queued from now on.
+func (w *Workers[J]) handBack() {
+	w.mu.Lock()
+	queued := w.queue
+	w.queue = nil
+	for _, t := range queued {
+		delete(w.running, t)
+		w.st.Queued--
+		w.st.Canceled++
+	}
+	w.mu.Unlock()
+	for _, t := range queued {
+		w.errs.report("nak", t.m.Nak())
+		w.slots <- struct{}{}
+	}
+}
+
+// work runs queued jobs one at a time until Close. The workers outlive
+// their jobs, so a job starts on a grown stack, without a goroutine of its
+// own.
+func (w *Workers[J]) work() {
+	defer w.jobs.Done()
+	w.mu.Lock()
+	w.st.Workers++
+	w.mu.Unlock()
+	exited := true
+	defer func() {
+		w.mu.Lock()
+		w.st.Workers--
+		w.mu.Unlock()
+		if exited {
+			// A sink or a hook called runtime.Goexit, which ended this
+			// worker too: start another in its place.
+			w.jobs.Add(1)
+			go w.work()
+		}
+	}()
+	for {
+		select {
+		case <-w.ready:
+		case <-w.quit:
+			exited = false
+			return
+		}
+		w.mu.Lock()
+		if len(w.queue) == 0 { // handed back
+			w.mu.Unlock()
+			continue
+		}
+		t := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.st.Queued--
+		w.st.Running++
+		w.mu.Unlock()
+		w.run(t)
 	}
 }
 
@@ -300,7 +392,6 @@ const (
 
 // run runs one delivery to its outcome.
 func (w *Workers[J]) run(t *task) {
-	defer w.jobs.Done()
 	defer func() {
 		// The sink, a retry hook or the handler's report path called
 		// runtime.Goexit before the delivery was counted: count it, and
@@ -455,7 +546,6 @@ func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 	t.ended = true
 	delete(w.running, t)
 	w.st.Running--
-	w.st.Workers--
 	switch kind {
 	case succeeded:
 		w.st.Succeeded++
@@ -476,7 +566,7 @@ func (w *Workers[J]) end(t *task, kind outcome, job J, err error, notify bool) {
 		w.st.Undelivered++
 	}
 	w.mu.Unlock()
-	w.slots <- struct{}{} // the worker is free, though this goroutine runs the hook
+	w.slots <- struct{}{} // the job's room is free, though its worker runs the hook
 	if notify && w.onDone != nil {
 		if perr := catch.Call(func() error { w.onDone(job, err); return nil }); perr != nil {
 			w.errs.keep(perr)
@@ -494,6 +584,8 @@ func (w *Workers[J]) Stats() Stats {
 
 // Close stops fetching, waits for the running jobs and every goroutine of the
 // Workers, then up to 5 seconds for the acknowledgements to reach the server.
+// A job waiting in the [Buffer], or that a fetch brings after Close was
+// called, is handed back at once.
 // If ctx, or the Workers' own context, is done first, Close cancels the
 // running jobs' context, hands back at once each job that then fails, waits
 // for the handlers and returns a [*CloseError]; it returns one too if a hook
@@ -511,10 +603,12 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 	w.closeCalled = true
 	w.mu.Unlock()
 	w.stopOnce.Do(func() { close(w.stop) })
+	w.handBack()
 	w.joinOnce.Do(func() {
 		go func() {
 			<-w.loopDone
 			w.fetches.Wait()
+			close(w.quit)
 			w.jobs.Wait()
 			close(w.tickStop)
 			<-w.tickDone

@@ -361,6 +361,7 @@ func TestWorkersOptionsPanicWhenTheyCanNeverWork(t *testing.T) {
 		{"AckWait", func() { wjs.AckWait(time.Millisecond) }, "AckWait(1ms)"},
 		{"FetchWait", func() { wjs.FetchWait(time.Millisecond) }, "FetchWait(1ms)"},
 		{"MaxAckPending", func() { wjs.MaxAckPending(0) }, "MaxAckPending(0)"},
+		{"Buffer", func() { wjs.Buffer(-1) }, "Buffer(-1)"},
 		{"Consumer", func() { wjs.Consumer("") }, "Consumer"},
 		{"OnDone(nil)", func() { wjs.OnDone[job](nil) }, "OnDone(nil)"},
 		{"OnError(nil)", func() { wjs.OnError(nil) }, "OnError(nil)"},
@@ -467,4 +468,75 @@ func TestWorkersCountAJobWhoseSinkCalledGoexit(t *testing.T) {
 	assert.Zero(t, st.Running)
 	assert.Zero(t, st.DeadLettered)
 	assert.Equal(t, uint64(1), pending(t, js, q), "the job was handed back")
+}
+
+func TestWorkersBufferHoldsJobsForTheNextWorkerAndCloseHandsThemBack(t *testing.T) {
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "buffer")
+	ctx := context.Background()
+	const n = 10
+	for i := range n {
+		require.NoError(t, q.SubmitID(ctx, fmt.Sprint(i), job{ID: fmt.Sprint(i)}))
+	}
+	started := make(chan struct{}, n)
+	first, err := wjs.NewWorkers(ctx, q, 1, func(ctx context.Context, j job) error {
+		started <- struct{}{}
+		<-ctx.Done() // runs until Close cuts it short
+		return ctx.Err()
+	}, wjs.Buffer(2), wjs.FetchWait(50*time.Millisecond))
+	require.NoError(t, err)
+	<-started
+	require.Eventually(t, func() bool { return first.Stats().Queued == 2 }, 10*time.Second, time.Millisecond)
+	cons, err := js.Consumer(ctx, q.Name(), q.Name()+"_workers")
+	require.NoError(t, err)
+	info, err := cons.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, info.NumAckPending, "one job running and two waiting, no more")
+
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	var ce *wjs.CloseError
+	require.ErrorAs(t, first.Close(cctx), &ce)
+	assert.Equal(t, 1, ce.Interrupted)
+	st := first.Stats()
+	assert.Equal(t, uint64(3), st.Submitted)
+	assert.Equal(t, uint64(3), st.Canceled, "the running job and the two waiting were handed back")
+	assert.Zero(t, st.Queued)
+	assert.GreaterOrEqual(t, st.QueueHighWater, uint64(2))
+	assert.Equal(t, uint64(n), pending(t, js, q))
+
+	// Handed back at once: the default AckWait, 30s, would outlast the wait.
+	o := newOutcomes()
+	second, err := wjs.NewWorkers(ctx, q, 2, func(ctx context.Context, j job) error {
+		o.ran(j.ID)
+		return nil
+	}, wjs.OnDone(o.onDone), wjs.Buffer(4), wjs.FetchWait(50*time.Millisecond))
+	require.NoError(t, err)
+	o.wait(t, n, 10*time.Second)
+	closeWorkers(t, second)
+	assert.Len(t, o.runs, n)
+	assert.Zero(t, drained(t, js, q))
+}
+
+func TestWorkersKeepABufferedJobPastTheAckWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds")
+	}
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "slowbuffer")
+	ctx := context.Background()
+	require.NoError(t, q.Submit(ctx, job{ID: "1"}))
+	require.NoError(t, q.Submit(ctx, job{ID: "2"}))
+	o := newOutcomes()
+	const ackWait = time.Second
+	w, err := wjs.NewWorkers(ctx, q, 1, func(ctx context.Context, j job) error {
+		o.ran(j.ID)
+		time.Sleep(ackWait * 5 / 2) // the job's own work, longer than the AckWait
+		return nil
+	}, wjs.OnDone(o.onDone), wjs.Buffer(1), wjs.FetchWait(50*time.Millisecond), wjs.AckWait(ackWait))
+	require.NoError(t, err)
+	o.wait(t, 2, 20*time.Second)
+	closeWorkers(t, w)
+	assert.Equal(t, map[string]int{"1": 1, "2": 1}, o.runs, "delivered again while it ran or waited")
+	assert.Equal(t, uint64(2), w.Stats().Submitted)
 }
