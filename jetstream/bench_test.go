@@ -45,6 +45,7 @@ func (l *latencies) done(j timed, err error) {
 
 func (l *latencies) report(b *testing.B, elapsed time.Duration) {
 	slices.Sort(l.d)
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(len(l.d)), "ns/job")
 	b.ReportMetric(float64(len(l.d))/elapsed.Seconds(), "jobs/s")
 	b.ReportMetric(float64(l.d[len(l.d)/2])/1e6, "p50-ms")
 	b.ReportMetric(float64(l.d[len(l.d)*99/100])/1e6, "p99-ms")
@@ -73,15 +74,16 @@ func work(ctx context.Context, j timed) error {
 	return nil
 }
 
-// BenchmarkWorkers runs 1ms jobs on 64 workers with room for 128 more
-// waiting: in-process pool.Workers (impl=pool), and Workers through an
-// embedded server with file storage, the workers and the buffer split into
-// 1, 2 or 4 groups on connections of their own, as in as many processes
-// (impl=jetstream-1, -2, -4). Jobs come from 16 goroutines calling Submit.
-// An op is one job; jobs/s and the submit-to-done latencies are the
-// figures. Compare with benchstat -col /impl.
-func BenchmarkWorkers(b *testing.B) {
-	b.Run("impl=pool", func(b *testing.B) {
+// BenchmarkJetStream runs 1ms jobs on 64 workers with room for 128 more
+// waiting: in-process pool.Workers (impl=floor-in-process), and Workers
+// through an embedded server with file storage, the workers and the buffer
+// split into 1, 2 or 4 groups on connections of their own, as in as many
+// processes (impl=weft-jetstream-1, -2, -4). Jobs come from 16 goroutines
+// calling Submit. An op is one job; ns/job, jobs/s and the submit-to-done
+// latencies are the figures. bench/cmd/report puts them on the benchmark
+// page; benchstat -col /impl compares them.
+func BenchmarkJetStream(b *testing.B) {
+	b.Run("impl=floor-in-process", func(b *testing.B) {
 		var l latencies
 		l.wg.Add(b.N)
 		w := pool.NewWorkers(context.Background(), benchWorkers, work,
@@ -98,7 +100,7 @@ func BenchmarkWorkers(b *testing.B) {
 		l.report(b, elapsed)
 	})
 	for _, groups := range []int{1, 2, 4} {
-		b.Run(fmt.Sprintf("impl=jetstream-%d", groups), func(b *testing.B) {
+		b.Run(fmt.Sprintf("impl=weft-jetstream-%d", groups), func(b *testing.B) {
 			srv, err := embedded.Start(b.TempDir())
 			if err != nil {
 				b.Fatal(err)

@@ -9,10 +9,11 @@ import (
 
 // PrimaryUnit is the unit an area's implementations are ranked by:
 // B/worker for the idle-memory benchmark, the median latency p50-ns for
-// the latency benchmark, ns/op for everything else.
+// the latency benchmark, ns/job for JetStream's (whose op is a job but
+// whose ns/op is 0, since it is timed by hand), ns/op for everything else.
 func (a *Area) PrimaryUnit() string {
 	for _, u := range a.Units {
-		if u == "B/worker" || u == "p50-ns" {
+		if u == "B/worker" || u == "p50-ns" || u == "ns/job" {
 			return u
 		}
 	}
@@ -139,6 +140,12 @@ func Targets(run *Run) []Target {
 	}
 	for _, w := range workloads(run, "PipelineLatency", "work=5ms") {
 		ts = append(ts, ratioTarget(w, "weft", "floor-unbuffered", 1.1, "p50-ns"))
+	}
+	for _, w := range workloads(run, "JetStream", "") {
+		for _, n := range []string{"1", "2", "4"} {
+			// At least 0.8× the in-process throughput: at most 1.25× its time per job.
+			ts = append(ts, ratioTarget(w, "weft-jetstream-"+n, "floor-in-process", 1.25, "ns/job"))
+		}
 	}
 	ts = append(ts, Target{
 		Name:   "Pipeline compared with github.com/destel/rill",
