@@ -71,7 +71,8 @@ func (b *Breaker) classifyCall(ctx context.Context, err error) Outcome {
 }
 
 // Ticket is a call admitted by [Breaker.Allow]. Report its result once, from
-// any one goroutine; later reports are ignored. Pass it by pointer: a copy is a second report waiting to happen.
+// any one goroutine; later reports are ignored. Pass it by pointer: a copy is
+// a second report waiting to happen.
 type Ticket struct {
 	// A small value: returning and reporting one allocates nothing.
 	p     *period

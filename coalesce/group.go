@@ -19,8 +19,8 @@ import (
 //
 // fn's context keeps the starting caller's values but not its deadline or
 // cancellation, and is cancelled once every caller has left or fn has
-// returned. A key has one execution at a time unless
-// [Flight.Forget] is called.
+// returned. A key has one execution at a time unless [Flight.Forget] is
+// called.
 //
 // If the starting caller's context can never be cancelled (Done returns
 // nil), fn runs on its goroutine with that context; otherwise, and always
