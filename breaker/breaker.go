@@ -14,9 +14,8 @@ import (
 
 // Breaker admits calls to a dependency while it works and, for a while after
 // it fails, rejects them at once with an [*OpenError]. Call through it with
-// [Breaker.Run] or [Do], or with [Breaker.Allow] and [Ticket.Done] where the
-// call cannot be wrapped in a function. A Breaker is safe for concurrent use
-// and must not be copied; create one with [New].
+// [Breaker.Run], [Do] or [Breaker.Allow]. A Breaker is safe for concurrent
+// use and must not be copied; create one with [New].
 type Breaker struct {
 	// In the closed state, admitting a call and reporting its success take
 	// no lock and allocate nothing; only state changes, probes and Stats
@@ -650,9 +649,8 @@ func Do[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, erro
 	return v, nil
 }
 
-// State returns the breaker's state now, with any change that time alone has
-// made due (the open time passed, a probe lease expired) applied first and
-// its event delivered.
+// State returns the breaker's state now, first applying any change that
+// time alone has made due and delivering its event.
 func (b *Breaker) State() State {
 	// Closed or forced: two atomic loads, and the lock only to deliver
 	// events a panicking listener left behind. Otherwise a clock read,

@@ -21,10 +21,8 @@
 //
 //	ForceOpen: any state → Open, until Reset.  Reset: any state → Closed.
 //
-// [Closed] admits every call; [Open] rejects every call at once with an
-// [*OpenError], which matches [ErrOpen]; [HalfOpen] admits [HalfOpenProbes]
-// probes at a time. The trip rules are [ConsecutiveFailures] (5, by
-// default), [FailureRate] and [SlowCall].
+// [State] says what each state admits. The trip rules are
+// [ConsecutiveFailures] (the default), [FailureRate] and [SlowCall].
 //
 // # Rules
 //
@@ -35,11 +33,9 @@
 //   - A breaker starts no goroutines or timers and needs no Close: a change
 //     due to time alone is applied by the next call that looks, including
 //     [Breaker.State].
-//   - Calls run on the caller's goroutine. A panic in [Breaker.Run] goes on
-//     up after being counted; [Do] returns it as an error.
-//   - [OnStateChange] gets every change in order, [OnReject] every rejection
-//     and [OnSlowCall] every slow success, all outside the breaker's locks;
-//     [Breaker.Stats] is a snapshot for gauges.
+//   - Calls run on the caller's goroutine.
+//   - For metrics: [OnStateChange], [OnReject], [OnSlowCall] and
+//     [Breaker.Stats].
 //
 // # With retries
 //
@@ -48,7 +44,7 @@
 // [github.com/weftgo/weft/retry] does not retry it by default, and waits it
 // out under [github.com/weftgo/weft/retry.HonorRetryAfter].
 //
-// A closed breaker admits a call and counts its success without a lock or an
-// allocation;
-// costs are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
+// The closed-state hot path is allocation-free; see the [benchmark page].
+//
+// [benchmark page]: https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
 package breaker

@@ -7,8 +7,7 @@ import (
 )
 
 // ErrOpen matches, through [errors.Is], every rejection by a [Breaker]: test
-// for it to know the call was not made. Do not retry it at once;
-// [OpenError.RetryAfter] says when trying again makes sense.
+// for it to know the call was not made.
 var ErrOpen = errors.New("breaker: circuit open")
 
 // ErrTooManyProbes matches the rejection of a call by a half-open breaker
@@ -63,9 +62,10 @@ func (e *OpenError) Unwrap() error {
 // RetryAfter returns how long from now until the breaker may admit a call:
 // the time left until Until, or the longest Duration when Forced. When
 // HalfOpen it returns a random wait, never zero, of at most [OpenFor] or the
-// time left on the first probe's lease, so rejected callers come back spread
-// out. [github.com/weftgo/weft/retry.HonorRetryAfter] reads it.
+// time left on the first probe's lease.
 func (e *OpenError) RetryAfter() time.Duration {
+	// The half-open wait is random so that rejected callers come back spread
+	// out; retry.HonorRetryAfter reads it.
 	switch {
 	case e.Forced:
 		return math.MaxInt64

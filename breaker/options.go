@@ -7,8 +7,7 @@ import (
 )
 
 // Option configures a [Breaker]; pass options to [New]. The last of a kind
-// wins. An option panics, naming itself, when its argument can never work;
-// [New] panics when options contradict each other.
+// wins. An option panics, naming itself, when its argument can never work.
 type Option interface {
 	apply(*config)
 }
@@ -174,9 +173,8 @@ func OpenFor(d time.Duration) Option {
 }
 
 // OpenBackoff multiplies the open time by mult on each re-open from
-// half-open, up to cap before [ProportionalJitter], as
-// [github.com/weftgo/weft/retry.Exponential] grows a delay; it returns to
-// [OpenFor] once the breaker closes. The default mult is 1. It panics unless
+// half-open, up to cap before [ProportionalJitter]; it returns to [OpenFor]
+// once the breaker closes. The default mult is 1. It panics unless
 // mult ≥ 1 and finite; [New] panics if cap is shorter than OpenFor.
 func OpenBackoff(mult float64, cap time.Duration) Option {
 	if !(mult >= 1) || math.IsInf(mult, 1) {
@@ -238,9 +236,11 @@ func Classify(f func(err error) Outcome) Option {
 // OnStateChange sets a listener that gets every state change in order, one at
 // a time, outside the breaker's locks (it may call back in), on the goroutine
 // whose call caused it or one already delivering. It should return quickly;
-// its panic reaches that caller, and the breaker stays consistent. A nil f
-// removes it.
+// its panic reaches that caller. A nil f removes it.
 func OnStateChange(f func(Event)) Option {
+	// A panic in f leaves the breaker consistent: deliver calls f outside
+	// the lock, after the change is recorded, and leaves the events still
+	// queued to the next call that delivers.
 	return optionFunc(func(c *config) { c.onChange = f })
 }
 
@@ -255,8 +255,7 @@ func OnReject(f func(err *OpenError)) Option {
 // OnSlowCall sets a hook called with the duration of every success the
 // breaker counts as slow under [SlowCall] (a probe's included), once the
 // breaker has recorded it, outside its locks, on the reporting caller's
-// goroutine; its panic reaches that caller. Without SlowCall it is never
-// called. A nil f removes it.
+// goroutine; its panic reaches that caller. A nil f removes it.
 func OnSlowCall(f func(took time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onSlow = f })
 }

@@ -71,8 +71,8 @@ func (b *Breaker) classifyCall(ctx context.Context, err error) Outcome {
 }
 
 // Ticket is a call admitted by [Breaker.Allow]. Report its result once, from
-// any one goroutine; later reports, and any after the breaker changed state,
-// are ignored. Pass it by pointer: a copy is a second report waiting to happen.
+// any one goroutine; later reports are ignored. Pass it by pointer: a copy is
+// a second report waiting to happen.
 type Ticket struct {
 	// A small value: returning and reporting one allocates nothing.
 	p     *period
@@ -81,9 +81,7 @@ type Ticket struct {
 }
 
 // Done reports the call's result as classified by [Classify] or
-// [DefaultOutcome], and delivers any [OnStateChange] events it causes before
-// it returns unless another goroutine is delivering. It does nothing on the
-// zero or a reported Ticket.
+// [DefaultOutcome]. It does nothing on the zero or a reported Ticket.
 func (t *Ticket) Done(err error) {
 	// A success in the closed state takes no lock and allocates nothing; it
 	// reads the clock only for a SlowCall rule or a TimeWindow.

@@ -13,15 +13,12 @@
 //
 // # Rules
 //
-//   - Signal and Latest start no goroutines and need no Close; a Flight's
-//     goroutines end when fn returns.
-//   - Notify and Set never block on readers. Every wait takes a context or
-//     is a channel; one ended by its context returns [context.Cause] of it.
+//   - Signal and Latest start no goroutines and need no Close; [Flight] says
+//     where fn runs.
+//   - [Signal.Notify] and [Latest.Set] never block on readers. Every wait
+//     takes a context or is a channel; one ended by its context returns
+//     [context.Cause] of it.
 //   - All three types are safe for concurrent use.
-//   - A panic in a Flight's fn reaches its waiting callers as a
-//     [*github.com/weftgo/weft.PanicError], or [OnPanic] if none waits.
-//   - [OnDone] reports each of a Flight's executions and how many callers it
-//     served.
 //
 // Notify is allocation-free; see the [benchmark page] for costs.
 //

@@ -17,22 +17,19 @@ import (
 // context-aware. Use it for idempotent reads (cache fills, token refreshes):
 // joined callers do not run fn, and nothing is cached.
 //
-// A caller whose context ends returns at once with [context.Cause] of it;
-// the others keep waiting. fn's context keeps the starting caller's values
-// but not its deadline or cancellation, and is cancelled once every caller
-// has left or fn has returned. A key has one execution at a time unless
-// [Flight.Forget] is called.
+// fn's context keeps the starting caller's values but not its deadline or
+// cancellation, and is cancelled once every caller has left or fn has
+// returned. A key has one execution at a time unless [Flight.Forget] is
+// called.
 //
 // If the starting caller's context can never be cancelled (Done returns
 // nil), fn runs on its goroutine with that context; otherwise, and always
 // for [Flight.DoChan], on a goroutine that ends when fn returns. A panic in
 // fn reaches every waiting caller as a [*github.com/weftgo/weft.PanicError],
 // or [OnPanic] if none waits; [runtime.Goexit] in fn gives them
-// [github.com/weftgo/weft.ErrGoexit]. A call from fn, with fn's context,
-// that would wait on its own execution returns [ErrCycle].
+// [github.com/weftgo/weft.ErrGoexit]; see [ErrCycle] for calls from fn.
 //
-// The zero Flight is ready to use and safe for concurrent use; it must not be
-// copied after first use.
+// The zero Flight is ready to use; it must not be copied after first use.
 type Flight[K comparable, V any] struct {
 	onPanic func(key K, pe *weft.PanicError)    // from OnPanic; nil: logPanic
 	onDone  func(key K, callers int, err error) // from OnDone; nil: none

@@ -7,9 +7,9 @@ import (
 )
 
 // Latest holds the newest value of something readers watch, with a version
-// that starts at 0 and goes up by one with every [Latest.Set]. Set never
-// waits for readers; a reader waits for a newer version with [Latest.Next]
-// or [Latest.Changed] and gets only the newest value, never a backlog.
+// that starts at 0 and goes up by one with every [Latest.Set]. A reader
+// waits for a newer version with [Latest.Next] or [Latest.Changed] and gets
+// only the newest value, never a backlog.
 // Readers share the value Set stores, so treat it as read-only. The zero
 // value is ready to use; a Latest must not be copied after first use.
 type Latest[T any] struct {
@@ -56,7 +56,7 @@ func NewLatest[T any]() *Latest[T] {
 }
 
 // Set makes v the newest value with the next version, which it returns, and
-// wakes every reader waiting for it. It never waits for readers.
+// wakes every reader waiting for it, without waiting for them.
 func (l *Latest[T]) Set(v T) uint64 {
 	// The lock is held only to publish the value and take the channel to
 	// close; readers are woken after it is released.

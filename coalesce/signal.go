@@ -21,9 +21,10 @@ func NewSignal() *Signal {
 	return &Signal{ch: make(chan struct{}, 1)}
 }
 
-// Notify records a wake-up and returns at once; if one is already pending it
-// does nothing. It never blocks, so it is safe on a hot path.
+// Notify records a wake-up, or does nothing if one is pending. It never
+// blocks.
 func (s *Signal) Notify() {
+	// Notify never blocks, so it is safe on a hot path.
 	// The pending case is the common one in a burst: answer it with one
 	// load, inlined at the call site. A receiver racing with this check takes
 	// the pending wake-up after the check, so the Notify is not lost.

@@ -36,9 +36,8 @@
 //     cannot see. An end caused by ctx carries [context.Cause] of it.
 //   - Misuse that can never work (a nil function, fewer than one output, an
 //     option that does not apply) panics at the call, naming the argument.
-//   - For metrics, [Broadcaster.Dropped] and [OnDrop] count drops, and each
-//     [Result] of a Gather has its call's Status and Duration; the calls
-//     themselves are the caller's functions, which it may time or trace.
+//   - For metrics: [Broadcaster.Dropped], [OnDrop], and each [Result]'s
+//     Status and Duration.
 //
 // Broadcast and Distribute move values without allocating; see the
 // [benchmark page] for costs.

@@ -200,8 +200,7 @@ func OnDrop[T any](hook func(output int, v T)) Option {
 }
 
 // RoundRobin makes [Distribute] send value k to output k mod n, whatever the
-// consumers' speed; a slow consumer holds up the others once its buffer is
-// full.
+// consumers' speed (see [Distributor] on slow consumers).
 func RoundRobin() Option {
 	return option{"RoundRobin", forDistribute, func(c *config) { c.strategy = roundRobin }}
 }
@@ -209,9 +208,8 @@ func RoundRobin() Option {
 // ByKey makes [Distribute] send all values with the same key to the same
 // output, so a key's values keep their order while keys run in parallel. key
 // runs once per value on the distributing goroutine; a panic in it stops the
-// distribution and comes back from [Distributor.Wait]. A slow consumer holds
-// up the others once its buffer is full. ByKey panics if key is nil;
-// Distribute panics if T is not its element type.
+// distribution and comes back from [Distributor.Wait]. ByKey panics if key
+// is nil; Distribute panics if T is not its element type.
 func ByKey[T any, K comparable](key func(T) K) Option {
 	if key == nil {
 		panic("fanout: ByKey(nil)")

@@ -96,9 +96,9 @@ func Exponential(base time.Duration, mult float64, cap time.Duration) Option {
 }
 
 // BackoffFunc waits f(n) after attempt n (1 for the first), which is also that
-// delay's cap; a negative result counts as zero. f runs on the caller's
-// goroutine and must be safe for concurrent use if the policy is shared. It
-// panics if f is nil; [New] panics if it is combined with [DecorrelatedJitter].
+// delay's cap; a negative result counts as zero. f must be safe for
+// concurrent use if the policy is shared. It panics if f is nil; [New] panics
+// if it is combined with [DecorrelatedJitter].
 func BackoffFunc(f func(attempt int) time.Duration) Option {
 	if f == nil {
 		panic("retry: BackoffFunc(nil): func must not be nil")
@@ -115,21 +115,22 @@ func NoJitter() Option {
 }
 
 // FullJitter, the default, draws each delay uniformly from [0, d], d being the
-// backoff's delay: it spreads competing clients best for the least total work.
+// backoff's delay.
 func FullJitter() Option {
+	// The default because it spreads competing clients best for the least
+	// total work.
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: fullJitter} })
 }
 
 // EqualJitter draws each delay uniformly from [d/2, d], d being the backoff's
-// delay: less spread than [FullJitter], but at least half of every delay.
+// delay: at least half of every delay.
 func EqualJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: equalJitter} })
 }
 
 // DecorrelatedJitter draws each delay uniformly from [base, 3·previous],
 // clamped to the cap, ignoring the backoff's growth; delays set by hints do
-// not feed it. It needs [Constant], [Linear] or [Exponential]: [New] panics if
-// it is combined with [BackoffFunc].
+// not feed it. [New] panics if it is combined with [BackoffFunc].
 func DecorrelatedJitter() Option {
 	return optionFunc(func(c *config) { c.jitter = jitter{kind: decorrelatedJitter} })
 }

@@ -7,9 +7,8 @@ import (
 )
 
 // DeadLetter keeps the items a policy gave up on, one [Letter] each, for a
-// person or a later job. It runs on the caller's goroutine with a context that
-// is never cancelled, so it should bound its own work; it returns an error if
-// it could not keep the letter.
+// person or a later job. Its context is never cancelled, so it should bound
+// its own work; it returns an error if it could not keep the letter.
 type DeadLetter[T any] interface {
 	DeadLetter(ctx context.Context, l Letter[T]) error
 }
@@ -33,9 +32,7 @@ func (f DeadLetterFunc[T]) DeadLetter(ctx context.Context, l Letter[T]) error {
 // Process runs f on item under p, as [Run] does, and hands the item to dl if
 // p gives up, including when ctx is done before or between attempts. It
 // returns nil on success, else the [*Error], with dl's error wrapped beside it
-// if dl failed. dl runs on the caller's goroutine with
-// [context.WithoutCancel](ctx); panics in f and dl are not recovered. It
-// panics if dl is nil.
+// if dl failed. dl gets [context.WithoutCancel](ctx). It panics if dl is nil.
 func Process[T any](ctx context.Context, p Policy, item T, f func(context.Context, T) error, dl DeadLetter[T]) error {
 	if f, ok := dl.(DeadLetterFunc[T]); dl == nil || ok && f == nil {
 		panic("retry: Process: nil DeadLetter")

@@ -6,14 +6,14 @@ import (
 )
 
 // Do calls f until it succeeds or p gives up, and returns the value of the
-// attempt that succeeded, or T's zero value and an [*Error]. f runs on the
-// caller's goroutine with ctx, or a context under [AttemptTimeout]; its
-// panics reach the caller. No attempt starts once ctx is done; a wait between
-// attempts then ends at once, with ctx's cause in the *Error.
+// attempt that succeeded, or T's zero value and an [*Error]. f gets ctx, or a
+// context under [AttemptTimeout]. No attempt starts once ctx is done; a wait
+// between attempts then ends at once, with ctx's cause in the *Error.
 func Do[T any](ctx context.Context, p Policy, f func(context.Context) (T, error)) (T, error) {
 	c := p.config()
 	if c.maxElapsed == 0 && c.attemptTimeout == 0 && ctx.Err() == nil {
-		// The common case, kept small: a first attempt needs no state.
+		// The common case, kept small: a first attempt needs no state. A
+		// call that succeeds, or retries without waiting, allocates nothing.
 		v, err := f(ctx)
 		if err == nil {
 			if !c.quiet {

@@ -1,8 +1,7 @@
 // Package retry calls a function again, with backoff and jitter, until it succeeds or gives up.
 //
 // A [Policy] says how many attempts, how long to wait between them, which
-// errors are worth another attempt and when to give up early. It is an
-// immutable value, safe to share and to keep in a package-level variable.
+// errors are worth another attempt and when to give up early.
 //
 //	var policy = retry.New(retry.Attempts(4), retry.MaxElapsed(5*time.Second))
 //
@@ -10,16 +9,13 @@
 //		return client.GetUser(ctx, id)
 //	})
 //
-// [Policy.Loop] is a for-loop form of [Do] and [Run]; [Process] hands items
-// the policy gave up on to a [DeadLetter]; [State] decides without sleeping,
-// for a worker pool that requeues failed jobs. Retry only what is safe to
-// repeat (a payment whose response timed out may have been taken), and mark
-// errors another attempt cannot fix with [Permanent].
+// [Policy.Loop] is a for-loop form of [Do]; [Process] feeds a [DeadLetter];
+// [State] decides without sleeping. Retry only what is safe to repeat (a
+// payment whose response timed out may have been taken), and mark errors
+// another attempt cannot fix with [Permanent].
 //
-// The zero Policy makes at most 3 attempts (retries multiply across
-// layers), waiting 100ms doubling up to 10s with [FullJitter] (clients that
-// failed together otherwise retry together), and has no time limit but the
-// caller's context.
+// The zero Policy makes at most 3 attempts, waiting 100ms doubling up to 10s
+// with [FullJitter], and has no time limit but the caller's context.
 //
 // # Rules
 //
@@ -44,10 +40,9 @@
 //     with [ErrMaxElapsed] or [ErrDeadline].
 //   - A call that does not succeed returns an [*Error] that matches why
 //     the policy gave up and the last attempt's error.
-//   - Nothing starts goroutines: the function, hooks and dead-letter sinks
-//     run on the caller's goroutine, and their panics reach the caller.
-//   - [OnEvent] sees every retry and the end of every call, with the
-//     caller's context; [Budget.Stats] is a snapshot for gauges.
+//   - Nothing starts goroutines: every function given to this package runs
+//     on the caller's goroutine, and its panics reach the caller.
+//   - For metrics: [OnEvent] and [Budget.Stats].
 //
 // # With a circuit breaker
 //
@@ -58,9 +53,9 @@
 //		return b.Run(ctx, call)
 //	})
 //
-// An open circuit's error is a refusal: by default the call ends with
-// [ErrNotRetryable]; with [HonorRetryAfter] it waits the refusal out.
+// An open circuit's error is a refusal (rule 4).
 //
-// A call that succeeds, or retries without waiting, allocates nothing; costs
-// are measured on https://github.com/weftgo/weft/blob/main/docs/benchmarks.md.
+// The hot path is allocation-free; see the [benchmark page].
+//
+// [benchmark page]: https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
 package retry

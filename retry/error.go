@@ -20,8 +20,7 @@ var (
 	ErrDeadline = newCause("delay exceeds deadline")
 	// ErrBudget: the policy's [Budget] refused the retry.
 	ErrBudget = newCause("budget exhausted")
-	// ErrAbandoned: a [Loop]'s body was left without [Attempt.Done], or
-	// after a Done that returned false.
+	// ErrAbandoned: a [Loop]'s body was left early (see [Loop]).
 	ErrAbandoned = newCause("loop abandoned")
 )
 

@@ -51,6 +51,9 @@ type config struct {
 
 // defaults is the configuration of the zero Policy. It is never written
 // after package initialisation.
+//
+// At most 3 attempts, because retries multiply across layers; FullJitter,
+// because clients that failed together otherwise retry together.
 var defaults = func() config {
 	c := config{attempts: 3, jitter: jitter{kind: fullJitter}, quiet: true}
 	Exponential(100*time.Millisecond, 2, 10*time.Second).apply(&c)
@@ -88,9 +91,8 @@ func (p Policy) config() *config {
 }
 
 // Attempts sets the most attempts a call makes, the first included:
-// Attempts(1) never retries; the default is 3. Refusals waited out under
-// [HonorRetryAfter] by a call with a time limit are not counted. It panics if
-// n is less than 1 and not [Unlimited].
+// Attempts(1) never retries; the default is 3. Some refusals are not counted
+// (see the package Rules). It panics if n is less than 1 and not [Unlimited].
 func Attempts(n int) Option {
 	if n < 1 && n != Unlimited {
 		panic(fmt.Sprintf("retry: Attempts(%d): must be at least 1, or Unlimited", n))
@@ -98,9 +100,8 @@ func Attempts(n int) Option {
 	return optionFunc(func(c *config) { c.attempts = n })
 }
 
-// MaxElapsed limits a call to d from its start: when an attempt fails, the
-// policy gives up with [ErrMaxElapsed] rather than start an attempt later than
-// that. It does not interrupt an attempt in progress (see [AttemptTimeout]).
+// MaxElapsed limits a call to d from its start, as the package Rules say; it
+// does not interrupt an attempt in progress (see [AttemptTimeout]).
 // Zero, the default, means no limit; it panics if d is negative.
 func MaxElapsed(d time.Duration) Option {
 	if d < 0 {
@@ -123,8 +124,8 @@ func AttemptTimeout(d time.Duration) Option {
 // RetryIf replaces the default classifier (retry every error) with retryable,
 // called with each failed attempt's error as returned. It is not consulted for
 // the caller's context errors, [Permanent], [After] or hints honoured by
-// [HonorRetryAfter]. It runs on the caller's goroutine and must be safe for
-// concurrent use if the policy is shared; RetryIf(nil) restores the default.
+// [HonorRetryAfter]. It must be safe for concurrent use if the policy is
+// shared; RetryIf(nil) restores the default.
 func RetryIf(retryable func(err error) bool) Option {
 	return optionFunc(func(c *config) { c.retryIf = retryable })
 }
@@ -132,17 +133,16 @@ func RetryIf(retryable func(err error) bool) Option {
 // OnRetry sets a hook called after the policy has decided to retry and before
 // the wait, with the failed attempt's number (1 for the first), its error and
 // the delay; it is never called when the policy gives up. Its running time is
-// taken off the delay. It runs on the caller's goroutine and must be safe for
-// concurrent use if the policy is shared; OnRetry(nil) removes it.
+// taken off the delay. It must be safe for concurrent use if the policy is
+// shared; OnRetry(nil) removes it.
 func OnRetry(hook func(attempt int, err error, delay time.Duration)) Option {
 	return optionFunc(func(c *config) { c.onRetry = hook })
 }
 
 // OnEvent sets a hook called with the caller's context after every attempt
 // the policy retries, as [OnRetry] is, and once when the call is over, for
-// metrics and traces. It runs on the caller's goroutine, before the wait or
-// the return, and must be safe for concurrent use if the policy is shared;
-// OnEvent(nil) removes it.
+// metrics and traces. It runs before the wait or the return and must be safe
+// for concurrent use if the policy is shared; OnEvent(nil) removes it.
 func OnEvent(hook func(ctx context.Context, e Event)) Option {
 	return optionFunc(func(c *config) { c.onEvent = hook })
 }
@@ -165,11 +165,9 @@ func WithBudget(b *Budget) Option {
 }
 
 // HonorRetryAfter makes the policy wait out refusals, errors with a method
-// RetryAfter() time.Duration in their chain, that ask for at most max, for
-// the hint or the backoff's delay, whichever is longer, whatever [RetryIf]
-// says. A refusal takes no [Budget] token, and uses up no attempt when the
-// call has a time limit. Zero, the default, honours none; it panics if max is
-// negative.
+// RetryAfter() time.Duration in their chain, that ask for at most max,
+// whatever [RetryIf] says (see the package Rules for how long it waits).
+// Zero, the default, honours none; it panics if max is negative.
 func HonorRetryAfter(max time.Duration) Option {
 	if max < 0 {
 		panic(fmt.Sprintf("retry: HonorRetryAfter(%v): must not be negative", max))

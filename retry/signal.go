@@ -27,10 +27,10 @@ func Permanent(err error) error {
 }
 
 // After marks err as retryable after d, as a server's Retry-After asks,
-// whatever the classifier says. d is a floor: the policy waits d or its
-// backoff's delay, whichever is longer, past the backoff's cap if need be but
-// within the attempt limit, [MaxElapsed], the deadline and the [Budget]. It
-// uses up an attempt; a negative d counts as zero, and After(nil, d) is nil.
+// whatever the classifier says. d is a floor (see the package Rules), past
+// the backoff's cap if need be but within the attempt limit, [MaxElapsed],
+// the deadline and the [Budget]. It uses up an attempt; a negative d counts
+// as zero, and After(nil, d) is nil.
 func After(err error, d time.Duration) error {
 	if err == nil {
 		return nil
