@@ -130,9 +130,9 @@ func ExampleBroadcast() {
 		in <- i // nobody reads: the second and third are dropped
 	}
 	close(in)
+	_ = b.Wait() // every value is delivered or dropped once Wait returns
 	for range b.Outputs()[0] {
 	}
-	_ = b.Wait()
 
 	printSums(reader)
 	// Output:
