@@ -277,9 +277,14 @@ func TestWorkersCloseWithADeadlineHandsRunningJobsBackAtOnce(t *testing.T) {
 	assert.Zero(t, drained(t, js, q))
 }
 
-func TestWorkersStopWhenTheirContextIsDone(t *testing.T) {
+// runOneJobUntilCanceled starts a Workers of one worker on a new queue,
+// gives it a job whose handler waits for its context, and, once the job
+// runs, cancels the context the Workers were made with. It returns the
+// cause it cancelled with.
+func runOneJobUntilCanceled(t *testing.T, name string) (jetstream.JetStream, *wjs.Queue[job], *wjs.Workers[job], error) {
+	t.Helper()
 	js := newJS(t, startServer(t))
-	q := newQueue(t, js, "ctxdone")
+	q := newQueue(t, js, name)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	require.NoError(t, q.Submit(ctx, job{ID: "1"}))
 	started := make(chan struct{})
@@ -292,7 +297,12 @@ func TestWorkersStopWhenTheirContextIsDone(t *testing.T) {
 	<-started
 	stop := errors.New("shutting down")
 	cancel(stop)
-	err = w.Close(context.Background())
+	return js, q, w, stop
+}
+
+func TestWorkersStopWhenTheirContextIsDone(t *testing.T) {
+	js, q, w, stop := runOneJobUntilCanceled(t, "ctxdone")
+	err := w.Close(context.Background())
 	var ce *wjs.CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.ErrorIs(t, err, stop)
@@ -301,24 +311,11 @@ func TestWorkersStopWhenTheirContextIsDone(t *testing.T) {
 }
 
 func TestWorkersCloseNamesTheContextThatInterruptedJobsBeforeIt(t *testing.T) {
-	js := newJS(t, startServer(t))
-	q := newQueue(t, js, "ctxfirst")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	require.NoError(t, q.Submit(ctx, job{ID: "1"}))
-	started := make(chan struct{})
-	w, err := wjs.NewWorkers(ctx, q, 1, func(ctx context.Context, j job) error {
-		close(started)
-		<-ctx.Done()
-		return context.Cause(ctx)
-	}, wjs.FetchWait(50*time.Millisecond))
-	require.NoError(t, err)
-	<-started
-	stop := errors.New("shutting down")
-	cancel(stop)
+	_, _, w, stop := runOneJobUntilCanceled(t, "ctxfirst")
 	// The job is handed back before Close is called: Close finds the
 	// Workers stopped, and must still say why.
 	require.Eventually(t, func() bool { return w.Stats().Canceled == 1 }, 10*time.Second, time.Millisecond)
-	err = w.Close(context.Background())
+	err := w.Close(context.Background())
 	var ce *wjs.CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.ErrorIs(t, err, stop)
