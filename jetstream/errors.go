@@ -8,6 +8,12 @@ import (
 // ErrClosed is returned by a second call to [Workers.Close].
 var ErrClosed = errors.New("jetstream: closed")
 
+// ErrWrongStream is matched by the error of a Submit whose job the server
+// stored in a stream other than the queue's: the queue's stream was deleted
+// and another stream now takes its subject. The job is in that other stream,
+// which the error names.
+var ErrWrongStream = errors.New("jetstream: job stored in another stream")
+
 // CloseError is what [Workers.Close] returns when its context ended before
 // the running jobs did, or a hook panicked. The interrupted jobs were handed
 // back to the server; [errors.Is] sees through it to Cause.

@@ -161,9 +161,9 @@ func (q *Queue[J]) DeadLetterStream() string { return q.dead }
 // Submit stores job and returns nil once the server has acknowledged it (in a
 // cluster, a majority of the replicas). Otherwise it returns [context.Cause]
 // of ctx (a ctx without a deadline gets the client's default timeout), an
-// error matching [ErrEncode], or the server's or connection's error; the job
-// may then have been stored, so submit it again with [Queue.SubmitID] where a
-// duplicate matters.
+// error matching [ErrEncode] or [ErrWrongStream], or the server's or
+// connection's error; the job may then have been stored, so submit it again
+// with [Queue.SubmitID] where a duplicate matters.
 func (q *Queue[J]) Submit(ctx context.Context, job J) error {
 	return q.submit(ctx, "", job)
 }
@@ -191,8 +191,12 @@ func (q *Queue[J]) submit(ctx context.Context, id string, job J) error {
 	if id != "" {
 		msg.Header = nats.Header{jetstream.MsgIDHeader: []string{id}}
 	}
-	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(q.name)); err != nil {
+	ack, err := q.js.PublishMsg(ctx, msg)
+	if err != nil {
 		return fmt.Errorf("jetstream: submit: %w", ctxErr(ctx, err))
+	}
+	if ack.Stream != q.name {
+		return fmt.Errorf("jetstream: submit: stored in stream %q, not %q: %w", ack.Stream, q.name, ErrWrongStream)
 	}
 	return nil
 }

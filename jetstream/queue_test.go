@@ -49,6 +49,24 @@ func TestSubmitIDStoresAJobOnce(t *testing.T) {
 	assert.Equal(t, uint64(4), pending(t, js, q))
 }
 
+func TestSubmitToAStreamThatReplacedTheQueuesIsErrWrongStream(t *testing.T) {
+	js := newJS(t, startServer(t))
+	q := newQueue(t, js, "moved")
+	ctx := context.Background()
+	require.NoError(t, js.DeleteStream(ctx, q.Name()))
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "other", Subjects: []string{"moved.jobs"}})
+	require.NoError(t, err)
+
+	err = q.Submit(ctx, job{ID: "1"})
+	require.ErrorIs(t, err, wjs.ErrWrongStream)
+	assert.Contains(t, err.Error(), `"other"`)
+	s, err := js.Stream(ctx, "other")
+	require.NoError(t, err)
+	info, err := s.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), info.State.Msgs, "the job is in the stream the error names")
+}
+
 func TestSubmitReturnsTheContextCause(t *testing.T) {
 	js := newJS(t, startServer(t))
 	q := newQueue(t, js, "cause")
