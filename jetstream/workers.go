@@ -404,35 +404,52 @@ func (w *Workers[J]) run(t *task) {
 			w.end(t, failed, *new(J), weft.ErrGoexit, false)
 		}
 	}()
-	md, err := t.m.Metadata()
-	if err != nil {
-		w.errs.report("nak", t.m.Nak())
-		w.end(t, failed, *new(J), fmt.Errorf("jetstream: not a JetStream message: %w", err), false)
-		return
-	}
-	attempt := int(md.NumDelivered)
-	first := md.Timestamp
 	job, err := w.q.codec.Decode(t.m.Data())
 	if err != nil {
+		md, ok := w.metadata(t, job)
+		if !ok {
+			return
+		}
 		derr := &DecodeError{Data: t.m.Data(), Err: err}
-		w.deadLetter(t, md, job, derr, false, attempt, first, time.Now())
+		w.deadLetter(t, md, job, derr, false, time.Now())
 		return
 	}
+	// The metadata (the attempt number and when the job was first
+	// delivered) is parsed only where it is used: by a policy, whose clock
+	// starts at the first delivery, and by a failed attempt.
+	var md *jetstream.MsgMetadata
 	var st retry.State
 	if w.replay != nil {
-		st = w.replay.Start(first)
+		var ok bool
+		if md, ok = w.metadata(t, job); !ok {
+			return
+		}
+		st = w.replay.Start(md.Timestamp)
 	}
 	actx, cancel := st.Context(w.ctx)
 	catch.Guard(func() error {
 		return w.handle(actx, job)
 	}, func(err error) {
 		cancel()
-		w.settle(t, md, job, err, attempt, first)
+		w.settle(t, md, job, err)
 	})
 }
 
-// settle decides what becomes of a delivery whose handler returned err.
-func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error, attempt int, first time.Time) {
+// metadata returns the delivery's JetStream metadata, or hands the job back
+// and ends it as failed if it has none.
+func (w *Workers[J]) metadata(t *task, job J) (*jetstream.MsgMetadata, bool) {
+	md, err := t.m.Metadata()
+	if err != nil {
+		w.errs.report("nak", t.m.Nak())
+		w.end(t, failed, job, fmt.Errorf("jetstream: not a JetStream message: %w", err), false)
+		return nil, false
+	}
+	return md, true
+}
+
+// settle decides what becomes of a delivery whose handler returned err; md
+// is its metadata if run parsed it already.
+func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error) {
 	now := time.Now()
 	if err == nil {
 		w.errs.report("ack", t.m.Ack()) // a lost ack makes the job run again: at least once
@@ -447,6 +464,12 @@ func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error
 		w.end(t, interrupted, job, err, false)
 		return
 	}
+	if md == nil {
+		var ok bool
+		if md, ok = w.metadata(t, job); !ok {
+			return
+		}
+	}
 	final := err
 	if w.replay != nil {
 		e := err
@@ -458,7 +481,7 @@ func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error
 		// RetryIf and BackoffFunc are user code: a panic in one ends the
 		// job with it, rather than the process.
 		if perr := catch.Call(func() error {
-			delay, gaveUp = w.decide(e, err, attempt, first, now)
+			delay, gaveUp = w.decide(e, err, int(md.NumDelivered), md.Timestamp, now)
 			return nil
 		}); perr != nil {
 			gaveUp, isPanic = errors.Join(err, perr), true
@@ -469,7 +492,7 @@ func (w *Workers[J]) settle(t *task, md *jetstream.MsgMetadata, job J, err error
 		}
 		final = gaveUp
 	}
-	w.deadLetter(t, md, job, final, isPanic, attempt, first, now)
+	w.deadLetter(t, md, job, final, isPanic, now)
 }
 
 // lingerFor is the longest the fetch loop waits for more free workers
@@ -510,7 +533,8 @@ replay:
 
 // deadLetter hands a job to the sink, and terminates its message once the
 // sink has it, or hands it back to come again later.
-func (w *Workers[J]) deadLetter(t *task, md *jetstream.MsgMetadata, job J, final error, isPanic bool, attempt int, first, now time.Time) {
+func (w *Workers[J]) deadLetter(t *task, md *jetstream.MsgMetadata, job J, final error, isPanic bool, now time.Time) {
+	attempt, first := int(md.NumDelivered), md.Timestamp
 	var dlErr error
 	if w.sink != nil {
 		l := retry.Letter[J]{Item: job, Err: final, Attempts: attempt, First: first, Last: now}
