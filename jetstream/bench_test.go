@@ -95,77 +95,195 @@ func submitAll(b *testing.B, submit func(context.Context, timed) error) {
 }
 
 // BenchmarkJetStream runs 1ms jobs on 64 workers with room for 128 more
-// waiting: in-process pool.Workers (impl=floor-in-process), and Workers
-// through an embedded server with file storage, the workers and the buffer
-// split into 1, 2 or 4 groups on connections of their own, as in as many
-// processes (impl=weft-jetstream-1, -2, -4). Jobs come from 16 goroutines
-// calling Submit. An op is one job; ns/job, jobs/s and the submit-to-done
-// latencies are the figures. bench/cmd/report puts them on the benchmark
-// page; benchstat -col /impl compares them.
+// waiting, submitted by 16 goroutines calling Submit. Each workload
+// (conns=1, 2, 4) splits the workers and the room into that many groups on
+// connections of their own, as in as many processes, to an embedded server
+// with file storage:
 //
-// impl=floor-in-process-socket is context, not the floor the ratios are
-// taken against: pool.Workers again, on jobs that each also write 4 bytes
-// to a loopback TCP connection when they end, as a job that reports its
-// result over the network would. sleep-ms, the mean time the jobs' 1ms
-// sleeps took, shows why it is slower: the runtime wakes sleeping
-// goroutines later in a process that does network I/O, and every run here
-// but the floor does.
+//   - impl=weft: jetstream.Workers with Buffer.
+//   - impl=nats-messages: hand-written nats.go, each group's workers calling
+//     Next on one Consumer.Messages iterator that keeps the room's jobs
+//     pulled (PullMaxMessages), decoding with the same codec and acking.
+//   - impl=nats-consume: hand-written nats.go, Consumer.Consume with the
+//     same room, whose callback hands each message to the workers over an
+//     unbuffered channel.
+//   - impl=floor-in-process: in-process pool.Workers, the floor the ratios
+//     are taken against.
+//
+// conns=1 also runs impl=floor-in-process-socket, context rather than a
+// floor: pool.Workers again, on jobs that each also write 4 bytes to a
+// loopback TCP connection when they end, as a job that reports its result
+// over the network would. sleep-ms, the mean time the jobs' 1ms sleeps
+// took, shows why it is slower: the runtime wakes sleeping goroutines later
+// in a process that does network I/O, and every run here but the floor
+// does.
+//
+// An op is one job; ns/job, jobs/s and the submit-to-done latencies are the
+// figures. bench/cmd/report puts them on the benchmark page; benchstat -col
+// /impl compares them.
 func BenchmarkJetStream(b *testing.B) {
-	b.Run("impl=floor-in-process", func(b *testing.B) {
-		inProcess(b, nil)
-	})
-	b.Run("impl=floor-in-process-socket", func(b *testing.B) {
-		inProcess(b, loopback(b))
-	})
-	for _, groups := range []int{1, 2, 4} {
-
-		b.Run(fmt.Sprintf("impl=weft-jetstream-%d", groups), func(b *testing.B) {
-			srv, err := embedded.Start(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
+	for _, conns := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			b.Run("impl=floor-in-process", func(b *testing.B) {
+				inProcess(b, nil)
+			})
+			if conns == 1 {
+				b.Run("impl=floor-in-process-socket", func(b *testing.B) {
+					inProcess(b, loopback(b))
+				})
 			}
-			defer srv.Stop()
-			ctx := context.Background()
-			js, _ := jetstream.New(srv.Conn())
-			q, err := wjs.NewQueue[timed](ctx, js, "bench", wjs.DuplicateWindow(time.Second))
-			if err != nil {
-				b.Fatal(err)
-			}
-			var l latencies
-			l.wg.Add(b.N)
-			var ws []*wjs.Workers[timed]
-			for range groups {
-				nc, err := nats.Connect(srv.URL())
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer nc.Close()
-				gjs, _ := jetstream.New(nc)
-				gq, err := wjs.NewQueue[timed](ctx, gjs, "bench", wjs.DuplicateWindow(time.Second))
-				if err != nil {
-					b.Fatal(err)
-				}
-				w, err := wjs.NewWorkers(ctx, gq, benchWorkers/groups, l.work,
-					wjs.Buffer(benchBuffer/groups), wjs.OnDone(l.done))
-				if err != nil {
-					b.Fatal(err)
-				}
-				ws = append(ws, w)
-			}
-			b.ResetTimer()
-			start := time.Now()
-			submitAll(b, q.Submit)
-			l.wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			for _, w := range ws {
-				if err := w.Close(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-			l.report(b, elapsed)
+			b.Run("impl=weft", func(b *testing.B) {
+				throughServer(b, conns, func(ctx context.Context, js jetstream.JetStream, l *latencies) func() {
+					q, err := wjs.NewQueue[timed](ctx, js, "bench", wjs.DuplicateWindow(time.Second))
+					if err != nil {
+						b.Fatal(err)
+					}
+					w, err := wjs.NewWorkers(ctx, q, benchWorkers/conns, l.work,
+						wjs.Buffer(benchBuffer/conns), wjs.OnDone(l.done))
+					if err != nil {
+						b.Fatal(err)
+					}
+					return func() {
+						if err := w.Close(ctx); err != nil {
+							b.Error(err)
+						}
+					}
+				})
+			})
+			b.Run("impl=nats-messages", func(b *testing.B) {
+				throughServer(b, conns, func(ctx context.Context, js jetstream.JetStream, l *latencies) func() {
+					it, err := rawConsumer(b, ctx, js).Messages(jetstream.PullMaxMessages(benchBuffer / conns))
+					if err != nil {
+						b.Fatal(err)
+					}
+					var wg sync.WaitGroup
+					for range benchWorkers / conns {
+						wg.Go(func() {
+							for {
+								m, err := it.Next()
+								if err != nil {
+									return // the iterator is stopped
+								}
+								rawRun(ctx, l, m)
+							}
+						})
+					}
+					return func() {
+						it.Stop()
+						wg.Wait()
+					}
+				})
+			})
+			b.Run("impl=nats-consume", func(b *testing.B) {
+				throughServer(b, conns, func(ctx context.Context, js jetstream.JetStream, l *latencies) func() {
+					jobs := make(chan jetstream.Msg)
+					stop := make(chan struct{})
+					cc, err := rawConsumer(b, ctx, js).Consume(func(m jetstream.Msg) {
+						select {
+						case jobs <- m:
+						case <-stop: // left for AckWait: the run is over
+						}
+					}, jetstream.PullMaxMessages(benchBuffer/conns))
+					if err != nil {
+						b.Fatal(err)
+					}
+					var wg sync.WaitGroup
+					for range benchWorkers / conns {
+						wg.Go(func() {
+							for {
+								select {
+								case m := <-jobs:
+									rawRun(ctx, l, m)
+								case <-stop:
+									return
+								}
+							}
+						})
+					}
+					return func() {
+						cc.Stop()
+						close(stop)
+						wg.Wait()
+					}
+				})
+			})
 		})
 	}
+}
+
+// throughServer starts an embedded server with file storage and the jobs'
+// stream, starts conns groups of workers with start, each group on a
+// connection of its own, submits b.N jobs and reports the figures once every
+// job is done.
+func throughServer(b *testing.B, conns int, start func(context.Context, jetstream.JetStream, *latencies) (stop func())) {
+	srv, err := embedded.Start(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Stop()
+	ctx := context.Background()
+	js, err := jetstream.New(srv.Conn())
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := wjs.NewQueue[timed](ctx, js, "bench", wjs.DuplicateWindow(time.Second))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var l latencies
+	l.wg.Add(b.N)
+	var stops []func()
+	for range conns {
+		nc, err := nats.Connect(srv.URL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nc.Close()
+		gjs, err := jetstream.New(nc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stops = append(stops, start(ctx, gjs, &l))
+	}
+	b.ResetTimer()
+	start0 := time.Now()
+	submitAll(b, q.Submit)
+	l.wg.Wait()
+	elapsed := time.Since(start0)
+	b.StopTimer()
+	for _, stop := range stops {
+		stop()
+	}
+	l.report(b, elapsed)
+}
+
+// rawConsumer creates or binds the hand-written runs' durable consumer on
+// the jobs' stream, configured as jetstream.Workers configures its own.
+func rawConsumer(b *testing.B, ctx context.Context, js jetstream.JetStream) jetstream.Consumer {
+	c, err := js.CreateOrUpdateConsumer(ctx, "bench", jetstream.ConsumerConfig{
+		Durable:       "bench_raw",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    -1,
+		FilterSubject: "bench.jobs",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// rawRun is a hand-written worker's step: decode with the queue's codec,
+// run the job, ack.
+func rawRun(ctx context.Context, l *latencies, m jetstream.Msg) {
+	j, err := wjs.JSON[timed]{}.Decode(m.Data())
+	if err == nil {
+		err = l.work(ctx, j)
+	}
+	if err == nil {
+		err = m.Ack()
+	}
+	l.done(j, err)
 }
 
 // inProcess runs the jobs on in-process pool.Workers with the same workers,

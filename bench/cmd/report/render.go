@@ -63,18 +63,20 @@ var areaIntros = map[string]string{
 		"stage takes it; weft is Generate → Map ×3 → ForEach with the defaults. Its source runs ahead of a busy " +
 		"stage, where the floor's blocks and slips its schedule, so a queue that forms counts in weft's latency only.",
 	"JetStream": "Jobs through github.com/weftgo/weft/jetstream, from the jetstream module's BenchmarkJetStream: 1ms " +
-		"jobs on 64 workers with room for 128 more (jetstream.Buffer(128)), submitted by 16 goroutines, through an " +
-		"embedded NATS server with file storage in the same process. weft-jetstream-N splits the workers and the " +
-		"buffer into N groups, each on a connection of its own, as N processes would. The floor here is not " +
-		"hand-written: it is weft's in-process pool.Workers on the same work, so the ratio is what moving the queue " +
-		"to a server costs (1.25× its time per job is 0.8× its throughput). floor-in-process-socket is context, not " +
-		"the floor the ratios are taken against: the same pool.Workers on jobs that each also write 4 bytes to a " +
-		"loopback TCP connection when they end, as a job that reports its result over the network would. sleep-ms " +
-		"is the mean time the jobs' 1ms sleeps took: the Go runtime wakes sleeping goroutines later in a process " +
-		"that does network I/O, and each run's throughput follows it (64 workers ÷ sleep-ms is its ceiling). An op " +
-		"is one job; ns/op is 0 because the run is timed by hand; p50-ms and p99-ms are the time from Submit to " +
-		"the end of the job. These figures move most with the machine's load, since the server and the client " +
-		"share its cores.",
+		"jobs on 64 workers with room for 128 more, submitted by 16 goroutines, through an embedded NATS server with " +
+		"file storage in the same process. conns=N splits the workers and the room into N groups, each on a " +
+		"connection of its own, as N processes would. weft is jetstream.Workers with Buffer(128/N). nats-messages " +
+		"and nats-consume are hand-written nats.go v1.56: each group's workers call Next on one Consumer.Messages " +
+		"iterator, or take the messages Consumer.Consume's callback hands them over a channel, with the same room " +
+		"(PullMaxMessages), the same codec and an ack per job. The floor here is not hand-written: it is weft's " +
+		"in-process pool.Workers on the same work, so the ratio is what moving the queue to a server costs (1.25× " +
+		"its time per job is 0.8× its throughput). floor-in-process-socket is context, not the floor the ratios are " +
+		"taken against: the same pool.Workers on jobs that each also write 4 bytes to a loopback TCP connection " +
+		"when they end, as a job that reports its result over the network would. sleep-ms is the mean time the " +
+		"jobs' 1ms sleeps took: the Go runtime wakes sleeping goroutines later in a process that does network I/O, " +
+		"and each run's throughput follows it (64 workers ÷ sleep-ms is its ceiling). An op is one job; ns/op is 0 " +
+		"because the run is timed by hand; p50-ms and p99-ms are the time from Submit to the end of the job. These " +
+		"figures move most with the machine's load, since the server and the client share its cores.",
 	"PoolIdle": "B/worker is the memory (heap spans and goroutine stacks in use, after a GC) a pool holds with 10,000 " +
 		"idle workers, over 10,000. Each pool first runs 10,000 tasks that wait for each other, so it must start " +
 		"10,000 workers. floor-channel is 10,000 goroutines blocked on one channel. pond's workers exit when its " +
