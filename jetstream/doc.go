@@ -53,7 +53,8 @@
 //   - Nothing is dropped: a job is acknowledged, dead-lettered or handed back
 //     to the server, and [Workers.Stats] counts each delivery once.
 //
-// Throughput and latency beside [pool.Workers] are on the [benchmark page].
+// Throughput and latency beside in-process [pool.Workers] and beside
+// hand-written nats.go consumers are on the [benchmark page].
 //
 // [benchmark page]:
 // https://github.com/weftgo/weft/blob/main/docs/benchmarks.md
