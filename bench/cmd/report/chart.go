@@ -59,6 +59,8 @@ var implColors = map[string]color.RGBA{
 	"go-retry":                {255, 187, 120, 255},
 	"singleflight":            {0, 128, 128, 255},
 	"singleflight-chan":       {102, 194, 165, 255},
+	"nats-messages":           {230, 171, 2, 255},
+	"nats-consume":            {102, 102, 0, 255},
 }
 
 func implColor(name string, i int) color.Color {
