@@ -36,6 +36,15 @@
 // [AckWait]: make handlers idempotent. A producer that retries a Submit
 // uses [Queue.SubmitID], stored once per ID within the [DuplicateWindow].
 //
+// The stream holds the jobs not yet settled, and no others. Around a
+// restart nats-server can record a job's acknowledgement in the consumer
+// yet keep the job in the stream, where nothing would deliver or remove
+// it; every third of the [AckWait], Workers and Sources remove such jobs,
+// at or below the consumer's acknowledgement floor. That needs permission
+// to read the stream's and the consumer's info and to delete the stream's
+// messages; without it each sweep's error goes to [OnError], and nothing
+// else changes.
+//
 // In a cluster, connect with every server's URL and unlimited reconnects,
 // and give NewQueue [Replicas](3): Workers and Submit then carry on through
 // the loss of any one server once a new leader is elected.
@@ -87,6 +96,12 @@ package jetstream
 // without waiting out the AckWait. A Source lets the pull request in flight
 // end on the server before its sink returns, so no job is left fetched and
 // unsettled.
+//
+// Sweeping: each tick reads the consumer's acknowledgement floor, then the
+// stream's first sequence, and deletes the first message while it is at or
+// below the floor. A message there is settled: the stream has one subject
+// and one consumer on it, and the floor only moves up. nats-server v2.15.3
+// looks for such messages on start in interest-retention streams only.
 //
 // Streams: the jobs' stream has work-queue retention (a job leaves when it
 // is acknowledged or terminated), the dead letters' limits retention (they

@@ -60,7 +60,7 @@ func produce(ctx context.Context, q *wjs.Queue[job], n int) error {
 // dead-lettered, and none is left in q's stream, and returns the number of
 // duplicate ends. A job can end and still be in the stream when its
 // acknowledgement was lost with the server: it then runs again.
-func waitAll(t *testing.T, js jetstream.JetStream, q *wjs.Queue[job], o *outcomes, n int, d time.Duration) (dups int) {
+func waitAll(t *testing.T, js jetstream.JetStream, q *wjs.Queue[job], w *wjs.Workers[job], o *outcomes, n int, d time.Duration) (dups int) {
 	t.Helper()
 	deadline := time.After(d)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -76,7 +76,7 @@ func waitAll(t *testing.T, js jetstream.JetStream, q *wjs.Queue[job], o *outcome
 		case <-o.finished:
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("%d of %d jobs ended, %d in the stream, after %v", ended, n, pending(t, js, q), d)
+			t.Fatalf("%d of %d jobs ended, %d in the stream, after %v\nworkers: %+v\n%s", ended, n, pending(t, js, q), d, w.Stats(), serverState(js, q))
 		}
 	}
 	o.mu.Lock()
@@ -90,6 +90,39 @@ func waitAll(t *testing.T, js jetstream.JetStream, q *wjs.Queue[job], o *outcome
 		dups += len(errs) - 1
 	}
 	return dups
+}
+
+// serverState describes q's stream and its workers' consumer, so that a
+// timeout says which of them still holds a job.
+func serverState(js jetstream.JetStream, q *wjs.Queue[job]) string {
+	ctx := context.Background()
+	s, err := js.Stream(ctx, q.Name())
+	if err != nil {
+		return fmt.Sprintf("stream: %v", err)
+	}
+	si, err := s.Info(ctx)
+	if err != nil {
+		return fmt.Sprintf("stream info: %v", err)
+	}
+	out := fmt.Sprintf("stream: msgs %d, first %d, last %d, deleted %d", si.State.Msgs, si.State.FirstSeq, si.State.LastSeq, si.State.NumDeleted)
+	if si.State.Msgs > 0 && si.State.Msgs < 10 {
+		for seq := si.State.FirstSeq; seq <= si.State.LastSeq; seq++ {
+			if m, err := s.GetMsg(ctx, seq); err == nil {
+				out += fmt.Sprintf("\n  seq %d: %s %q", seq, m.Header.Get("Nats-Msg-Id"), m.Data)
+			}
+		}
+	}
+	c, err := s.Consumer(ctx, q.Name()+"_workers")
+	if err != nil {
+		return out + fmt.Sprintf("\nconsumer: %v", err)
+	}
+	ci, err := c.Info(ctx)
+	if err != nil {
+		return out + fmt.Sprintf("\nconsumer info: %v", err)
+	}
+	return out + fmt.Sprintf("\nconsumer: delivered %d/%d, ack floor %d/%d, ack pending %d, redelivered %d, pending %d, waiting %d",
+		ci.Delivered.Consumer, ci.Delivered.Stream, ci.AckFloor.Consumer, ci.AckFloor.Stream,
+		ci.NumAckPending, ci.NumRedelivered, ci.NumPending, ci.NumWaiting)
 }
 
 func TestWorkersSurviveAServerRestart(t *testing.T) {
@@ -128,7 +161,7 @@ func TestWorkersSurviveAServerRestart(t *testing.T) {
 	defer srv.Stop()
 
 	require.NoError(t, <-produced)
-	dups := waitAll(t, js, q, o, n, 60*time.Second)
+	dups := waitAll(t, js, q, w, o, n, 60*time.Second)
 	closeWorkers(t, w)
 	t.Logf("%d jobs, %d ran twice or more", n, dups)
 	st := w.Stats()
@@ -226,7 +259,7 @@ func TestWorkersSurviveTheLossOfTheStreamLeader(t *testing.T) {
 	leader.Stop()
 
 	require.NoError(t, <-produced)
-	dups := waitAll(t, js, q, o, n, 90*time.Second)
+	dups := waitAll(t, js, q, w, o, n, 90*time.Second)
 	closeWorkers(t, w)
 	t.Logf("%d jobs, %d ran twice or more after the leader %s stopped", n, dups, info.Cluster.Leader)
 	assert.Zero(t, drained(t, js, q))

@@ -129,7 +129,8 @@ func FetchWait(d time.Duration) Option {
 }
 
 // OnError sets a hook for the errors that belong to no job: a failed fetch,
-// or an acknowledgement, NAK or progress notice that could not be sent. None
+// an acknowledgement, NAK or progress notice that could not be sent, or a
+// failed sweep of settled jobs the server kept (see the package doc). None
 // loses a job; Workers and Sources keep going, fetching again after a growing
 // pause. It may run concurrently, and a panic in it is returned by Close or
 // the Source's sink.

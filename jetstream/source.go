@@ -129,7 +129,7 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 		}
 		stopTick := make(chan struct{})
 		tickDone := make(chan struct{})
-		go s.tick(c.ackWait, stopTick, tickDone)
+		go s.tick(q.js, q.name, cons, c.ackWait, stopTick, tickDone)
 		defer func() {
 			close(stopTick)
 			<-tickDone
@@ -217,8 +217,9 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 	}, pipeline.Name("jetstream source "+q.name))
 }
 
-// tick tells the server that the unsettled jobs are still in the pipeline.
-func (s *source) tick(ackWait time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+// tick tells the server that the unsettled jobs are still in the pipeline,
+// and removes settled jobs the server kept in the stream (see sweep).
+func (s *source) tick(js jetstream.JetStream, stream string, cons jetstream.Consumer, ackWait time.Duration, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	every := ackWait / 3
 	t := time.NewTicker(every)
@@ -241,6 +242,10 @@ func (s *source) tick(ackWait time.Duration, stop <-chan struct{}, done chan<- s
 			for _, m := range due {
 				s.errs.report("in progress", m.InProgress())
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), every/2) // bounded, so the next notices are not late
+			_, err := sweep(ctx, js, stream, cons)
+			cancel()
+			s.errs.report("sweep", err)
 		}
 	}
 }

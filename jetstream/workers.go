@@ -350,7 +350,8 @@ func (w *Workers[J]) release(n int) {
 	}
 }
 
-// tick tells the server that long jobs are still running.
+// tick tells the server that long jobs are still running, and sweeps the
+// stream.
 func (w *Workers[J]) tick() {
 	defer close(w.tickDone)
 	every := w.ackWait / 3
@@ -374,8 +375,18 @@ func (w *Workers[J]) tick() {
 			for _, m := range due {
 				w.errs.report("in progress", m.InProgress()) // a lost one is sent again next tick
 			}
+			w.sweep(every / 2) // bounded, so the next notices are not late
 		}
 	}
+}
+
+// sweep removes settled jobs the server kept in the stream; see sweep. It
+// gives up after d, and is tried again on the next tick.
+func (w *Workers[J]) sweep(d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_, err := sweep(ctx, w.q.js, w.q.name, w.cons)
+	w.errs.report("sweep", err)
 }
 
 // outcome is how a delivery ended in this process.
