@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -110,13 +112,17 @@ func submitAll(b *testing.B, submit func(context.Context, timed) error) {
 //   - impl=floor-in-process: in-process pool.Workers, the floor the ratios
 //     are taken against.
 //
-// conns=1 also runs impl=floor-in-process-socket, context rather than a
-// floor: pool.Workers again, on jobs that each also write 4 bytes to a
-// loopback TCP connection when they end, as a job that reports its result
-// over the network would. sleep-ms, the mean time the jobs' 1ms sleeps
-// took, shows why it is slower: the runtime wakes sleeping goroutines later
-// in a process that does network I/O, and every run here but the floor
-// does.
+// conns=1 also runs two rows of context rather than floors or peers:
+//
+//   - impl=floor-in-process-socket: pool.Workers again, on jobs that each
+//     also write 4 bytes to a loopback TCP connection when they end, as a
+//     job that reports its result over the network would. sleep-ms, the
+//     mean time the jobs' 1ms sleeps took, shows why it is slower: the
+//     runtime wakes sleeping goroutines later in a process that does
+//     network I/O, and every run here but the floor does.
+//   - impl=weft-gc-off: impl=weft with the garbage collector off for the
+//     run, which shows what collecting costs the jobs when the server, in
+//     the same process, and the client allocate a few kilobytes per job.
 //
 // An op is one job; ns/job, jobs/s and the submit-to-done latencies are the
 // figures. bench/cmd/report puts them on the benchmark page; benchstat -col
@@ -132,24 +138,32 @@ func BenchmarkJetStream(b *testing.B) {
 					inProcess(b, loopback(b))
 				})
 			}
+			weft := func(ctx context.Context, js jetstream.JetStream, l *latencies) func() {
+				q, err := wjs.NewQueue[timed](ctx, js, "bench", wjs.DuplicateWindow(time.Second))
+				if err != nil {
+					b.Fatal(err)
+				}
+				w, err := wjs.NewWorkers(ctx, q, benchWorkers/conns, l.work,
+					wjs.Buffer(benchBuffer/conns), wjs.OnDone(l.done))
+				if err != nil {
+					b.Fatal(err)
+				}
+				return func() {
+					if err := w.Close(ctx); err != nil {
+						b.Error(err)
+					}
+				}
+			}
 			b.Run("impl=weft", func(b *testing.B) {
-				throughServer(b, conns, func(ctx context.Context, js jetstream.JetStream, l *latencies) func() {
-					q, err := wjs.NewQueue[timed](ctx, js, "bench", wjs.DuplicateWindow(time.Second))
-					if err != nil {
-						b.Fatal(err)
-					}
-					w, err := wjs.NewWorkers(ctx, q, benchWorkers/conns, l.work,
-						wjs.Buffer(benchBuffer/conns), wjs.OnDone(l.done))
-					if err != nil {
-						b.Fatal(err)
-					}
-					return func() {
-						if err := w.Close(ctx); err != nil {
-							b.Error(err)
-						}
-					}
-				})
+				throughServer(b, conns, weft)
 			})
+			if conns == 1 {
+				b.Run("impl=weft-gc-off", func(b *testing.B) {
+					runtime.GC()
+					defer debug.SetGCPercent(debug.SetGCPercent(-1))
+					throughServer(b, conns, weft)
+				})
+			}
 			b.Run("impl=nats-messages", func(b *testing.B) {
 				throughServer(b, conns, func(ctx context.Context, js jetstream.JetStream, l *latencies) func() {
 					it, err := rawConsumer(b, ctx, js).Messages(jetstream.PullMaxMessages(benchBuffer / conns))

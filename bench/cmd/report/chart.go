@@ -45,6 +45,7 @@ var implColors = map[string]color.RGBA{
 	"weft":                    {31, 119, 180, 255},
 	"weft-ticket":             {110, 170, 225, 255},
 	"weft-forced":             {15, 60, 120, 255},
+	"weft-gc-off":             {160, 200, 235, 255},
 	"weft-workers":            {110, 170, 225, 255},
 	"errgroup":                {255, 127, 14, 255},
 	"ants":                    {44, 160, 44, 255},

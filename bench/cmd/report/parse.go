@@ -84,8 +84,11 @@ func (im *Impl) IsWeft() bool { return im.Name == "weft" || strings.HasPrefix(im
 
 // InHeadline reports whether the implementation is weft's and gets a
 // headline: weft-forced (a breaker held open, a state no peer is measured
-// in) has a row but no headline.
-func (im *Impl) InHeadline() bool { return im.IsWeft() && im.Name != "weft-forced" }
+// in) and weft-gc-off (the garbage collector off, context for JetStream's
+// figures) have a row but no headline.
+func (im *Impl) InHeadline() bool {
+	return im.IsWeft() && im.Name != "weft-forced" && im.Name != "weft-gc-off"
+}
 
 // Find returns the implementation named name, or nil.
 func (w *Workload) Find(name string) *Impl {

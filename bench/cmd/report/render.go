@@ -74,7 +74,10 @@ var areaIntros = map[string]string{
 		"taken against: the same pool.Workers on jobs that each also write 4 bytes to a loopback TCP connection " +
 		"when they end, as a job that reports its result over the network would. sleep-ms is the mean time the " +
 		"jobs' 1ms sleeps took: the Go runtime wakes sleeping goroutines later in a process that does network I/O, " +
-		"and each run's throughput follows it (64 workers ÷ sleep-ms is its ceiling). An op is one job; ns/op is 0 " +
+		"and each run's throughput follows it (64 workers ÷ sleep-ms is its ceiling). Two things outside weft make " +
+		"the sleeps late. When every goroutine waits, the runtime waits for the next timer in epoll_wait, which " +
+		"counts whole milliseconds (golang/go#44343). And the garbage collector runs often: the server, in the same process, and nats.go allocate most of the few " +
+		"kilobytes each job costs. weft-gc-off, context too, is weft with the collector off for the run. An op is one job; ns/op is 0 " +
 		"because the run is timed by hand; p50-ms and p99-ms are the time from Submit to the end of the job. These " +
 		"figures move most with the machine's load, since the server and the client share its cores.",
 	"PoolIdle": "B/worker is the memory (heap spans and goroutine stacks in use, after a GC) a pool holds with 10,000 " +
