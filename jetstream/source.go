@@ -127,11 +127,11 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 		for range window {
 			s.slots <- struct{}{}
 		}
-		stopTick := make(chan struct{})
+		tickCtx, stopTick := context.WithCancel(context.Background())
 		tickDone := make(chan struct{})
-		go s.tick(q.js, q.name, cons, c.ackWait, stopTick, tickDone)
+		go s.tick(tickCtx, q.js, q.name, cons, c.ackWait, tickDone)
 		defer func() {
-			close(stopTick)
+			stopTick()
 			<-tickDone
 			// The pipeline has stopped: what it did not settle goes back.
 			s.mu.Lock()
@@ -218,8 +218,9 @@ func Source[J any](ctx context.Context, q *Queue[J], window int, opts ...Option)
 }
 
 // tick tells the server that the unsettled jobs are still in the pipeline,
-// and removes settled jobs the server kept in the stream (see sweep).
-func (s *source) tick(js jetstream.JetStream, stream string, cons jetstream.Consumer, ackWait time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+// and removes settled jobs the server kept in the stream (see sweep), until
+// ctx is cancelled.
+func (s *source) tick(ctx context.Context, js jetstream.JetStream, stream string, cons jetstream.Consumer, ackWait time.Duration, done chan<- struct{}) {
 	defer close(done)
 	every := ackWait / 3
 	t := time.NewTicker(every)
@@ -227,7 +228,7 @@ func (s *source) tick(js jetstream.JetStream, stream string, cons jetstream.Cons
 	var due []jetstream.Msg
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case now := <-t.C:
 			due = due[:0]
@@ -242,10 +243,12 @@ func (s *source) tick(js jetstream.JetStream, stream string, cons jetstream.Cons
 			for _, m := range due {
 				s.errs.report("in progress", m.InProgress())
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), every/2) // bounded, so the next notices are not late
-			_, err := sweep(ctx, js, stream, cons)
+			sctx, cancel := context.WithTimeout(ctx, every/2) // bounded, so the next notices are not late
+			_, err := sweep(sctx, js, stream, cons)
 			cancel()
-			s.errs.report("sweep", err)
+			if ctx.Err() == nil { // not cut short by the source's end
+				s.errs.report("sweep", err)
+			}
 		}
 	}
 }

@@ -54,7 +54,8 @@ type Workers[J any] struct {
 	loopDone chan struct{}
 	fetches  sync.WaitGroup
 	jobs     sync.WaitGroup
-	tickStop chan struct{}
+	tickCtx  context.Context // cancelled when the workers are done: the ticks stop
+	tickStop context.CancelFunc
 	tickDone chan struct{}
 	joinOnce sync.Once
 	drained  chan struct{}
@@ -108,7 +109,6 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 		ready:    make(chan struct{}, held),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
-		tickStop: make(chan struct{}),
 		tickDone: make(chan struct{}),
 		drained:  make(chan struct{}),
 		running:  make(map[*task]struct{}),
@@ -148,6 +148,7 @@ func NewWorkers[J any](ctx context.Context, q *Queue[J], workers int, handle fun
 		return nil, fmt.Errorf("jetstream: new workers: consumer %s: %w", c.consumer, ctxErr(ctx, err))
 	}
 	w.cons = cons
+	w.tickCtx, w.tickStop = context.WithCancel(context.Background())
 	w.ctx, w.cancel = context.WithCancelCause(ctx)
 	for range held {
 		w.slots <- struct{}{}
@@ -360,7 +361,7 @@ func (w *Workers[J]) tick() {
 	var due []jetstream.Msg
 	for {
 		select {
-		case <-w.tickStop:
+		case <-w.tickCtx.Done():
 			return
 		case now := <-t.C:
 			due = due[:0]
@@ -381,12 +382,15 @@ func (w *Workers[J]) tick() {
 }
 
 // sweep removes settled jobs the server kept in the stream; see sweep. It
-// gives up after d, and is tried again on the next tick.
+// gives up after d or once the ticks stop, and is tried again on the next
+// tick.
 func (w *Workers[J]) sweep(d time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(w.tickCtx, d)
 	defer cancel()
 	_, err := sweep(ctx, w.q.js, w.q.name, w.cons)
-	w.errs.report("sweep", err)
+	if w.tickCtx.Err() == nil { // not cut short by Close
+		w.errs.report("sweep", err)
+	}
 }
 
 // outcome is how a delivery ended in this process.
@@ -645,7 +649,7 @@ func (w *Workers[J]) Close(ctx context.Context) error {
 			w.fetches.Wait()
 			close(w.quit)
 			w.jobs.Wait()
-			close(w.tickStop)
+			w.tickStop()
 			<-w.tickDone
 			close(w.drained)
 		}()
