@@ -36,11 +36,11 @@
 // [AckWait]: make handlers idempotent. A producer that retries a Submit
 // uses [Queue.SubmitID], stored once per ID within the [DuplicateWindow].
 //
-// The stream holds the jobs not yet settled, and no others. Around a
-// restart nats-server can record a job's acknowledgement in the consumer
-// yet keep the job in the stream, where nothing would deliver or remove
-// it; every third of the [AckWait], Workers and Sources remove such jobs,
-// at or below the consumer's acknowledgement floor. That needs permission
+// The stream holds the jobs not yet settled. Around a restart nats-server
+// can record a job's acknowledgement in the consumer yet keep the job in
+// the stream, where nothing would deliver or remove it, so every third of
+// the [AckWait] a running Workers or Source removes such jobs: those at or
+// below the consumer's acknowledgement floor. That needs permission
 // to read the stream's and the consumer's info and to delete the stream's
 // messages; without it each sweep's error goes to [OnError], and nothing
 // else changes.
