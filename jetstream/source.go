@@ -244,7 +244,7 @@ func (s *source) tick(ctx context.Context, js jetstream.JetStream, stream string
 				s.errs.report("in progress", m.InProgress())
 			}
 			sctx, cancel := context.WithTimeout(ctx, every/2) // bounded, so the next notices are not late
-			_, err := sweep(sctx, js, stream, cons)
+			err := sweep(sctx, js, stream, cons)
 			cancel()
 			if ctx.Err() == nil { // not cut short by the source's end
 				s.errs.report("sweep", err)

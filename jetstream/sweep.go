@@ -8,7 +8,7 @@ import (
 )
 
 // sweep removes from the jobs' stream the jobs its consumer has already
-// settled, and reports how many it removed.
+// settled.
 //
 // A work-queue stream removes a job when its consumer records the
 // acknowledgement or Term. Around a restart, nats-server (v2.15.3) can
@@ -23,36 +23,32 @@ import (
 // (NewQueue keeps it so), so such a message is a leftover. The floor is
 // read before the stream's first sequence: it only moves up, so a message
 // still owed a delivery is never below it.
-func sweep(ctx context.Context, js jetstream.JetStream, stream string, cons jetstream.Consumer) (int, error) {
+func sweep(ctx context.Context, js jetstream.JetStream, stream string, cons jetstream.Consumer) error {
 	ci, err := cons.Info(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	floor := ci.AckFloor.Stream
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	st := s.CachedInfo().State
-	removed := 0
 	for st.Msgs > 0 && st.FirstSeq <= floor {
 		seq := st.FirstSeq
 		derr := s.DeleteMsg(ctx, seq)
 		info, err := s.Info(ctx)
 		if err != nil {
-			return removed, err
+			return err
 		}
 		st = info.State
 		if st.Msgs > 0 && st.FirstSeq <= seq {
 			// Not removed, by this delete or by the server's own.
 			if derr == nil {
-				return removed, fmt.Errorf("settled job %d of %s is still stored after its removal", seq, stream)
+				return fmt.Errorf("settled job %d of %s is still stored after its removal", seq, stream)
 			}
-			return removed, fmt.Errorf("remove settled job %d of %s: %w", seq, stream, derr)
-		}
-		if derr == nil {
-			removed++
+			return fmt.Errorf("remove settled job %d of %s: %w", seq, stream, derr)
 		}
 	}
-	return removed, nil
+	return nil
 }

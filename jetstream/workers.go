@@ -387,7 +387,7 @@ func (w *Workers[J]) tick() {
 func (w *Workers[J]) sweep(d time.Duration) {
 	ctx, cancel := context.WithTimeout(w.tickCtx, d)
 	defer cancel()
-	_, err := sweep(ctx, w.q.js, w.q.name, w.cons)
+	err := sweep(ctx, w.q.js, w.q.name, w.cons)
 	if w.tickCtx.Err() == nil { // not cut short by Close
 		w.errs.report("sweep", err)
 	}
